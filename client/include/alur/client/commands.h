@@ -1,0 +1,57 @@
+// The alur CLI's commands over a Replica. Each prints human text (Bahasa Indonesia) or,
+// with --json, the JSON shapes of the command-line contract (README), and returns the
+// process exit code. Errors are thrown as alur::Error and reported by fail().
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "alur/client/replica.h"
+
+namespace alur::client {
+
+struct Options {
+  std::string home;  // empty: default_home()
+  bool json = false;
+};
+
+class Commands {
+ public:
+  explicit Commands(Options options);
+
+  int enroll(const std::string& server, const std::string& username, const std::string& password,
+             const std::string& fingerprint);
+  int case_open(const std::string& sop, const std::string& period);
+  int case_show(const std::string& case_ref);
+  int case_list();
+  int inbox();
+  int act(const std::string& task, const std::string& text, const std::string& file);
+  int return_task(const std::string& task, int to_step, const std::string& reason);
+  int sync(bool watch);
+  int status();
+  int draft_put(const std::string& case_ref, const std::string& name, const std::string& file);
+  int draft_show(const std::string& case_ref, const std::string& name);
+  int draft_get(const std::string& case_ref, const std::string& name, const std::string& rev,
+                const std::string& out);
+  int draft_merge(const std::string& case_ref, const std::string& name);
+  int disposition_set(const std::string& task, const std::string& text);
+  int correction_add(const std::string& case_ref, const std::string& name, const std::string& text);
+  int correction_status(const std::string& case_ref, const std::string& id, const std::string& status);
+
+  // Prints an error (stderr line; with --json also {"error": {...}} on stdout); returns 1.
+  int fail(const std::string& code, const std::string& message);
+
+ private:
+  Replica& replica();
+  std::string resolve_case(View& v, const std::string& ref);
+  void write(const std::string& record, const std::string& op, const std::string& body,
+             const sync::VersionVector& context = {},
+             const std::optional<std::string>& attachment = std::nullopt);
+  void print_written(const std::string& what);
+
+  Options options_;
+  std::unique_ptr<Replica> replica_;
+  sync::Change last_written_;
+};
+
+}  // namespace alur::client

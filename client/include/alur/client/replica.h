@@ -1,0 +1,124 @@
+// Replica: one official's local database (SQLite, WAL) — the committed log pulled from the
+// server and the state materialized from it, the outbox of this device's own changes
+// (tentative until the server sequences them), blobs, and enrolment settings.
+// Schema: client/SCHEMA.md.
+//
+// What a person sees is the committed state with the still-tentative changes of the outbox
+// re-applied on top (the overlay), so a change shows at once, offline, and the view
+// converges to the server's once everything is pulled. Not thread-safe; one process may
+// use a replica while another waits on SQLite's lock (busy timeout).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alur/shared/clock.h"
+#include "alur/shared/crypto.h"
+#include "alur/shared/org.h"
+#include "alur/shared/sop_template.h"
+#include "alur/shared/sqlite.h"
+#include "alur/sync/case_state.h"
+#include "alur/sync/messages.h"
+
+namespace alur::client {
+
+struct OutboxRow {
+  std::uint64_t counter = 0;
+  sync::Change change;
+  std::string status;  // pending | accepted | rejected
+  std::string code, message;
+  std::uint64_t seq = 0;
+  std::string blob;  // hex sha256 of the attachment this change needs on the server, or ""
+};
+
+// The overlay: committed cases with tentative changes applied, computed on demand.
+class View : public sync::StateAccess {
+ public:
+  const Org& org() override { return org_; }
+  void set_org(const Org& org) override { org_ = org; }
+  std::optional<sync::CaseState> load_case(const std::string& id) override;
+  void save_case(const sync::CaseState& c) override { cases_[c.id] = c; }
+  std::optional<std::string> case_for_period(const std::string& sop, const std::string& period) override;
+  bool has_blob(const std::string&) override { return true; }
+
+  std::vector<std::string> case_ids() const;
+  // Tentative changes that would no longer apply (e.g. someone else did the task first):
+  // counter -> verdict. The server will reject them; shown in status.
+  const std::map<std::uint64_t, sync::Verdict>& doomed() const { return doomed_; }
+
+ private:
+  friend class Replica;
+  Org org_;
+  std::map<std::string, sync::CaseState> cases_;
+  std::map<std::string, std::pair<std::string, std::string>> periods_;  // id -> (sop, period)
+  std::map<std::uint64_t, sync::Verdict> doomed_;
+};
+
+class Replica : public sync::StateAccess {
+ public:
+  static constexpr const char* kFileName = "replica.db";
+
+  // Opens (creating if needed) HOME/replica.db and migrates its schema.
+  explicit Replica(const std::string& home);
+
+  sql::Database& db() { return db_; }
+  std::optional<std::string> meta(const std::string& key);
+  void set_meta(const std::string& key, const std::string& value);
+  std::string require_meta(const std::string& key);  // throws Error("not_enrolled")
+  bool enrolled();
+
+  // --- the view ------------------------------------------------------------------
+  // Committed state plus the overlay of tentative changes.
+  View view(const TemplateRegistry& templates);
+
+  // --- writing -------------------------------------------------------------------
+  // Builds this device's next change (dot, prev hash, HLC time, author).
+  sync::Change next_change(const std::string& record, const std::string& op,
+                           const std::string& body, const sync::VersionVector& context,
+                           const Clock& clock);
+  // Validates the change on the current view as the server would and, if it holds, stores
+  // it in the outbox together with its attachment, in one transaction. Throws
+  // alur::Error(code, message) when it does not hold: nothing is written.
+  void write(const sync::Change& change, const TemplateRegistry& templates,
+             const std::optional<std::string>& attachment);
+
+  // --- sync ----------------------------------------------------------------------
+  std::vector<OutboxRow> outbox(const std::string& status_filter = "");
+  std::size_t count_pending();
+  void record_results(const std::vector<sync::ChangeResult>& results);
+  // Applies pulled entries and advances the cursor in one transaction; checks the log's
+  // hash chain. Returns how many entries were new.
+  std::size_t apply_entries(const std::vector<sync::CommittedEntry>& entries,
+                            const TemplateRegistry& templates);
+  std::uint64_t cursor();
+
+  // Blobs (content-addressed by hex sha256).
+  bool has_blob(const std::string& sha256_hex) override;
+  void put_blob(const std::string& data);  // inside the caller's transaction or alone
+  std::optional<std::string> blob(const std::string& sha256_hex);
+  std::vector<std::string> missing_blobs();  // referenced by committed revisions
+
+  // --- sync::StateAccess over the committed state ---------------------------------
+  const Org& org() override;
+  void set_org(const Org& org) override;
+  std::optional<sync::CaseState> load_case(const std::string& id) override;
+  void save_case(const sync::CaseState& c) override;
+  std::optional<std::string> case_for_period(const std::string& sop,
+                                             const std::string& period) override;
+
+  crypto::Ed25519Key device_key();
+
+ private:
+  void migrate();
+  sql::Database db_;
+  std::optional<Org> org_;
+};
+
+// The per-user default home: $ALUR_HOME, else %LOCALAPPDATA%\alur or ~/.local/share/alur.
+std::string default_home();
+
+}  // namespace alur::client

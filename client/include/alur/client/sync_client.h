@@ -1,0 +1,55 @@
+// SyncClient: the client side of one sync session over wss:// (sync/PROTOCOL.md):
+// hello → welcome → push the outbox (attachments first, then signed batches) → pull the
+// committed log in batches (each applied with its cursor in one transaction) → fetch
+// missing attachments. `watch` keeps the session open and reacts to the server's Notify.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "alur/client/replica.h"
+#include "alur/net/ws_client.h"
+#include "alur/shared/sop_template.h"
+
+namespace alur::client {
+
+struct SyncReport {
+  std::size_t pushed = 0, accepted = 0, rejected = 0, pulled = 0;
+  std::vector<sync::ChangeResult> rejections;
+};
+
+class SyncClient {
+ public:
+  SyncClient(Replica& replica, const TemplateRegistry& templates);
+
+  // Connects and says hello. Throws alur::Error (network codes of ws_client.h, or the
+  // server's ErrorMsg code such as bad_token / device_revoked).
+  void connect();
+  // Pushes everything pending and pulls everything new.
+  SyncReport sync_once();
+  // Stays connected until `stop` is set: pushes new local changes, pulls on Notify.
+  // Reconnects with exponential backoff and jitter. `log` receives one line per event.
+  void watch(const std::atomic<bool>& stop, const std::function<void(const std::string&)>& log);
+
+ private:
+  sync::Message receive_reply(std::chrono::milliseconds timeout);
+  void send(const sync::Message& m);
+  std::size_t push(SyncReport& report);
+  std::size_t pull();
+  void upload_blob(const std::string& sha_hex);
+  void fetch_blobs();
+
+  Replica& replica_;
+  const TemplateRegistry& templates_;
+  std::unique_ptr<net::WsClient> ws_;
+  std::uint64_t server_head_ = 0;
+};
+
+// Enrols this device: logs in over wss:// with the pinned fingerprint, creates the device
+// key, stores the token. Returns the server's answer.
+sync::Enrolled enroll(Replica& replica, const std::string& url, const std::string& fingerprint,
+                      const std::string& username, const std::string& password);
+
+}  // namespace alur::client

@@ -1,0 +1,142 @@
+// alur: the official's command line. Every command works on the local replica, offline;
+// only enroll and sync talk to the server. See README "Command line" for the contract.
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "alur/client/commands.h"
+#include "alur/shared/error.h"
+
+using namespace alur;
+
+int main(int argc, char** argv) {
+  client::Options opt;
+  CLI::App app{"alur — SOP sebagai alur kerja, bekerja tanpa koneksi"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("--home", opt.home, "Folder data lokal (bawaan: $ALUR_HOME atau folder pengguna)");
+  app.add_flag("--json", opt.json, "Keluaran JSON untuk mesin");
+
+  std::string server, username, fingerprint, sop, period, text, file, reason, out, rev;
+  bool password_stdin = false, watch = false;
+  int to_step = 0;
+  std::string case_id, task, name;
+
+  auto* enroll = app.add_subcommand("enroll", "Daftarkan perangkat ini ke server");
+  enroll->add_option("--server", server, "wss://HOST:PORT")->required();
+  enroll->add_option("--username", username, "Nama pengguna")->required();
+  enroll->add_flag("--password-stdin", password_stdin, "Baca kata sandi dari stdin");
+  enroll->add_option("--trust-fingerprint", fingerprint, "Sidik jari sertifikat server (alur-server fingerprint)")->required();
+
+  auto* kasus = app.add_subcommand("case", "Kasus (satu jalannya SOP)");
+  kasus->require_subcommand(1);
+  auto* case_open = kasus->add_subcommand("open", "Buka kasus baru");
+  case_open->add_option("--sop", sop, "Kode SOP, mis. LAKIP")->required();
+  case_open->add_option("--period", period, "Periode, mis. 2026-Q3")->required();
+  auto* case_show = kasus->add_subcommand("show", "Tampilkan kasus");
+  case_show->add_option("case", case_id, "Nomor kasus (awalan unik cukup)")->required();
+  auto* case_list = kasus->add_subcommand("list", "Daftar kasus");
+
+  auto* inbox = app.add_subcommand("inbox", "Kotak masuk: tugas saya yang siap dikerjakan");
+
+  auto* act = app.add_subcommand("act", "Kerjakan dan selesaikan tugas");
+  act->add_option("task", task, "Nomor tugas (dari inbox)")->required();
+  act->add_option("--text", text, "Isi disposisi, notulen, catatan atau koreksi");
+  act->add_option("--file", file, "Berkas draft (revisi baru)");
+
+  auto* ret = app.add_subcommand("return", "Kembalikan kasus ke langkah sebelumnya untuk diperbaiki");
+  ret->add_option("task", task, "Nomor tugas saya yang siap")->required();
+  ret->add_option("--to-step", to_step, "Langkah tujuan")->required();
+  ret->add_option("--reason", reason, "Alasan pengembalian")->required();
+
+  auto* sync = app.add_subcommand("sync", "Sinkronkan dengan server");
+  sync->add_flag("--watch", watch, "Tetap terhubung dan terima perubahan baru seketika");
+
+  auto* status = app.add_subcommand("status", "Perubahan menunggu sinkronisasi dan yang ditolak");
+
+  auto* draft = app.add_subcommand("draft", "Draft dokumen kasus");
+  draft->require_subcommand(1);
+  auto* draft_put = draft->add_subcommand("put", "Tambah revisi draft (menggabungkan semua versi terakhir)");
+  draft_put->add_option("case", case_id)->required();
+  draft_put->add_option("name", name)->required();
+  draft_put->add_option("--file", file, "Berkas revisi")->required();
+  auto* draft_show = draft->add_subcommand("show", "Riwayat revisi draft");
+  draft_show->add_option("case", case_id)->required();
+  draft_show->add_option("name", name)->required();
+  auto* draft_get = draft->add_subcommand("get", "Simpan isi revisi ke berkas");
+  draft_get->add_option("case", case_id)->required();
+  draft_get->add_option("name", name)->required();
+  draft_get->add_option("--rev", rev, "Revisi (bawaan: versi terakhir)");
+  draft_get->add_option("--out", out, "Berkas tujuan")->required();
+  auto* draft_merge = draft->add_subcommand("merge", "Gabungkan otomatis dua versi terakhir draft teks");
+  draft_merge->add_option("case", case_id)->required();
+  draft_merge->add_option("name", name)->required();
+
+  auto* disp = app.add_subcommand("disposition", "Ubah disposisi yang sudah diberikan");
+  disp->require_subcommand(1);
+  auto* disp_set = disp->add_subcommand("set", "Tulis ulang disposisi (menyelesaikan konflik)");
+  disp_set->add_option("task", task)->required();
+  disp_set->add_option("--text", text)->required();
+
+  auto* corr = app.add_subcommand("correction", "Koreksi pada revisi draft");
+  corr->require_subcommand(1);
+  auto* corr_add = corr->add_subcommand("add", "Tambah koreksi pada versi terakhir draft");
+  corr_add->add_option("case", case_id)->required();
+  corr_add->add_option("name", name)->required();
+  corr_add->add_option("--text", text)->required();
+  auto* corr_resolve = corr->add_subcommand("resolve", "Tandai koreksi selesai");
+  corr_resolve->add_option("case", case_id)->required();
+  corr_resolve->add_option("id", task)->required();
+  auto* corr_reopen = corr->add_subcommand("reopen", "Buka kembali koreksi");
+  corr_reopen->add_option("case", case_id)->required();
+  corr_reopen->add_option("id", task)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  client::Commands cmd(opt);
+  try {
+    if (*enroll) {
+      std::string password;
+      if (password_stdin) {
+        std::getline(std::cin, password);
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+      } else if (const char* p = std::getenv("ALUR_PASSWORD")) {
+        password = p;
+      } else {
+        throw Error("usage", "Berikan kata sandi dengan --password-stdin.");
+      }
+      return cmd.enroll(server, username, password, fingerprint);
+    }
+    if (*case_open) return cmd.case_open(sop, period);
+    if (*case_show) return cmd.case_show(case_id);
+    if (*case_list) return cmd.case_list();
+    if (*inbox) return cmd.inbox();
+    if (*act) return cmd.act(task, text, file);
+    if (*ret) return cmd.return_task(task, to_step, reason);
+    if (*sync) return cmd.sync(watch);
+    if (*status) return cmd.status();
+    if (*draft_put) return cmd.draft_put(case_id, name, file);
+    if (*draft_show) return cmd.draft_show(case_id, name);
+    if (*draft_get) return cmd.draft_get(case_id, name, rev, out);
+    if (*draft_merge) return cmd.draft_merge(case_id, name);
+    if (*disp_set) return cmd.disposition_set(task, text);
+    if (*corr_add) return cmd.correction_add(case_id, name, text);
+    if (*corr_resolve) return cmd.correction_status(case_id, task, "resolved");
+    if (*corr_reopen) return cmd.correction_status(case_id, task, "reopened");
+  } catch (const Error& e) {
+    return cmd.fail(e.code(), e.what());
+  } catch (const std::exception& e) {
+    return cmd.fail("internal", e.what());
+  }
+  return 2;
+}

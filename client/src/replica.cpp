@@ -1,0 +1,350 @@
+// The client's SQLite replica: committed log, materialized cases, outbox, blobs.
+#include "alur/client/replica.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "alur/shared/error.h"
+
+namespace alur::client {
+
+namespace fs = std::filesystem;
+using namespace alur::sync;
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+  counter INTEGER PRIMARY KEY,
+  case_id TEXT NOT NULL,
+  encoded BLOB NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  code TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  seq INTEGER NOT NULL DEFAULT 0,
+  blob TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_by_status ON outbox (status, counter);
+CREATE TABLE IF NOT EXISTS log (
+  seq INTEGER PRIMARY KEY,
+  committed_at INTEGER NOT NULL,
+  log_hash BLOB NOT NULL,
+  encoded BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cases (
+  id TEXT PRIMARY KEY,
+  sop TEXT NOT NULL,
+  period TEXT NOT NULL,
+  state TEXT NOT NULL,
+  body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+)sql";
+
+}  // namespace
+
+std::string default_home() {
+  if (const char* h = std::getenv("ALUR_HOME"); h && *h) return h;
+#ifdef _WIN32
+  if (const char* a = std::getenv("LOCALAPPDATA"); a && *a) return (fs::path(a) / "alur").string();
+#endif
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return (fs::path(x) / "alur").string();
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return (fs::path(home) / ".local" / "share" / "alur").string();
+  return ".alur";
+}
+
+namespace {
+std::string prepare_home(const std::string& home) {
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) throw Error("io", "Tidak dapat membuat folder data " + home + ": " + ec.message());
+  fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
+  return (fs::path(home) / Replica::kFileName).string();
+}
+}  // namespace
+
+Replica::Replica(const std::string& home) : db_(prepare_home(home)) { migrate(); }
+
+void Replica::migrate() {
+  sql::Transaction tx(db_);
+  db_.exec(kSchema);
+  auto v = meta("schema_version");
+  if (v && std::stoi(*v) > kSchemaVersion)
+    throw Error("schema_too_new", "Data lokal dibuat oleh versi alur yang lebih baru; perbarui aplikasi.");
+  set_meta("schema_version", std::to_string(kSchemaVersion));
+  tx.commit();
+}
+
+std::optional<std::string> Replica::meta(const std::string& key) {
+  auto& s = db_.cached("SELECT value FROM meta WHERE key = ?");
+  s.bind_text(1, key);
+  if (!s.step()) return std::nullopt;
+  return s.get_text(0);
+}
+
+void Replica::set_meta(const std::string& key, const std::string& value) {
+  db_.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      .bind_text(1, key).bind_text(2, value).exec();
+}
+
+std::string Replica::require_meta(const std::string& key) {
+  auto v = meta(key);
+  if (!v) throw Error("not_enrolled", "Perangkat ini belum didaftarkan; jalankan dulu: alur enroll --server ... --username ...");
+  return *v;
+}
+
+bool Replica::enrolled() { return meta("replica").has_value(); }
+
+crypto::Ed25519Key Replica::device_key() {
+  return crypto::Ed25519Key::from_private(crypto::from_hex(require_meta("device_key")));
+}
+
+// --- committed state ---------------------------------------------------------------
+
+const Org& Replica::org() {
+  if (!org_) {
+    org_ = Org{};
+    if (auto j = meta("org")) from_json(nlohmann::json::parse(*j), *org_);
+  }
+  return *org_;
+}
+
+void Replica::set_org(const Org& org) {
+  nlohmann::json j = org;
+  set_meta("org", j.dump());
+  org_ = org;
+}
+
+std::optional<CaseState> Replica::load_case(const std::string& id) {
+  auto& s = db_.cached("SELECT body FROM cases WHERE id = ?");
+  s.bind_text(1, id);
+  if (!s.step()) return std::nullopt;
+  return case_from_json(nlohmann::json::parse(s.get_text(0)));
+}
+
+void Replica::save_case(const CaseState& c) {
+  db_.cached("INSERT INTO cases (id, sop, period, state, body) VALUES (?, ?, ?, ?, ?) "
+             "ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body")
+      .bind_text(1, c.id).bind_text(2, c.sop).bind_text(3, c.period).bind_text(4, c.state)
+      .bind_text(5, case_to_json(c).dump()).exec();
+}
+
+std::optional<std::string> Replica::case_for_period(const std::string& sop, const std::string& period) {
+  auto& s = db_.cached("SELECT id FROM cases WHERE sop = ? AND period = ?");
+  s.bind_text(1, sop).bind_text(2, period);
+  if (!s.step()) return std::nullopt;
+  std::string id = s.get_text(0);
+  s.reset();
+  return id;
+}
+
+// --- view --------------------------------------------------------------------------
+
+std::optional<CaseState> View::load_case(const std::string& id) {
+  auto it = cases_.find(id);
+  if (it == cases_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> View::case_for_period(const std::string& sop, const std::string& period) {
+  for (const auto& [id, c] : cases_)
+    if (c.sop == sop && c.period == period) return id;
+  return std::nullopt;
+}
+
+std::vector<std::string> View::case_ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, c] : cases_) out.push_back(id);
+  return out;
+}
+
+View Replica::view(const TemplateRegistry& templates) {
+  View v;
+  v.org_ = org();
+  {
+    auto& s = db_.cached("SELECT body FROM cases");
+    while (s.step()) {
+      CaseState c = case_from_json(nlohmann::json::parse(s.get_text(0)));
+      v.cases_.emplace(c.id, std::move(c));
+    }
+  }
+  // Tentative changes: pending ones, and accepted ones not yet pulled.
+  std::uint64_t cur = cursor();
+  auto& s = db_.cached(
+      "SELECT counter, encoded FROM outbox WHERE status = 'pending' OR (status = 'accepted' AND seq > ?) "
+      "ORDER BY counter");
+  s.bind(1, static_cast<std::int64_t>(cur));
+  while (s.step()) {
+    Change c = decode_change(s.get_blob(1));
+    Verdict verdict = apply_change(v, templates, c, HybridClock::to_ms(c.hlc), {.check_blobs = false});
+    if (!verdict.ok()) v.doomed_[c.dot.counter] = verdict;
+  }
+  return v;
+}
+
+// --- writing -----------------------------------------------------------------------
+
+Change Replica::next_change(const std::string& record, const std::string& op_name,
+                            const std::string& body, const VersionVector& context,
+                            const Clock& clock) {
+  Change c;
+  c.record = record;
+  c.op = op_name;
+  c.dot = {require_meta("replica"), std::stoull(meta("counter").value_or("0")) + 1};
+  c.context = context;
+  c.author = require_meta("username");
+  HybridClock hlc(clock, std::stoull(meta("hlc").value_or("0")));
+  c.hlc = hlc.now();
+  c.body = body;
+  c.prev = crypto::from_hex(meta("last_hash").value_or(""));
+  return c;
+}
+
+void Replica::write(const Change& change, const TemplateRegistry& templates,
+                    const std::optional<std::string>& attachment) {
+  sql::Transaction tx(db_);
+  {
+    View v = view(templates);
+    Verdict verdict = apply_change(v, templates, change, HybridClock::to_ms(change.hlc), {.check_blobs = false});
+    if (!verdict.ok()) throw Error(verdict.code, verdict.message);
+  }
+  std::string blob_sha;
+  if (attachment) {
+    put_blob(*attachment);
+    blob_sha = crypto::sha256_hex(*attachment);
+  }
+  db_.cached("INSERT INTO outbox (counter, case_id, encoded, blob, created_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, static_cast<std::int64_t>(change.dot.counter)).bind_text(2, change.case_id())
+      .bind_blob(3, encode_change(change)).bind_text(4, blob_sha)
+      .bind(5, HybridClock::to_ms(change.hlc)).exec();
+  set_meta("counter", std::to_string(change.dot.counter));
+  set_meta("last_hash", crypto::to_hex(change.hash()));
+  set_meta("hlc", std::to_string(change.hlc));
+  tx.commit();
+}
+
+// --- sync --------------------------------------------------------------------------
+
+std::vector<OutboxRow> Replica::outbox(const std::string& status_filter) {
+  auto& s = db_.cached(
+      "SELECT counter, encoded, status, code, message, seq, blob FROM outbox "
+      "WHERE ? = '' OR status = ? ORDER BY counter");
+  s.bind_text(1, status_filter).bind_text(2, status_filter);
+  std::vector<OutboxRow> out;
+  while (s.step()) {
+    OutboxRow r;
+    r.counter = static_cast<std::uint64_t>(s.get_int(0));
+    r.change = decode_change(s.get_blob(1));
+    r.status = s.get_text(2);
+    r.code = s.get_text(3);
+    r.message = s.get_text(4);
+    r.seq = static_cast<std::uint64_t>(s.get_int(5));
+    r.blob = s.get_text(6);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::size_t Replica::count_pending() {
+  auto& s = db_.cached("SELECT COUNT(*) FROM outbox WHERE status = 'pending'");
+  s.step();
+  auto n = static_cast<std::size_t>(s.get_int(0));
+  s.reset();
+  return n;
+}
+
+void Replica::record_results(const std::vector<ChangeResult>& results) {
+  sql::Transaction tx(db_);
+  for (const auto& r : results) {
+    bool accepted = r.outcome != Outcome::kRejected;
+    db_.cached("UPDATE outbox SET status = ?, code = ?, message = ?, seq = ? WHERE counter = ? AND status = 'pending'")
+        .bind_text(1, accepted ? "accepted" : "rejected").bind_text(2, r.code).bind_text(3, r.message)
+        .bind(4, static_cast<std::int64_t>(r.seq)).bind(5, static_cast<std::int64_t>(r.counter)).exec();
+  }
+  tx.commit();
+}
+
+std::uint64_t Replica::cursor() { return std::stoull(meta("cursor").value_or("0")); }
+
+std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
+                                   const TemplateRegistry& templates) {
+  sql::Transaction tx(db_);
+  std::uint64_t cur = cursor();
+  std::string prev_log = crypto::from_hex(meta("last_log_hash").value_or(""));
+  std::string me = meta("replica").value_or("");
+  std::size_t applied = 0;
+  for (const auto& e : entries) {
+    if (e.seq <= cur) continue;  // already applied (a resent batch)
+    if (e.seq != cur + 1)
+      throw Error("log_gap", "Log server melompat dari " + std::to_string(cur) + " ke " + std::to_string(e.seq) + ".");
+    std::string h = e.change.hash();
+    if (log_hash(prev_log, e.seq, h, e.committed_at) != e.log_hash)
+      throw Error("log_mismatch", "Rantai hash log server tidak cocok pada #" + std::to_string(e.seq) +
+                                      "; riwayat server berubah. Hubungi admin TI.");
+    Verdict v = apply_change(*this, templates, e.change, e.committed_at, {.check_blobs = false});
+    if (!v.ok())
+      throw Error("replay_failed", "Perubahan #" + std::to_string(e.seq) + " dari server tidak dapat diterapkan: " +
+                                       v.message);
+    db_.cached("INSERT INTO log (seq, committed_at, log_hash, encoded) VALUES (?, ?, ?, ?)")
+        .bind(1, static_cast<std::int64_t>(e.seq)).bind(2, e.committed_at).bind_blob(3, e.log_hash)
+        .bind_blob(4, encode_change(e.change)).exec();
+    if (e.change.dot.replica == me)
+      db_.cached("UPDATE outbox SET status = 'accepted', seq = ?, code = '', message = '' WHERE counter = ?")
+          .bind(1, static_cast<std::int64_t>(e.seq)).bind(2, static_cast<std::int64_t>(e.change.dot.counter)).exec();
+    HybridClock hlc(Clock::system(), std::stoull(meta("hlc").value_or("0")));
+    hlc.observe(e.change.hlc);
+    set_meta("hlc", std::to_string(hlc.last()));
+    cur = e.seq;
+    prev_log = e.log_hash;
+    ++applied;
+  }
+  set_meta("cursor", std::to_string(cur));
+  set_meta("last_log_hash", crypto::to_hex(prev_log));
+  tx.commit();
+  return applied;
+}
+
+bool Replica::has_blob(const std::string& sha256_hex) {
+  auto& s = db_.cached("SELECT 1 FROM blobs WHERE sha256 = ?");
+  s.bind_text(1, sha256_hex);
+  bool found = s.step();
+  s.reset();
+  return found;
+}
+
+void Replica::put_blob(const std::string& data) {
+  db_.cached("INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING")
+      .bind_text(1, crypto::sha256_hex(data)).bind(2, static_cast<std::int64_t>(data.size()))
+      .bind_blob(3, data).exec();
+}
+
+std::optional<std::string> Replica::blob(const std::string& sha256_hex) {
+  auto& s = db_.cached("SELECT data FROM blobs WHERE sha256 = ?");
+  s.bind_text(1, sha256_hex);
+  if (!s.step()) return std::nullopt;
+  std::string d = s.get_blob(0);
+  s.reset();
+  return d;
+}
+
+std::vector<std::string> Replica::missing_blobs() {
+  std::vector<std::string> out;
+  auto& s = db_.cached("SELECT body FROM cases");
+  std::vector<std::string> bodies;
+  while (s.step()) bodies.push_back(s.get_text(0));
+  for (const auto& b : bodies) {
+    CaseState c = case_from_json(nlohmann::json::parse(b));
+    for (const auto& [name, d] : c.drafts)
+      for (const auto& [id, r] : d.revisions)
+        if (!has_blob(r.sha256)) out.push_back(r.sha256);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace alur::client

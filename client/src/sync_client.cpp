@@ -1,0 +1,247 @@
+// The client side of the sync protocol.
+#include "alur/client/sync_client.h"
+
+#include <unistd.h>
+
+#include <random>
+#include <thread>
+
+#include "alur/shared/crypto.h"
+#include "alur/shared/error.h"
+
+namespace alur::client {
+
+using namespace alur::sync;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t kPushBatch = 500;
+constexpr std::size_t kBlobChunk = 1u << 20;
+constexpr auto kReplyTimeout = 60s;
+
+std::string hostname() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "perangkat";
+  return buf;
+}
+
+[[noreturn]] void raise(const ErrorMsg& e) { throw Error(e.code, e.message); }
+
+}  // namespace
+
+SyncClient::SyncClient(Replica& replica, const TemplateRegistry& templates)
+    : replica_(replica), templates_(templates) {}
+
+void SyncClient::send(const Message& m) { ws_->send(encode(m), kReplyTimeout); }
+
+Message SyncClient::receive_reply(std::chrono::milliseconds timeout) {
+  for (;;) {
+    auto bytes = ws_->receive(timeout);
+    if (!bytes) throw Error("timeout", "Server tidak menjawab dalam " + std::to_string(timeout.count() / 1000) + " detik.");
+    Message m = decode(*bytes);
+    if (auto* n = std::get_if<Notify>(&m)) {
+      server_head_ = std::max(server_head_, n->server_head);
+      continue;  // unsolicited; the pull that follows will fetch it
+    }
+    if (auto* e = std::get_if<ErrorMsg>(&m); e && e->fatal) raise(*e);
+    return m;
+  }
+}
+
+void SyncClient::connect() {
+  net::ClientOptions options;
+  options.pinned_fingerprint = replica_.require_meta("fingerprint");
+  ws_ = net::WsClient::connect(replica_.require_meta("server"), options);
+  Hello h;
+  h.replica = replica_.require_meta("replica");
+  h.token = replica_.require_meta("token");
+  h.cursor = replica_.cursor();
+  h.client_version = "alur 0.1.0";
+  send(h);
+  Message m = receive_reply(kReplyTimeout);
+  auto* w = std::get_if<Welcome>(&m);
+  if (!w) throw Error("protocol", std::string("Jawaban tak terduga dari server: ") + message_name(m));
+  server_head_ = w->server_head;
+  // The server has received our changes up to highest_counter: if an acknowledgement was
+  // lost, the resend below is answered as a duplicate with the original outcome.
+}
+
+void SyncClient::upload_blob(const std::string& sha_hex) {
+  auto data = replica_.blob(sha_hex);
+  if (!data) throw Error("blob_missing_local", "Berkas lampiran " + sha_hex.substr(0, 12) + " hilang dari data lokal.");
+  std::string raw_sha = crypto::from_hex(sha_hex);
+  send(BlobQuery{raw_sha, data->size()});
+  Message m = receive_reply(kReplyTimeout);
+  auto* st = std::get_if<BlobState>(&m);
+  if (!st) throw Error("protocol", "Jawaban tak terduga atas BlobQuery.");
+  std::uint64_t have = st->have;
+  while (have < data->size()) {  // resumes where the server stopped
+    std::size_t n = std::min<std::size_t>(kBlobChunk, data->size() - have);
+    send(BlobChunk{raw_sha, have, data->size(), data->substr(have, n)});
+    Message r = receive_reply(kReplyTimeout);
+    auto* s2 = std::get_if<BlobState>(&r);
+    if (!s2) throw Error("protocol", "Jawaban tak terduga atas BlobChunk.");
+    if (s2->have <= have) throw Error("blob_stalled", "Server tidak menerima potongan berkas.");
+    have = s2->have;
+  }
+}
+
+std::size_t SyncClient::push(SyncReport& report) {
+  auto pending = replica_.outbox("pending");
+  if (pending.empty()) return 0;
+  for (const auto& row : pending)
+    if (!row.blob.empty()) upload_blob(row.blob);
+  auto key = replica_.device_key();
+  std::size_t pushed = 0;
+  for (std::size_t i = 0; i < pending.size(); i += kPushBatch) {
+    Push p;
+    for (std::size_t k = i; k < std::min(pending.size(), i + kPushBatch); ++k) p.changes.push_back(pending[k].change);
+    const Change& last = p.changes.back();
+    p.head_signature = key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
+    send(p);
+    Message m = receive_reply(kReplyTimeout);
+    auto* pr = std::get_if<PushResult>(&m);
+    if (!pr) throw Error("protocol", "Jawaban tak terduga atas Push.");
+    replica_.record_results(pr->results);
+    for (const auto& r : pr->results) {
+      if (r.outcome == Outcome::kRejected) {
+        ++report.rejected;
+        report.rejections.push_back(r);
+      } else {
+        ++report.accepted;
+      }
+    }
+    pushed += p.changes.size();
+  }
+  report.pushed += pushed;
+  return pushed;
+}
+
+std::size_t SyncClient::pull() {
+  std::size_t total = 0;
+  for (;;) {
+    send(Pull{replica_.cursor(), 0});
+    Message m = receive_reply(kReplyTimeout);
+    auto* e = std::get_if<Entries>(&m);
+    if (!e) throw Error("protocol", "Jawaban tak terduga atas Pull.");
+    server_head_ = std::max(server_head_, e->server_head);
+    if (e->entries.empty()) break;
+    total += replica_.apply_entries(e->entries, templates_);
+    if (replica_.cursor() >= e->server_head) break;
+  }
+  fetch_blobs();
+  return total;
+}
+
+void SyncClient::fetch_blobs() {
+  for (const auto& sha : replica_.missing_blobs()) {
+    std::string raw = crypto::from_hex(sha), data;
+    for (;;) {
+      send(BlobGet{raw, data.size()});
+      Message m = receive_reply(kReplyTimeout);
+      if (auto* e = std::get_if<ErrorMsg>(&m)) {
+        (void)e;  // not on the server (yet): try on the next sync
+        break;
+      }
+      auto* c = std::get_if<BlobChunk>(&m);
+      if (!c || c->offset != data.size()) throw Error("protocol", "Jawaban tak terduga atas BlobGet.");
+      data += c->data;
+      if (data.size() >= c->total || c->data.empty()) break;
+    }
+    if (crypto::sha256_hex(data) == sha) replica_.put_blob(data);
+  }
+}
+
+SyncReport SyncClient::sync_once() {
+  SyncReport report;
+  push(report);
+  report.pulled = pull();
+  // Our own changes that arrived in the pull are now committed; push anything written
+  // meanwhile by another process.
+  if (replica_.count_pending() > 0) {
+    push(report);
+    report.pulled += pull();
+  }
+  replica_.set_meta("last_sync", std::to_string(Clock::system().now_ms()));
+  return report;
+}
+
+void SyncClient::watch(const std::atomic<bool>& stop,
+                       const std::function<void(const std::string&)>& log) {
+  std::mt19937 rng(std::random_device{}());
+  auto backoff = 1s;
+  while (!stop) {
+    try {
+      if (!ws_) {
+        connect();
+        log("terhubung ke server");
+      }
+      SyncReport r = sync_once();
+      if (r.pushed || r.pulled)
+        log("dikirim " + std::to_string(r.pushed) + " (diterima " + std::to_string(r.accepted) + ", ditolak " +
+            std::to_string(r.rejected) + "), ditarik " + std::to_string(r.pulled));
+      for (const auto& x : r.rejections) log("DITOLAK #" + std::to_string(x.counter) + " [" + x.code + "] " + x.message);
+      backoff = 1s;
+      // Wait for the server's Notify, checking the local outbox every second.
+      while (!stop) {
+        auto bytes = ws_->receive(1s);
+        if (bytes) {
+          Message m = decode(*bytes);
+          if (auto* e = std::get_if<ErrorMsg>(&m); e && e->fatal) raise(*e);
+          if (std::holds_alternative<Notify>(m)) break;
+        }
+        if (replica_.count_pending() > 0) break;
+      }
+    } catch (const Error& e) {
+      if (e.code() == "bad_token" || e.code() == "device_revoked" || e.code() == "fingerprint_mismatch" ||
+          e.code() == "log_mismatch")
+        throw;  // needs a person, not a retry
+      ws_.reset();
+      std::uniform_int_distribution<int> jitter(0, static_cast<int>(backoff.count() * 500));
+      auto wait = std::chrono::milliseconds(backoff) + std::chrono::milliseconds(jitter(rng));
+      log("koneksi terputus (" + std::string(e.what()) + "); mencoba lagi dalam " +
+          std::to_string(wait.count() / 1000.0).substr(0, 4) + " detik");
+      for (auto waited = 0ms; waited < wait && !stop; waited += 100ms) std::this_thread::sleep_for(100ms);
+      backoff = std::min<std::chrono::seconds>(backoff * 2, 30s);
+    }
+  }
+  if (ws_) ws_->close();
+}
+
+Enrolled enroll(Replica& replica, const std::string& url, const std::string& fingerprint,
+                const std::string& username, const std::string& password) {
+  if (replica.enrolled())
+    throw Error("already_enrolled", "Perangkat ini sudah terdaftar sebagai " + replica.require_meta("username") +
+                                        "; gunakan --home lain untuk pengguna lain.");
+  net::ClientOptions options;
+  options.pinned_fingerprint = crypto::normalize_fingerprint(fingerprint);
+  auto ws = net::WsClient::connect(url, options);
+  auto key = crypto::Ed25519Key::generate();
+  Enroll e;
+  e.username = username;
+  e.password = password;
+  e.device_key = key.public_raw();
+  e.device_name = hostname();
+  ws->send(encode(e), kReplyTimeout);
+  auto bytes = ws->receive(kReplyTimeout);
+  if (!bytes) throw Error("timeout", "Server tidak menjawab pendaftaran.");
+  Message m = decode(*bytes);
+  if (auto* err = std::get_if<ErrorMsg>(&m)) raise(*err);
+  auto* ok = std::get_if<Enrolled>(&m);
+  if (!ok) throw Error("protocol", "Jawaban tak terduga atas pendaftaran.");
+  ws->close();
+  sql::Transaction tx(replica.db());
+  replica.set_meta("server", url);
+  replica.set_meta("fingerprint", options.pinned_fingerprint);
+  replica.set_meta("replica", ok->replica);
+  replica.set_meta("token", ok->token);
+  replica.set_meta("username", ok->username);
+  replica.set_meta("name", ok->name);
+  replica.set_meta("unit", ok->unit);
+  replica.set_meta("device_key", crypto::to_hex(key.private_raw()));
+  tx.commit();
+  return *ok;
+}
+
+}  // namespace alur::client

@@ -1,0 +1,68 @@
+// SyncService: the protocol's server side. It authenticates enrolments and sessions,
+// sequences pushed changes (one transaction per batch, validated by the case rules),
+// answers pulls and blob transfers, and notifies connected replicas of new commits.
+//
+// Threading: all methods run on the server's single I/O thread (the net::Handler
+// callbacks); the database is touched from that thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "alur/net/ws_server.h"
+#include "alur/server/server_db.h"
+#include "alur/shared/clock.h"
+#include "alur/shared/sop_template.h"
+#include "alur/sync/messages.h"
+
+namespace alur::server {
+
+class SyncService : public net::Handler {
+ public:
+  SyncService(ServerDb& db, const TemplateRegistry& templates, const Clock& clock);
+
+  void on_open(const std::shared_ptr<net::Connection>& conn) override;
+  void on_message(const std::shared_ptr<net::Connection>& conn, std::string message) override;
+  void on_close(const std::shared_ptr<net::Connection>& conn, const std::string& why) override;
+
+  // Handles one decoded message of a session; returns the replies (exposed for tests that
+  // drive the service without sockets). `session` identifies the connection.
+  struct Session {
+    std::string replica;  // empty until authenticated
+    std::string username;
+    std::uint64_t notified_head = 0;
+    bool closing = false;
+  };
+  std::vector<sync::Message> handle(Session& session, const sync::Message& message,
+                                    const std::string& peer);
+
+  // Administrative: revoking a device closes its open sessions at once.
+  void close_sessions_of(const std::string& replica, const std::string& reason);
+
+ private:
+  sync::Message enroll(Session& s, const sync::Enroll& m, const std::string& peer);
+  sync::Message hello(Session& s, const sync::Hello& m);
+  sync::Message push(Session& s, const sync::Push& m);
+  sync::Message pull(Session& s, const sync::Pull& m);
+  sync::Message blob_query(const sync::BlobQuery& m);
+  sync::Message blob_chunk(const sync::BlobChunk& m);
+  sync::Message blob_get(const sync::BlobGet& m);
+  void notify_all();
+
+  ServerDb& db_;
+  const TemplateRegistry& templates_;
+  const Clock& clock_;
+  struct Live {
+    std::weak_ptr<net::Connection> conn;
+    Session session;
+  };
+  std::map<std::uint64_t, Live> live_;  // by connection id
+};
+
+// Builds a server-originated change (org.set) and commits it; used by `org import`.
+void commit_server_change(ServerDb& db, const TemplateRegistry& templates, const Clock& clock,
+                          const std::string& op, const std::string& record,
+                          const std::string& body);
+
+}  // namespace alur::server

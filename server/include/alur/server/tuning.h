@@ -1,0 +1,24 @@
+// Server tunables, each with why it has its value.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace alur::server {
+
+// Changes in one Push. A batch is validated and committed in one transaction with one
+// fsync; 1,000 keeps a batch well under the message bound even with large bodies.
+inline constexpr std::size_t kMaxChangesPerPush = 1000;
+// Entries and bytes per Entries message answering a Pull.
+inline constexpr std::size_t kMaxEntriesPerPull = 2000;
+inline constexpr std::size_t kMaxPullBytes = 4u << 20;
+// Largest WebSocket message accepted (a Push of 1,000 changes of 4 KiB fits easily).
+inline constexpr std::size_t kMaxMessageBytes = 8u << 20;
+// Attachments: the largest blob, and the chunk size of a BlobChunk.
+inline constexpr std::uint64_t kMaxBlobBytes = 64ull << 20;
+inline constexpr std::size_t kBlobChunkBytes = 1u << 20;
+// How far in the future (server clock) a change's timestamp may be before it is clamped
+// in displays; clients with skewed clocks still sync.
+inline constexpr std::int64_t kMaxFutureSkewMs = 24LL * 3600 * 1000;
+
+}  // namespace alur::server

@@ -1,0 +1,208 @@
+// alur-server: the office's sync server. Commands: init, org import, fingerprint, serve,
+// device list, device revoke. Errors: one line on stderr, exit code 1 (2 for usage).
+#include <sys/stat.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <nlohmann/json.hpp>
+
+#include "alur/net/ws_server.h"
+#include "alur/server/server_db.h"
+#include "alur/server/sync_service.h"
+#include "alur/server/tuning.h"
+#include "alur/shared/crypto.h"
+#include "alur/shared/error.h"
+#include "alur/shared/sqlite.h"
+#include "alur/sync/change.h"
+
+namespace fs = std::filesystem;
+using namespace alur;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw Error("io", "Tidak dapat membaca berkas " + p.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_private_file(const fs::path& p, const std::string& content) {
+  {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("io", "Tidak dapat menulis berkas " + p.string());
+    out << content;
+    if (!out.flush()) throw Error("io", "Gagal menulis berkas " + p.string());
+  }
+  fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+}
+
+fs::path cert_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.crt"; }
+fs::path key_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.key"; }
+
+void require_initialized(const std::string& dir) {
+  if (!fs::exists(fs::path(dir) / server::ServerDb::kFileName) || !fs::exists(cert_path(dir)))
+    throw Error("not_initialized", "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
+}
+
+void log_line(const std::string& s) {
+  std::cerr << format_time_utc(Clock::system().now_ms()) << " " << s << std::endl;
+}
+
+int cmd_init(const std::string& dir, const std::string& names) {
+  fs::create_directories(fs::path(dir) / "tls");
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  if (fs::exists(cert_path(dir))) {
+    std::cout << "Sudah disiapkan: " << dir << "\n";
+  } else {
+    auto ck = crypto::make_self_signed_certificate("alur-server", 3650, names);
+    write_private_file(key_path(dir), ck.key_pem);
+    write_private_file(cert_path(dir), ck.cert_pem);
+  }
+  server::ServerDb db(dir);  // creates the schema
+  if (!db.meta("created_at")) db.set_meta("created_at", std::to_string(Clock::system().now_ms()));
+  std::cout << "Server disiapkan di " << dir << "\n"
+            << "Sidik jari sertifikat: " << crypto::certificate_fingerprint_pem(read_file(cert_path(dir)))
+            << "\n";
+  return 0;
+}
+
+int cmd_org_import(const std::string& dir, const std::string& file) {
+  require_initialized(dir);
+  OrgFile of = parse_org_file(read_file(file));
+  server::ServerDb db(dir);
+  // Hash passwords before the transaction (scrypt is deliberately slow).
+  std::vector<std::pair<std::string, std::string>> hashed;
+  for (const auto& [user, pw] : of.passwords) hashed.emplace_back(user, crypto::hash_password(pw));
+  {
+    sql::Transaction tx(db.db());
+    for (std::size_t i = 0; i < hashed.size(); ++i)
+      db.upsert_user(hashed[i].first, of.org.people[i].name, hashed[i].second);
+    tx.commit();
+  }
+  nlohmann::json j = of.org;
+  server::commit_server_change(db, TemplateRegistry::builtin(), Clock::system(), sync::op::kOrgSet,
+                               "org", j.dump());
+  std::cout << "Organisasi " << of.org.unit << ": " << of.org.bidang.size() << " bidang, "
+            << of.org.people.size() << " pengguna diimpor.\n";
+  return 0;
+}
+
+int cmd_fingerprint(const std::string& dir) {
+  require_initialized(dir);
+  std::cout << crypto::certificate_fingerprint_pem(read_file(cert_path(dir))) << "\n";
+  return 0;
+}
+
+int cmd_serve(const std::string& dir, const std::string& listen) {
+  require_initialized(dir);
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw Error("usage", "--listen harus berbentuk HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw Error("usage", "Port tidak valid: " + listen);
+
+  server::ServerDb db(dir);
+  boost::asio::io_context io;
+  server::SyncService service(db, TemplateRegistry::builtin(), Clock::system());
+  net::ServerLimits limits;
+  limits.max_message_bytes = server::kMaxMessageBytes;
+  net::WsServer ws(io, read_file(cert_path(dir)), read_file(key_path(dir)), host,
+                   static_cast<std::uint16_t>(port), service, limits);
+  ws.start();
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    log_line("signal " + std::to_string(sig) + ": berhenti");
+    ws.stop();
+    io.stop();
+  });
+  std::cout << "alur-server mendengarkan di wss://" << host << ":" << ws.port() << std::endl;
+  log_line("siap: data " + dir + ", head " + std::to_string(db.head()));
+  io.run();
+  return 0;
+}
+
+int cmd_device_list(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& d : db.devices()) {
+    arr.push_back({{"replica", d.replica}, {"username", d.username}, {"name", d.name},
+                   {"created_at", format_time_utc(d.created_at)},
+                   {"revoked", d.revoked_at.has_value()}, {"last_counter", d.last_counter}});
+    if (!json_out)
+      std::cout << d.replica << "  " << d.username << "  " << d.name << "  "
+                << (d.revoked_at ? "DICABUT" : "aktif") << "  perubahan: " << d.last_counter << "\n";
+  }
+  if (json_out) std::cout << arr.dump() << "\n";
+  return 0;
+}
+
+int cmd_device_revoke(const std::string& dir, const std::string& replica) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  if (!db.device(replica)) throw Error("unknown_device", "Perangkat tidak dikenal: " + replica);
+  db.revoke_device(replica, Clock::system().now_ms());
+  std::cout << "Perangkat " << replica << " dicabut.\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"alur-server — server sinkronisasi alur (SOP sebagai alur kerja)"};
+  app.require_subcommand(1);
+  std::string dir, file, listen = "127.0.0.1:8443", names, replica;
+  bool json_out = false;
+
+  auto* init = app.add_subcommand("init", "Siapkan direktori data, basis data dan sertifikat TLS");
+  init->add_option("--data", dir, "Direktori data")->required();
+  init->add_option("--names", names, "Nama DNS/IP tambahan untuk sertifikat (pisahkan dengan koma)");
+  auto* org = app.add_subcommand("org", "Data organisasi");
+  org->require_subcommand(1);
+  auto* org_import = org->add_subcommand("import", "Impor bidang dan pengguna dari berkas JSON");
+  org_import->add_option("--data", dir, "Direktori data")->required();
+  org_import->add_option("file", file, "Berkas organisasi (JSON)")->required();
+  auto* fp = app.add_subcommand("fingerprint", "Cetak sidik jari SHA-256 sertifikat server");
+  fp->add_option("--data", dir, "Direktori data")->required();
+  auto* serve = app.add_subcommand("serve", "Jalankan server");
+  serve->add_option("--data", dir, "Direktori data")->required();
+  serve->add_option("--listen", listen, "HOST:PORT (port 0 = pilih port bebas)");
+  auto* device = app.add_subcommand("device", "Perangkat terdaftar");
+  device->require_subcommand(1);
+  auto* dlist = device->add_subcommand("list", "Daftar perangkat");
+  dlist->add_option("--data", dir, "Direktori data")->required();
+  dlist->add_flag("--json", json_out, "Keluaran JSON");
+  auto* drevoke = device->add_subcommand("revoke", "Cabut perangkat");
+  drevoke->add_option("--data", dir, "Direktori data")->required();
+  drevoke->add_option("replica", replica, "Id replika perangkat")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (*init) return cmd_init(dir, names);
+    if (*org_import) return cmd_org_import(dir, file);
+    if (*fp) return cmd_fingerprint(dir);
+    if (*serve) return cmd_serve(dir, listen);
+    if (*dlist) return cmd_device_list(dir, json_out);
+    if (*drevoke) return cmd_device_revoke(dir, replica);
+  } catch (const Error& e) {
+    std::cerr << "alur-server: " << e.what() << " [" << e.code() << "]\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "alur-server: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

@@ -1,0 +1,288 @@
+// The server side of the sync protocol (see sync/PROTOCOL.md).
+#include "alur/server/sync_service.h"
+
+#include <algorithm>
+
+#include "alur/server/tuning.h"
+#include "alur/shared/crypto.h"
+#include "alur/shared/error.h"
+#include "alur/shared/sqlite.h"
+#include "alur/sync/case_state.h"
+
+namespace alur::server {
+
+using namespace alur::sync;
+
+namespace {
+
+ErrorMsg fatal(std::string code, std::string message) { return {std::move(code), std::move(message), true}; }
+
+std::string bytes_hex_short(const std::string& s) { return crypto::to_hex(s).substr(0, 12); }
+
+}  // namespace
+
+SyncService::SyncService(ServerDb& db, const TemplateRegistry& templates, const Clock& clock)
+    : db_(db), templates_(templates), clock_(clock) {}
+
+void SyncService::on_open(const std::shared_ptr<net::Connection>& conn) {
+  live_[conn->id()] = Live{conn, {}};
+}
+
+void SyncService::on_close(const std::shared_ptr<net::Connection>& conn, const std::string&) {
+  live_.erase(conn->id());
+}
+
+void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::string bytes) {
+  auto it = live_.find(conn->id());
+  if (it == live_.end()) return;
+  Session& session = it->second.session;
+  if (session.closing) return;
+  std::vector<Message> replies;
+  try {
+    replies = handle(session, decode(bytes), conn->remote_address());
+  } catch (const Error& e) {
+    // Malformed input or a storage failure: say why, close; nothing half-applied (every
+    // write path runs inside one transaction).
+    replies = {fatal(e.code(), e.what())};
+  } catch (const std::exception& e) {
+    replies = {fatal("internal", std::string("Kesalahan internal server: ") + e.what())};
+  }
+  bool commit = false;
+  for (auto& r : replies) {
+    if (auto* pr = std::get_if<PushResult>(&r))
+      commit = commit || std::any_of(pr->results.begin(), pr->results.end(), [](const ChangeResult& c) {
+                 return c.outcome == Outcome::kAccepted;
+               });
+    conn->send(std::make_shared<const std::string>(encode(r)));
+    if (auto* err = std::get_if<ErrorMsg>(&r); err && err->fatal) {
+      session.closing = true;
+      conn->close(err->code);
+    }
+  }
+  if (commit) notify_all();
+}
+
+std::vector<Message> SyncService::handle(Session& s, const Message& m, const std::string& peer) {
+  if (s.replica.empty()) {
+    if (auto* e = std::get_if<Enroll>(&m)) return {enroll(s, *e, peer)};
+    if (auto* h = std::get_if<Hello>(&m)) return {hello(s, *h)};
+    return {fatal("unexpected", std::string("Pesan ") + message_name(m) + " sebelum Hello.")};
+  }
+  // A revoked device's session ends at its next message, even if it was open before.
+  if (auto d = db_.device(s.replica); !d || d->revoked_at)
+    return {fatal("device_revoked", "Perangkat ini telah dicabut oleh admin; daftarkan ulang.")};
+  if (auto* p = std::get_if<Push>(&m)) return {push(s, *p)};
+  if (auto* p = std::get_if<Pull>(&m)) return {pull(s, *p)};
+  if (auto* q = std::get_if<BlobQuery>(&m)) return {blob_query(*q)};
+  if (auto* c = std::get_if<BlobChunk>(&m)) return {blob_chunk(*c)};
+  if (auto* g = std::get_if<BlobGet>(&m)) return {blob_get(*g)};
+  return {fatal("unexpected", std::string("Pesan ") + message_name(m) + " tidak diharapkan di sini.")};
+}
+
+Message SyncService::enroll(Session& s, const Enroll& m, const std::string& peer) {
+  (void)peer;
+  if (m.protocol != kProtocolVersion)
+    return fatal("protocol_version", "Versi protokol tidak didukung; perbarui aplikasi.");
+  auto hash = db_.password_hash(m.username);
+  // Verify even for unknown users, so that timing does not reveal which usernames exist.
+  static const std::string dummy = crypto::hash_password("alur-dummy-password");
+  bool ok = crypto::verify_password(m.password, hash ? *hash : dummy) && hash.has_value();
+  const Person* person = db_.org().find(m.username);
+  if (!ok || !person || !person->active)
+    return fatal("bad_credentials", "Nama pengguna atau kata sandi salah.");
+  if (m.device_key.size() != 32) return fatal("bad_device_key", "Kunci perangkat tidak valid.");
+  Device d;
+  d.replica = crypto::random_id();
+  d.username = m.username;
+  d.device_key = m.device_key;
+  d.name = m.device_name.substr(0, 128);
+  d.created_at = clock_.now_ms();
+  std::string token = crypto::to_hex(crypto::random_bytes(32));
+  {
+    sql::Transaction tx(db_.db());
+    db_.add_device(d, crypto::sha256(token));
+    tx.commit();
+  }
+  s.closing = true;
+  return Enrolled{d.replica, token, person->username, person->name, db_.org().unit};
+}
+
+Message SyncService::hello(Session& s, const Hello& m) {
+  if (m.protocol != kProtocolVersion)
+    return fatal("protocol_version", "Versi protokol " + std::to_string(m.protocol) +
+                                         " tidak didukung server ini; perbarui aplikasi.");
+  auto d = db_.device(m.replica);
+  auto th = db_.token_hash(m.replica);
+  if (!d || !th || !crypto::constant_time_equal(*th, crypto::sha256(m.token)))
+    return fatal("bad_token", "Perangkat tidak dikenal atau token tidak sah; daftarkan ulang perangkat ini.");
+  if (d->revoked_at)
+    return fatal("device_revoked", "Perangkat ini telah dicabut oleh admin; daftarkan ulang.");
+  s.replica = d->replica;
+  s.username = d->username;
+  s.notified_head = m.cursor;
+  return Welcome{db_.head(), d->last_counter, d->last_hash, d->username, clock_.now_ms()};
+}
+
+Message SyncService::push(Session& s, const Push& m) {
+  if (m.changes.empty()) return PushResult{};
+  if (m.changes.size() > kMaxChangesPerPush)
+    return fatal("too_large", "Terlalu banyak perubahan dalam satu kiriman (maks. " +
+                                  std::to_string(kMaxChangesPerPush) + ").");
+  auto device = db_.device(s.replica);
+  // Hash chain and device signature: one verification vouches for the whole batch.
+  std::vector<std::string> hashes;
+  hashes.reserve(m.changes.size());
+  for (const auto& c : m.changes) {
+    if (c.dot.replica != s.replica)
+      return fatal("wrong_replica", "Perubahan dari replika lain tidak boleh dikirim lewat sesi ini.");
+    hashes.push_back(c.hash());
+  }
+  const auto& last = m.changes.back();
+  if (!crypto::ed25519_verify(device->device_key,
+                              chain_head_message(s.replica, last.dot.counter, hashes.back()),
+                              m.head_signature))
+    return fatal("bad_signature", "Tanda tangan perangkat atas rantai perubahan tidak sah.");
+  std::uint64_t expect_counter = device->last_counter + 1;
+  std::string expect_prev = device->last_hash;
+  for (std::size_t i = 0; i < m.changes.size(); ++i) {
+    const auto& c = m.changes[i];
+    if (c.dot.counter < expect_counter) continue;  // a resend; checked against storage below
+    if (c.dot.counter != expect_counter || c.prev != expect_prev)
+      return fatal("chain_broken", "Rantai perubahan terputus pada " + c.id() + " (diharapkan #" +
+                                       std::to_string(expect_counter) + " setelah " +
+                                       bytes_hex_short(expect_prev) + ").");
+    expect_counter = c.dot.counter + 1;
+    expect_prev = hashes[i];
+  }
+
+  PushResult result;
+  Millis now = clock_.now_ms();
+  sql::Transaction tx(db_.db());
+  for (std::size_t i = 0; i < m.changes.size(); ++i) {
+    const auto& c = m.changes[i];
+    ChangeResult r;
+    r.counter = c.dot.counter;
+    if (c.dot.counter <= device->last_counter) {
+      auto stored = db_.stored_change(c.dot.replica, c.dot.counter);
+      if (!stored || stored->hash != hashes[i]) {
+        r.outcome = Outcome::kRejected;
+        r.code = "dot_reused";
+        r.message = "Nomor perubahan " + c.id() + " sudah dipakai untuk perubahan lain.";
+      } else if (stored->status == "accepted") {
+        r.outcome = Outcome::kDuplicate;
+        r.seq = stored->seq;
+      } else {
+        r.outcome = Outcome::kRejected;
+        r.code = stored->code;
+        r.message = stored->message;
+      }
+      result.results.push_back(std::move(r));
+      continue;
+    }
+    Verdict v;
+    if (c.author != s.username)
+      v = {"wrong_author", "Perubahan atas nama " + c.author + " dikirim oleh " + s.username + "."};
+    else if (c.op == op::kOrgSet)
+      v = {"forbidden_op", "Hanya server yang dapat mengubah data organisasi."};
+    else
+      v = apply_change(db_, templates_, c, now);
+    if (v.ok()) {
+      r.outcome = Outcome::kAccepted;
+      r.seq = db_.append_log(c, hashes[i], now);
+    } else {
+      r.outcome = Outcome::kRejected;
+      r.code = v.code;
+      r.message = v.message;
+    }
+    db_.store_change(c, hashes[i], v.ok() ? "accepted" : "rejected", r.code, r.message, r.seq, now);
+    device->last_counter = c.dot.counter;
+    device->last_hash = hashes[i];
+    result.results.push_back(std::move(r));
+  }
+  db_.advance_device(s.replica, device->last_counter, device->last_hash);
+  tx.commit();
+  return result;
+}
+
+Message SyncService::pull(Session& s, const Pull& m) {
+  std::size_t max = m.max == 0 ? kMaxEntriesPerPull : std::min<std::size_t>(m.max, kMaxEntriesPerPull);
+  Entries e;
+  e.entries = db_.entries_after(m.after, max, kMaxPullBytes);
+  e.server_head = db_.head();
+  s.notified_head = std::max(s.notified_head, e.entries.empty() ? m.after : e.entries.back().seq);
+  return e;
+}
+
+Message SyncService::blob_query(const BlobQuery& m) {
+  if (m.sha256.size() != 32) return fatal("bad_blob", "Hash berkas tidak valid.");
+  if (m.size > kMaxBlobBytes)
+    return fatal("too_large", "Berkas terlalu besar (maks. " + std::to_string(kMaxBlobBytes >> 20) + " MiB).");
+  return BlobState{m.sha256, db_.blob_progress(crypto::to_hex(m.sha256))};
+}
+
+Message SyncService::blob_chunk(const BlobChunk& m) {
+  if (m.sha256.size() != 32) return fatal("bad_blob", "Hash berkas tidak valid.");
+  if (m.total > kMaxBlobBytes) return fatal("too_large", "Berkas terlalu besar.");
+  std::string hex = crypto::to_hex(m.sha256);
+  sql::Transaction tx(db_.db());
+  db_.put_blob_chunk(hex, m.offset, m.total, m.data);
+  tx.commit();
+  return BlobState{m.sha256, db_.blob_progress(hex)};
+}
+
+Message SyncService::blob_get(const BlobGet& m) {
+  if (m.sha256.size() != 32) return fatal("bad_blob", "Hash berkas tidak valid.");
+  std::uint64_t total = 0;
+  auto data = db_.blob_slice(crypto::to_hex(m.sha256), m.offset, kBlobChunkBytes, total);
+  if (!data) return ErrorMsg{"blob_unknown", "Berkas tidak ada di server.", false};
+  return BlobChunk{m.sha256, m.offset, total, std::move(*data)};
+}
+
+void SyncService::notify_all() {
+  std::uint64_t head = db_.head();
+  auto note = std::make_shared<const std::string>(encode(Notify{head}));
+  for (auto& [id, live] : live_) {
+    if (live.session.replica.empty() || live.session.notified_head >= head) continue;
+    if (auto conn = live.conn.lock()) {
+      conn->send(note);
+      live.session.notified_head = head;
+    }
+  }
+}
+
+void SyncService::close_sessions_of(const std::string& replica, const std::string& reason) {
+  for (auto& [id, live] : live_)
+    if (live.session.replica == replica)
+      if (auto conn = live.conn.lock()) {
+        conn->send(std::make_shared<const std::string>(encode(fatal("device_revoked", reason))));
+        conn->close("device_revoked");
+      }
+}
+
+void commit_server_change(ServerDb& db, const TemplateRegistry& templates, const Clock& clock,
+                          const std::string& op_name, const std::string& record,
+                          const std::string& body) {
+  sql::Transaction tx(db.db());
+  Change c;
+  c.record = record;
+  c.op = op_name;
+  std::uint64_t counter = std::stoull(db.meta("server_counter").value_or("0")) + 1;
+  c.dot = {kServerReplica, counter};
+  c.author = "system";
+  HybridClock hlc(clock, std::stoull(db.meta("server_hlc").value_or("0")));
+  c.hlc = hlc.now();
+  c.body = body;
+  c.prev = crypto::from_hex(db.meta("server_last_hash").value_or(""));
+  Millis now = clock.now_ms();
+  Verdict v = apply_change(db, templates, c, now);
+  if (!v.ok()) throw Error(v.code, v.message);
+  std::string hash = c.hash();
+  std::uint64_t seq = db.append_log(c, hash, now);
+  db.store_change(c, hash, "accepted", "", "", seq, now);
+  db.set_meta("server_counter", std::to_string(counter));
+  db.set_meta("server_hlc", std::to_string(c.hlc));
+  db.set_meta("server_last_hash", crypto::to_hex(hash));
+  tx.commit();
+}
+
+}  // namespace alur::server

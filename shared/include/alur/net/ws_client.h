@@ -1,0 +1,49 @@
+// WebSocket-over-TLS client transport (Boost.Beast) with certificate pinning. Blocking
+// API with deadlines, for the CLI's sync command and its --watch loop.
+//
+// Not thread-safe: one thread uses one WsClient. Failures throw alur::Error with codes:
+//   "connect"              server unreachable / refused / DNS failure
+//   "timeout"              an operation exceeded its deadline
+//   "fingerprint_mismatch" the server's certificate is not the pinned one
+//   "closed"               the server closed the connection (message carries its reason)
+//   "network"              any other transport error
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace alur::net {
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{10000};
+  std::size_t max_message_bytes = 64u << 20;
+  // Empty: accept any certificate (only for learning the fingerprint; never for sync).
+  // Otherwise the canonical "sha256:<hex>" fingerprint the server's certificate must have.
+  std::string pinned_fingerprint;
+};
+
+class WsClient {
+ public:
+  // url: "wss://host:port[/path]". Resolves, connects, TLS + WebSocket handshakes,
+  // checks the pin. Plain "ws://" is refused with Error("insecure_url").
+  static std::unique_ptr<WsClient> connect(const std::string& url, const ClientOptions& options);
+  ~WsClient();
+
+  // The canonical fingerprint of the certificate the server presented.
+  std::string server_fingerprint() const;
+
+  void send(const std::string& binary_message, std::chrono::milliseconds timeout);
+  // Next binary message, or nullopt if none arrived within timeout. Answers pings meanwhile.
+  std::optional<std::string> receive(std::chrono::milliseconds timeout);
+  // Polite close (best effort, never throws).
+  void close() noexcept;
+
+ private:
+  WsClient();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace alur::net

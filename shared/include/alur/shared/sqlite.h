@@ -1,0 +1,129 @@
+// Thin RAII layer over the SQLite C API (in the spirit of SQLiteCpp): a Database owns its
+// sqlite3*, a Statement its sqlite3_stmt*, and a Transaction rolls back in its destructor
+// unless committed — writes that must be atomic take a Transaction& so that a half-applied
+// batch cannot be written by accident.
+//
+// Threading: a Database and its Statements belong to one thread at a time.
+// Errors throw alur::Error: code "disk_full" for SQLITE_FULL, "db_busy" for
+// SQLITE_BUSY/LOCKED after the busy timeout, "db_corrupt" for SQLITE_CORRUPT/NOTADB,
+// "db" otherwise; the message names the SQL's first words and sqlite3_errmsg.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace alur::sql {
+
+class Database;
+
+// A prepared statement. Bind parameters are 1-based like SQLite's. Text and blobs are
+// bound by copy (SQLITE_TRANSIENT) so arguments may be temporaries.
+class Statement {
+ public:
+  Statement(Database& db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&&) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, double value);
+  Statement& bind_text(int index, std::string_view value);
+  Statement& bind_blob(int index, std::string_view value);
+  Statement& bind_null(int index);
+  Statement& bind(int index, const std::optional<std::string>& text_or_null);
+
+  // Steps once: true if a row is available, false when done.
+  bool step();
+  // Steps until done, expecting no row (INSERT/UPDATE/DELETE/DDL).
+  void exec();
+  // Resets for re-execution and clears bindings.
+  void reset();
+
+  bool is_null(int col) const;
+  std::int64_t get_int(int col) const;
+  double get_double(int col) const;
+  std::string get_text(int col) const;  // "" for NULL
+  std::string get_blob(int col) const;  // "" for NULL
+  std::optional<std::string> get_optional_text(int col) const;
+
+ private:
+  struct Finalizer {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+  Database* db_;
+  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+};
+
+struct OpenOptions {
+  bool create = true;
+  bool read_only = false;
+  bool wal = true;                   // journal_mode=WAL (ignored for ":memory:")
+  std::string synchronous = "FULL";  // FULL: a committed transaction survives power loss
+  int busy_timeout_ms = 5000;
+};
+
+class Database {
+ public:
+  // path may be ":memory:" or a "file:...?mode=memory" URI (SQLITE_OPEN_URI is set).
+  explicit Database(const std::string& path, const OpenOptions& options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs one or more statements without results (schema, pragmas).
+  void exec(std::string_view sql);
+  // A cached prepared statement for sql, reset and with cleared bindings; cheap to call
+  // in loops. The reference stays valid for the Database's lifetime. A query stepped only
+  // part-way keeps its read snapshot open until it is reset (by reset() or the next
+  // cached() call), so reset it after reading the rows you need.
+  Statement& cached(const std::string& sql);
+
+  std::int64_t last_insert_rowid() const;
+  int changes() const;
+  sqlite3* handle() const { return db_.get(); }
+  const std::string& path() const { return path_; }
+
+  // Runs PRAGMA integrity_check; returns "ok" or the first problem.
+  std::string integrity_check();
+  // Page limit (PRAGMA max_page_count) — lets tests simulate a full disk.
+  void set_max_page_count(std::int64_t pages);
+
+  // Throws alur::Error mapped from an SQLite result code (see the file comment).
+  [[noreturn]] void throw_error(int rc, std::string_view context) const;
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+  std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+};
+
+// BEGIN IMMEDIATE on construction (the write lock is taken up front, so a transaction
+// never fails half-way on a lock upgrade); ROLLBACK in the destructor unless commit()
+// was called. Not nestable.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+  Database& db() { return db_; }
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace alur::sql

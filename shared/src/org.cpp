@@ -1,0 +1,161 @@
+// Org model, its JSON form, and the org-file importer's validation.
+#include "alur/shared/org.h"
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "alur/shared/error.h"
+
+namespace alur {
+
+bool is_known_role(const std::string& code) {
+  for (const char* r : kRoleCodes)
+    if (code == r) return true;
+  return false;
+}
+
+std::string role_title(const std::string& code) {
+  if (code == "kadis") return "Kepala Dinas";
+  if (code == "sekretaris") return "Sekretaris";
+  if (code == "kabid") return "Kepala Bidang";
+  if (code == "kasubag_kpe") return "Kasubag Keuangan, Perencanaan dan Evaluasi";
+  if (code == "pelaksana_kpe") return "Pelaksana Subag KPE";
+  return code;
+}
+
+const Person* Org::find(const std::string& username) const {
+  for (const auto& p : people)
+    if (p.username == username) return &p;
+  return nullptr;
+}
+
+const Bidang* Org::find_bidang(const std::string& code) const {
+  for (const auto& b : bidang)
+    if (b.code == code) return &b;
+  return nullptr;
+}
+
+bool Org::holds(const std::string& username, const std::string& role,
+                const std::optional<std::string>& bidang_code) const {
+  const Person* p = find(username);
+  if (!p || !p->active) return false;
+  for (const auto& g : p->roles) {
+    if (g.role != role) continue;
+    if (!bidang_code || g.bidang == bidang_code) return true;
+  }
+  return false;
+}
+
+bool Org::is_member(const std::string& username) const {
+  const Person* p = find(username);
+  return p && p->active && !p->roles.empty();
+}
+
+void to_json(nlohmann::json& j, const Org& org) {
+  j = nlohmann::json::object();
+  j["unit"] = org.unit;
+  j["bidang"] = nlohmann::json::array();
+  for (const auto& b : org.bidang) j["bidang"].push_back({{"code", b.code}, {"name", b.name}});
+  j["people"] = nlohmann::json::array();
+  for (const auto& p : org.people) {
+    nlohmann::json roles = nlohmann::json::array();
+    for (const auto& g : p.roles)
+      roles.push_back({{"role", g.role}, {"bidang", g.bidang ? nlohmann::json(*g.bidang) : nlohmann::json()}});
+    j["people"].push_back(
+        {{"username", p.username}, {"name", p.name}, {"roles", roles}, {"active", p.active}});
+  }
+}
+
+void from_json(const nlohmann::json& j, Org& org) {
+  org.unit = j.at("unit").get<std::string>();
+  org.bidang.clear();
+  for (const auto& b : j.at("bidang")) org.bidang.push_back({b.at("code"), b.at("name")});
+  org.people.clear();
+  for (const auto& p : j.at("people")) {
+    Person person{p.at("username"), p.at("name"), {}, p.value("active", true)};
+    for (const auto& g : p.at("roles")) {
+      RoleGrant grant{g.at("role"), std::nullopt};
+      if (g.contains("bidang") && !g["bidang"].is_null()) grant.bidang = g["bidang"].get<std::string>();
+      person.roles.push_back(grant);
+    }
+    org.people.push_back(std::move(person));
+  }
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& where, const std::string& what) {
+  throw Error("bad_org", "Berkas organisasi tidak valid: " + where + ": " + what);
+}
+
+std::string need_string(const nlohmann::json& j, const char* key, const std::string& where) {
+  if (!j.is_object() || !j.contains(key)) bad(where, std::string("kolom \"") + key + "\" tidak ada");
+  if (!j[key].is_string()) bad(where + "." + key, "harus berupa teks");
+  std::string s = j[key].get<std::string>();
+  if (s.empty()) bad(where + "." + key, "tidak boleh kosong");
+  return s;
+}
+
+bool is_code(const std::string& s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+}  // namespace
+
+OrgFile parse_org_file(std::string_view text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error("bad_org", std::string("Berkas organisasi bukan JSON yang valid: ") + e.what());
+  }
+  if (!j.is_object()) bad("$", "harus berupa objek JSON");
+  OrgFile out;
+  out.org.unit = need_string(j, "unit", "$");
+  if (!j.contains("bidang") || !j["bidang"].is_array()) bad("$.bidang", "harus berupa daftar");
+  std::set<std::string> bidang_codes;
+  for (std::size_t i = 0; i < j["bidang"].size(); ++i) {
+    std::string where = "$.bidang[" + std::to_string(i) + "]";
+    const auto& b = j["bidang"][i];
+    std::string code = need_string(b, "code", where);
+    if (!is_code(code)) bad(where + ".code", "hanya huruf, angka, _ atau - (maks. 32)");
+    if (!bidang_codes.insert(code).second) bad(where + ".code", "kode bidang ganda: " + code);
+    out.org.bidang.push_back({code, need_string(b, "name", where)});
+  }
+  if (!j.contains("users") || !j["users"].is_array()) bad("$.users", "harus berupa daftar");
+  std::set<std::string> usernames;
+  for (std::size_t i = 0; i < j["users"].size(); ++i) {
+    std::string where = "$.users[" + std::to_string(i) + "]";
+    const auto& u = j["users"][i];
+    Person p;
+    p.username = need_string(u, "username", where);
+    if (!is_code(p.username)) bad(where + ".username", "hanya huruf, angka, _ atau - (maks. 32)");
+    if (!usernames.insert(p.username).second) bad(where + ".username", "nama pengguna ganda: " + p.username);
+    p.name = need_string(u, "name", where);
+    std::string password = need_string(u, "password", where);
+    if (password.size() < 8) bad(where + ".password", "minimal 8 karakter");
+    if (!u.contains("roles") || !u["roles"].is_array()) bad(where + ".roles", "harus berupa daftar");
+    for (std::size_t k = 0; k < u["roles"].size(); ++k) {
+      std::string rw = where + ".roles[" + std::to_string(k) + "]";
+      const auto& g = u["roles"][k];
+      RoleGrant grant{need_string(g, "role", rw), std::nullopt};
+      if (!is_known_role(grant.role)) bad(rw + ".role", "peran tidak dikenal: " + grant.role);
+      if (g.contains("bidang") && !g["bidang"].is_null()) {
+        if (!g["bidang"].is_string()) bad(rw + ".bidang", "harus berupa teks");
+        grant.bidang = g["bidang"].get<std::string>();
+        if (!bidang_codes.count(*grant.bidang)) bad(rw + ".bidang", "bidang tidak dikenal: " + *grant.bidang);
+      }
+      if (grant.role == "kabid" && !grant.bidang) bad(rw + ".bidang", "peran kabid harus menyebut bidang");
+      p.roles.push_back(grant);
+    }
+    out.passwords.emplace_back(p.username, password);
+    out.org.people.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace alur

@@ -1,0 +1,181 @@
+// The materialized state of one case, and the rules that apply a change to it.
+//
+// The same rules run on the server (to validate and sequence), on each replica (to replay
+// the committed log, and to overlay its own tentative changes), and in the simulator.
+// apply_change is deterministic: its result depends only on the state, the template, the
+// change and the commit time — never on a wall clock — so every replica that applies the
+// committed log in order reaches the server's state byte for byte (case_to_json).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alur/shared/clock.h"
+#include "alur/shared/org.h"
+#include "alur/shared/sop_template.h"
+#include "alur/sync/change.h"
+#include "alur/sync/version_vector.h"
+
+namespace alur::sync {
+
+struct TaskState {
+  std::string key;  // "5", or "2.<bidang>" for a per-bidang step
+  int step = 0;
+  std::optional<std::string> bidang;
+  std::string role;
+  std::string state = "pending";  // pending | ready | done
+  int round = 0;                  // how many times a return reset this task
+  Millis ready_at = 0;            // commit time at which it became ready (0 = never)
+  std::string by;                 // who completed it
+  Millis at = 0;                  // when (the author's clock)
+  std::string change;             // id of the completing change
+  std::string text;               // disposition / minutes / remark / correction text
+  std::string revision;           // revision written or bound (paraf, signature)
+};
+
+struct Revision {
+  std::string id;  // the id of the change that wrote it
+  std::string draft;
+  std::vector<std::string> parents;
+  std::string by;
+  Millis at = 0;
+  std::string sha256;  // hex, content address of the blob
+  std::uint64_t size = 0;
+  std::string filename;
+  std::string media;  // "text" | "binary"
+  int step = 0;       // the step that wrote it (0: draft put)
+};
+
+struct Draft {
+  std::string name;
+  std::map<std::string, Revision> revisions;
+  // Revisions that no other revision names as a parent, oldest first.
+  std::vector<std::string> heads() const;
+};
+
+struct DispositionValue {
+  std::string text;
+  std::string by;
+  Millis at = 0;
+  friend bool operator==(const DispositionValue&, const DispositionValue&) = default;
+};
+
+struct Disposition {
+  std::string task;  // task key
+  DvvSet<DispositionValue> value;
+};
+
+struct CorrectionStatus {
+  std::string status;  // "open" | "resolved" | "reopened"
+  std::string by;
+  Millis at = 0;
+  friend bool operator==(const CorrectionStatus&, const CorrectionStatus&) = default;
+};
+
+struct Correction {
+  std::string id;
+  std::string draft;
+  std::string revision;
+  std::string text;
+  std::string by;
+  Millis at = 0;
+  DvvSet<CorrectionStatus> status;
+  // Merge rule: concurrent "resolved" and "reopened" -> reopened; resolved only if every
+  // sibling says resolved.
+  std::string state() const;
+};
+
+struct Approval {
+  std::string kind;  // "paraf" | "tanda_tangan"
+  std::string task;
+  int step = 0;
+  std::string draft;
+  std::string revision;
+  std::string sha256;
+  std::string by;
+  std::string role;
+  Millis at = 0;
+  std::string change;
+};
+
+struct ReturnEvent {
+  std::string from_task;
+  int to_step = 0;
+  std::string reason;
+  std::string by;
+  Millis at = 0;
+  std::string change;
+};
+
+struct CaseState {
+  std::string id;
+  std::string sop;
+  int version = 0;
+  std::string period;
+  std::string title;
+  std::string opened_by;
+  Millis opened_at = 0;
+  std::string state = "open";  // open | completed
+  std::vector<TaskState> tasks;
+  std::map<std::string, Draft> drafts;
+  std::map<std::string, Disposition> dispositions;  // by task key
+  std::map<std::string, Correction> corrections;    // by id
+  std::vector<Approval> approvals;
+  std::vector<ReturnEvent> returns;
+
+  TaskState* task(const std::string& key);
+  const TaskState* task(const std::string& key) const;
+};
+
+nlohmann::json case_to_json(const CaseState& c);
+CaseState case_from_json(const nlohmann::json& j);
+
+// Task ids on the command line: "<case>.<key>", e.g. "5e0c1d2a3b4c5d6e.2.koperasi".
+std::string task_id(const std::string& case_id, const std::string& key);
+// Splits a task id; throws alur::Error("bad_task_id").
+std::pair<std::string, std::string> split_task_id(const std::string& id);
+
+// What the rules need to read and write. Implemented over SQLite by the server and the
+// client, and in memory by the simulator.
+class StateAccess {
+ public:
+  virtual ~StateAccess() = default;
+  virtual const Org& org() = 0;
+  virtual void set_org(const Org& org) = 0;
+  virtual std::optional<CaseState> load_case(const std::string& id) = 0;
+  virtual void save_case(const CaseState& c) = 0;
+  // The case already opened for this SOP and period, if any.
+  virtual std::optional<std::string> case_for_period(const std::string& sop,
+                                                     const std::string& period) = 0;
+  virtual bool has_blob(const std::string& sha256_hex) = 0;
+};
+
+// The verdict on one change: ok, or a stable reason code and a human message.
+struct Verdict {
+  std::string code;
+  std::string message;
+  bool ok() const { return code.empty(); }
+  static Verdict accept() { return {}; }
+};
+
+struct ApplyOptions {
+  // The server checks that a revision's content reached it; replicas replaying the
+  // committed log may fetch the blob later.
+  bool check_blobs = true;
+};
+
+// Validates `change` against the state as the server would and, if valid, applies it.
+// Nothing is written on a rejection. Exceptions only for storage failures.
+Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, const Change& change,
+                     Millis commit_time, const ApplyOptions& options = {});
+
+// Limits on what a person may write in one change.
+inline constexpr std::size_t kMaxTextBytes = 64 * 1024;
+inline constexpr std::size_t kMaxBodyBytes = 256 * 1024;
+
+}  // namespace alur::sync

@@ -1,0 +1,510 @@
+// The TLS WebSocket transport over real loopback sockets: echo, deadlines, pinning,
+// limits, server-side close and stop, and hostile input.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "alur/net/ws_client.h"
+#include "alur/net/ws_server.h"
+#include "alur/shared/error.h"
+
+namespace alur::net {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct TestCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+std::string bio_to_string(BIO* bio) {
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+// A self-signed ECDSA P-256 certificate made with OpenSSL directly, so these tests do not
+// depend on alur::crypto.
+TestCertificate make_test_certificate() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  if (!key || !cert) throw std::runtime_error("openssl");
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("sign");
+
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(BIO_new(BIO_s_mem()), BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509(cert_bio.get(), cert.get());
+  PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  return {bio_to_string(cert_bio.get()), bio_to_string(key_bio.get())};
+}
+
+const TestCertificate& test_certificate() {
+  static const TestCertificate cert = make_test_certificate();
+  return cert;
+}
+
+// SHA-256 over the DER, computed independently of the client's code path.
+std::string fingerprint_of_pem(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), int(pem.size())),
+                                                BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  unsigned char* der = nullptr;
+  const int der_len = i2d_X509(cert.get(), &der);
+  unsigned char md[32];
+  unsigned int md_len = 0;
+  EVP_Digest(der, std::size_t(der_len), md, &md_len, EVP_sha256(), nullptr);
+  OPENSSL_free(der);
+  std::string hex = "sha256:";
+  char buf[3];
+  for (unsigned i = 0; i < md_len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(gen() & 0xff);
+  return s;
+}
+
+// Echoes every message, except commands "close:<reason>" (the server closes the
+// connection) and "flood:<n>" (the server sends n messages of 64 KiB at once).
+class RecordingHandler : public Handler {
+ public:
+  void on_open(const std::shared_ptr<Connection>& conn) override {
+    std::lock_guard lock(mutex_);
+    opened_.push_back(conn->id());
+    cv_.notify_all();
+  }
+
+  void on_message(const std::shared_ptr<Connection>& conn, std::string message) override {
+    if (message.rfind("close:", 0) == 0) return conn->close(message.substr(6));
+    if (message.rfind("flood:", 0) == 0) {
+      auto chunk = std::make_shared<const std::string>(64 * 1024, 'x');
+      const int n = std::stoi(message.substr(6));
+      for (int i = 0; i < n; ++i) conn->send(chunk);
+      return;
+    }
+    conn->send(std::make_shared<const std::string>(std::move(message)));
+  }
+
+  void on_close(const std::shared_ptr<Connection>& conn, const std::string& why) override {
+    std::lock_guard lock(mutex_);
+    ++close_count_[conn->id()];
+    why_[conn->id()] = why;
+    cv_.notify_all();
+  }
+
+  template <class Pred>
+  bool wait(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return pred(); });
+  }
+
+  bool wait_closed(std::size_t n) {
+    return wait([&] { return close_count_.size() >= n; });
+  }
+
+  std::vector<std::uint64_t> opened() {
+    std::lock_guard lock(mutex_);
+    return opened_;
+  }
+  std::map<std::uint64_t, int> close_count() {
+    std::lock_guard lock(mutex_);
+    return close_count_;
+  }
+  std::string why(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    return why_[id];
+  }
+  std::uint64_t last_opened() {
+    std::lock_guard lock(mutex_);
+    return opened_.empty() ? 0 : opened_.back();
+  }
+
+  // Guards the fields below; wait() predicates run with it held and may read them directly.
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::uint64_t> opened_;
+  std::map<std::uint64_t, int> close_count_;
+  std::map<std::uint64_t, std::string> why_;
+};
+
+// A WsServer on 127.0.0.1:<free port> served by one background thread.
+class TestServer {
+ public:
+  explicit TestServer(ServerLimits limits = {})
+      : server_(io_, test_certificate().cert_pem, test_certificate().key_pem, "127.0.0.1", 0,
+                handler_, limits) {
+    server_.start();
+    thread_ = std::thread([this] {
+      io_.run();
+      ran_out_.set_value();
+    });
+  }
+
+  ~TestServer() {
+    server_.stop();
+    work_.reset();
+    // A clean stop leaves the io_context without work; do not hang the suite if not.
+    if (ran_out_future_.wait_for(10s) != std::future_status::ready) {
+      ADD_FAILURE() << "io_context still busy 10 s after stop()";
+      io_.stop();
+    }
+    thread_.join();
+  }
+
+  std::string url() const { return "wss://127.0.0.1:" + std::to_string(server_.port()); }
+  RecordingHandler& handler() { return handler_; }
+  WsServer& server() { return server_; }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  RecordingHandler handler_;
+  WsServer server_;
+  std::promise<void> ran_out_;
+  std::future<void> ran_out_future_ = ran_out_.get_future();
+  std::thread thread_;
+};
+
+ClientOptions pinned() {
+  ClientOptions options;
+  options.pinned_fingerprint = fingerprint_of_pem(test_certificate().cert_pem);
+  return options;
+}
+
+std::string error_code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "<no error>";
+}
+
+TEST(WsTransport, EchoesBinaryMessagesIncludingOneMebibyte) {
+  TestServer server;
+  auto client = WsClient::connect(server.url(), pinned());
+
+  std::string all_bytes;
+  for (int i = 0; i < 256; ++i) all_bytes += static_cast<char>(i);
+  client->send(all_bytes, 5s);
+  EXPECT_EQ(client->receive(5s), all_bytes);
+
+  const std::string big = random_bytes(1u << 20, 7);
+  client->send(big, 5s);
+  const auto echoed = client->receive(5s);
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->size(), big.size());
+  EXPECT_TRUE(*echoed == big);
+
+  // Several in flight keep their order.
+  for (int i = 0; i < 20; ++i) client->send("m" + std::to_string(i), 5s);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(client->receive(5s), "m" + std::to_string(i));
+}
+
+TEST(WsTransport, ReceiveTimeoutReturnsNulloptAndTheConnectionKeepsWorking) {
+  TestServer server;
+  auto client = WsClient::connect(server.url(), pinned());
+
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_EQ(client->receive(150ms), std::nullopt);
+  EXPECT_GE(std::chrono::steady_clock::now() - before, 140ms);
+  EXPECT_EQ(client->receive(0ms), std::nullopt);
+
+  // The read left pending by the timeouts delivers the next message.
+  client->send("after timeout", 5s);
+  EXPECT_EQ(client->receive(5s), "after timeout");
+  EXPECT_EQ(client->receive(50ms), std::nullopt);
+  client->send("again", 5s);
+  EXPECT_EQ(client->receive(5s), "again");
+}
+
+TEST(WsTransport, WrongPinIsRefusedBeforeTheWebSocketOpens) {
+  TestServer server;
+  ClientOptions options;
+  options.pinned_fingerprint = "sha256:" + std::string(64, '0');
+  try {
+    WsClient::connect(server.url(), options);
+    FAIL() << "connected despite a wrong pin";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "fingerprint_mismatch");
+    EXPECT_NE(std::string(e.what()).find(fingerprint_of_pem(test_certificate().cert_pem)),
+              std::string::npos)
+        << e.what();
+  }
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(server.handler().opened().empty());
+}
+
+TEST(WsTransport, CorrectPinConnectsAndReportsTheFingerprint) {
+  TestServer server;
+  const std::string expected = fingerprint_of_pem(test_certificate().cert_pem);
+  auto client = WsClient::connect(server.url(), pinned());
+  EXPECT_EQ(client->server_fingerprint(), expected);
+  client->send("hi", 5s);
+  EXPECT_EQ(client->receive(5s), "hi");
+
+  // Without a pin (learning the fingerprint) the same value is reported.
+  auto learner = WsClient::connect(server.url() + "/sync", ClientOptions{});
+  EXPECT_EQ(learner->server_fingerprint(), expected);
+}
+
+TEST(WsTransport, RefusesInsecureAndMalformedUrls) {
+  EXPECT_EQ(error_code_of([] { WsClient::connect("ws://127.0.0.1:1", {}); }), "insecure_url");
+  EXPECT_EQ(error_code_of([] { WsClient::connect("WS://127.0.0.1:1/x", {}); }), "insecure_url");
+  for (const char* bad : {"http://127.0.0.1:1", "wss://", "wss://:443", "wss://host:",
+                          "wss://host:0", "wss://host:70000", "wss://host:12x", "127.0.0.1:1",
+                          "wss://[::1", "wss://a:1:2"}) {
+    EXPECT_EQ(error_code_of([&] { WsClient::connect(bad, {}); }), "bad_url") << bad;
+  }
+}
+
+TEST(WsTransport, OversizedMessageClosesOnlyThatConnection) {
+  ServerLimits limits;
+  limits.max_message_bytes = 64 * 1024;
+  TestServer server(limits);
+
+  auto client = WsClient::connect(server.url(), pinned());
+  client->send(std::string(limits.max_message_bytes, 'a'), 5s);  // exactly the limit is fine
+  EXPECT_EQ(client->receive(5s)->size(), limits.max_message_bytes);
+
+  try {
+    client->send(std::string(100 * 1024, 'b'), 5s);
+    client->receive(5s);
+    FAIL() << "oversized message did not close the connection";
+  } catch (const Error& e) {
+    // Usually the close frame (1009, "too big") arrives; when the server's teardown resets
+    // the socket while the client is still uploading, the client sees a network error.
+    if (e.code() == "closed") {
+      EXPECT_NE(std::string(e.what()).find("1009"), std::string::npos) << e.what();
+    } else {
+      EXPECT_EQ(e.code(), "network") << e.what();
+    }
+  }
+  // Reported once; its text depends on how the TLS teardown raced the rest of the upload.
+  ASSERT_TRUE(server.handler().wait_closed(1));
+  EXPECT_EQ(server.handler().close_count().at(server.handler().last_opened()), 1);
+
+  // The server keeps serving.
+  auto next = WsClient::connect(server.url(), pinned());
+  next->send("still here", 5s);
+  EXPECT_EQ(next->receive(5s), "still here");
+}
+
+TEST(WsTransport, ConnectingToAClosedPortFailsWithConnect) {
+  asio::io_context io;
+  tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto port = probe.local_endpoint().port();
+  probe.close();
+  EXPECT_EQ(error_code_of([&] {
+              WsClient::connect("wss://127.0.0.1:" + std::to_string(port), pinned());
+            }),
+            "connect");
+}
+
+TEST(WsTransport, ServerCloseReachesTheClientWithItsReason) {
+  TestServer server;
+  auto client = WsClient::connect(server.url(), pinned());
+  client->send("close:selamat tinggal", 5s);
+  try {
+    client->receive(5s);
+    FAIL() << "no close";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "closed");
+    EXPECT_NE(std::string(e.what()).find("selamat tinggal"), std::string::npos) << e.what();
+  }
+  // Every later call reports the same closed connection.
+  EXPECT_EQ(error_code_of([&] { client->send("x", 1s); }), "closed");
+  EXPECT_EQ(error_code_of([&] { client->receive(1s); }), "closed");
+  ASSERT_TRUE(server.handler().wait_closed(1));
+  EXPECT_NE(server.handler().why(server.handler().last_opened()).find("selamat tinggal"),
+            std::string::npos);
+}
+
+TEST(WsTransport, OnCloseIsCalledExactlyOncePerOpenedConnection) {
+  TestServer server;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(WsClient::connect(server.url(), pinned()));
+    clients.back()->send("ping", 5s);
+    ASSERT_EQ(clients.back()->receive(5s), "ping");
+  }
+  clients[0]->close();                                                // polite, client side
+  clients[1]->send("close:bye", 5s);                                  // server side
+  EXPECT_EQ(error_code_of([&] { clients[1]->receive(5s); }), "closed");
+  clients[2].reset();                                                 // destructor closes
+  clients[3]->close();
+  clients[3]->close();                                                // twice is harmless
+  ASSERT_TRUE(server.handler().wait([&] { return server.handler().close_count_.size() >= 4; }));
+
+  server.server().stop();                                             // the remaining two
+  for (int i = 4; i < 6; ++i) EXPECT_EQ(error_code_of([&] { clients[i]->receive(5s); }), "closed");
+  ASSERT_TRUE(server.handler().wait_closed(6));
+  std::this_thread::sleep_for(200ms);  // a duplicate would arrive about now
+
+  const auto opened = server.handler().opened();
+  ASSERT_EQ(opened.size(), 6u);
+  for (std::size_t i = 1; i < opened.size(); ++i) EXPECT_LT(opened[i - 1], opened[i]);
+  const auto closes = server.handler().close_count();
+  ASSERT_EQ(closes.size(), 6u);
+  for (const auto id : opened) EXPECT_EQ(closes.at(id), 1) << "connection " << id;
+}
+
+TEST(WsTransport, GarbageOnThePortDoesNotHurtTheServer) {
+  ServerLimits limits;
+  limits.handshake_timeout = 1s;
+  TestServer server(limits);
+  asio::io_context io;
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), server.server().port());
+
+  // Raw junk, a plain HTTP request and a ws:// style upgrade, none of them TLS.
+  const std::string junk = random_bytes(16 * 1024, 3);
+  for (const std::string& payload :
+       {junk, std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: "
+                    "13\r\n\r\n"),
+        std::string("\x16\x03\x01\x00\x05garbage", 14)}) {
+    tcp::socket socket(io);
+    socket.connect(endpoint);
+    boost::system::error_code ec;
+    asio::write(socket, asio::buffer(payload), ec);
+    socket.close();
+  }
+
+  // A connection that never says anything is dropped after the handshake timeout.
+  tcp::socket silent(io);
+  silent.connect(endpoint);
+  char byte;
+  boost::system::error_code read_ec;
+  bool read_done = false;
+  silent.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code ec, std::size_t) {
+    read_ec = ec;
+    read_done = true;
+  });
+  io.run_for(5s);
+  EXPECT_TRUE(read_done) << "silent connection not dropped";
+  EXPECT_TRUE(read_ec) << "server sent data to a silent connection";
+
+  auto client = WsClient::connect(server.url(), pinned());
+  client->send("fine", 5s);
+  EXPECT_EQ(client->receive(5s), "fine");
+  EXPECT_EQ(server.handler().opened().size(), 1u);
+}
+
+TEST(WsTransport, StopClosesLiveClientsAndRefusesNewOnes) {
+  TestServer server;
+  auto a = WsClient::connect(server.url(), pinned());
+  auto b = WsClient::connect(server.url(), pinned());
+  a->send("x", 5s);
+  ASSERT_EQ(a->receive(5s), "x");
+  ASSERT_TRUE(server.handler().wait([&] { return server.handler().opened_.size() == 2; }));
+
+  server.server().stop();
+  for (auto* client : {a.get(), b.get()}) {
+    try {
+      client->receive(5s);
+      FAIL() << "still open after stop()";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), "closed");
+      EXPECT_NE(std::string(e.what()).find("server berhenti"), std::string::npos) << e.what();
+    }
+  }
+  ASSERT_TRUE(server.handler().wait_closed(2));
+  std::this_thread::sleep_for(100ms);  // the acceptor is closed on the io thread
+  EXPECT_EQ(error_code_of([&] { WsClient::connect(server.url(), pinned()); }), "connect");
+}
+
+TEST(WsTransport, SlowReaderIsDisconnectedWhenItsQueueFills) {
+  ServerLimits limits;
+  limits.max_queued_bytes = 256 * 1024;
+  TestServer server(limits);
+  auto client = WsClient::connect(server.url(), pinned());
+  client->send("flood:200", 5s);  // 200 x 64 KiB queued at once
+  int received = 0;
+  try {
+    while (client->receive(5s)) ++received;
+    FAIL() << "no close after " << received << " messages";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "closed") << e.what();
+  }
+  EXPECT_LT(received, 200);
+  ASSERT_TRUE(server.handler().wait_closed(1));
+  EXPECT_NE(server.handler().why(server.handler().last_opened()).find("antrian"),
+            std::string::npos);
+}
+
+TEST(WsTransport, IdleClientIsDroppedButAReceivingClientAnswersPings) {
+  ServerLimits limits;
+  limits.idle_timeout = 1s;
+  TestServer server(limits);
+  auto idle = WsClient::connect(server.url(), pinned());
+  auto active = WsClient::connect(server.url(), pinned());
+
+  // `active` keeps its io running (and so answers pings) through receive() timeouts.
+  const auto until = std::chrono::steady_clock::now() + 2500ms;
+  while (std::chrono::steady_clock::now() < until) EXPECT_EQ(active->receive(100ms), std::nullopt);
+  active->send("alive", 5s);
+  EXPECT_EQ(active->receive(5s), "alive");
+
+  // `idle` never ran its io, so never answered: the server has given up on it.
+  const auto code = error_code_of([&] {
+    idle->receive(2s);
+    idle->send("x", 1s);
+    idle->receive(2s);
+  });
+  EXPECT_TRUE(code == "closed" || code == "network") << code;
+  ASSERT_TRUE(server.handler().wait_closed(1));
+}
+
+TEST(WsTransport, ServerConstructionFailuresThrowListen) {
+  asio::io_context io;
+  RecordingHandler handler;
+  const auto& cert = test_certificate();
+  EXPECT_EQ(error_code_of([&] { WsServer(io, "not a pem", cert.key_pem, "127.0.0.1", 0, handler); }),
+            "listen");
+  const auto other = make_test_certificate();
+  EXPECT_EQ(error_code_of([&] { WsServer(io, cert.cert_pem, other.key_pem, "127.0.0.1", 0, handler); }),
+            "listen");
+  WsServer first(io, cert.cert_pem, cert.key_pem, "127.0.0.1", 0, handler);
+  EXPECT_NE(first.port(), 0);
+  EXPECT_EQ(error_code_of([&] {
+              WsServer(io, cert.cert_pem, cert.key_pem, "127.0.0.1", first.port(), handler);
+            }),
+            "listen");
+}
+
+}  // namespace
+}  // namespace alur::net
