@@ -299,20 +299,17 @@ int Commands::case_show(const std::string& ref) {
     return 0;
   }
   std::cout << c.title << "  [" << (c.state == "open" ? "berjalan" : "selesai") << "]\nKasus " << id << "\n\n";
-  std::cout << std::left << std::setw(4) << "No" << std::setw(42) << "Langkah" << std::setw(34) << "Pelaksana"
+  std::cout << std::left << std::setw(4) << "No" << std::setw(42) << "Langkah" << std::setw(30) << "Pelaksana"
             << std::setw(11) << "Status" << "Oleh / waktu\n";
   for (const auto& s : steps)
     for (const auto& t : s["tasks"]) {
-      std::string actor = role_title(t["role"]);
-      if (!t["bidang"].is_null()) {
-        const Bidang* b = org.find_bidang(t["bidang"]);
-        actor += " " + (b ? b->name : t["bidang"].get<std::string>());
-      }
+      std::string actor = t["bidang"].is_null() ? role_short(t["role"])
+                                                 : org.role_label(t["role"], t["bidang"].get<std::string>());
       std::string who = t["by"].is_null() ? (t["due"].get<std::string>().empty() ? "" : "tenggat " + t["due"].get<std::string>())
                                           : name_of(t["by"]) + " " + t["at"].get<std::string>();
       std::string title = s["title"].get<std::string>();
       if (title.size() > 40) title = title.substr(0, 39) + "…";
-      std::cout << std::setw(4) << s["step"].get<int>() << std::setw(42) << title << std::setw(34) << actor.substr(0, 33)
+      std::cout << std::setw(4) << s["step"].get<int>() << std::setw(42) << title << std::setw(30) << actor.substr(0, 29)
                 << std::setw(11) << (std::string(state_label(t["state"])) + (t["tentative"].get<bool>() ? "*" : ""))
                 << who << "\n";
     }
@@ -328,7 +325,11 @@ int Commands::case_show(const std::string& ref) {
     std::cout << "  " << (a["kind"] == "paraf" ? "Paraf" : "Tanda tangan") << " " << a["role"].get<std::string>()
               << " (" << name_of(a["by"]) << ") atas revisi " << a["revision"].get<std::string>() << " sha256 "
               << a["sha256"].get<std::string>().substr(0, 16) << "…\n";
-  std::cout << "\n* menunggu sinkronisasi" << std::endl;
+  bool any_tentative = false;
+  for (const auto& s : steps)
+    for (const auto& t : s["tasks"]) any_tentative = any_tentative || t["tentative"].get<bool>();
+  if (any_tentative) std::cout << "\n* menunggu sinkronisasi\n";
+  std::cout << std::flush;
   return 0;
 }
 

@@ -92,7 +92,7 @@ Message SyncService::enroll(Session& s, const Enroll& m, const std::string& peer
     return fatal("bad_credentials", "Nama pengguna atau kata sandi salah.");
   if (m.device_key.size() != 32) return fatal("bad_device_key", "Kunci perangkat tidak valid.");
   Device d;
-  d.replica = crypto::random_id();
+  d.replica = crypto::to_hex(crypto::random_bytes(8));  // 64 bits: unique per office, short to read
   d.username = m.username;
   d.device_key = m.device_key;
   d.name = m.device_name.substr(0, 128);

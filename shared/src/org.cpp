@@ -24,6 +24,24 @@ std::string role_title(const std::string& code) {
   return code;
 }
 
+std::string role_short(const std::string& code) {
+  if (code == "kadis") return "Kadis";
+  if (code == "sekretaris") return "Sekretaris";
+  if (code == "kabid") return "Kabid";
+  if (code == "kasubag_kpe") return "Kasubag KPE";
+  if (code == "pelaksana_kpe") return "Pelaksana KPE";
+  return code;
+}
+
+std::string Org::role_label(const std::string& role, const std::optional<std::string>& bidang_code) const {
+  if (!bidang_code) return role_title(role);
+  const Bidang* b = find_bidang(*bidang_code);
+  std::string name = b ? b->name : *bidang_code;
+  // Bidang names usually start with "Bidang": "Kepala" + "Bidang Koperasi".
+  if (role == "kabid" && name.rfind("Bidang ", 0) == 0) return "Kepala " + name;
+  return role_title(role) + " " + name;
+}
+
 const Person* Org::find(const std::string& username) const {
   for (const auto& p : people)
     if (p.username == username) return &p;

@@ -20,12 +20,7 @@ Millis author_time(const Change& c) { return HybridClock::to_ms(c.hlc); }
 
 std::string role_label(const std::string& role, const std::optional<std::string>& bidang,
                        const Org& org) {
-  std::string s = role_title(role);
-  if (bidang) {
-    const Bidang* b = org.find_bidang(*bidang);
-    s += " " + (b ? b->name : *bidang);
-  }
-  return s;
+  return org.role_label(role, bidang);
 }
 
 bool step_done(const CaseState& c, int step) {

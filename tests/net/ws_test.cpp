@@ -396,7 +396,7 @@ TEST(WsTransport, GarbageOnThePortDoesNotHurtTheServer) {
         std::string("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: "
                     "13\r\n\r\n"),
-        std::string("\x16\x03\x01\x00\x05garbage", 14)}) {
+        std::string("\x16\x03\x01\x00\x05garbage", 12)}) {
     tcp::socket socket(io);
     socket.connect(endpoint);
     boost::system::error_code ec;

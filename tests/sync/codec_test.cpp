@@ -24,16 +24,17 @@ thread_local bool t_track_allocations = false;
 thread_local std::size_t t_largest_allocation = 0;
 }  // namespace
 
-void* operator new(std::size_t n) {
+// (noinline: once inlined, GCC sees free() on memory from operator new and warns.)
+__attribute__((noinline)) void* operator new(std::size_t n) {
   if (t_track_allocations && n > t_largest_allocation) t_largest_allocation = n;
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void* operator new[](std::size_t n) { return ::operator new(n); }
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace alur::sync {
 namespace {
@@ -301,6 +302,21 @@ TEST(ChangeHashTest, StableForEqualChangesAnd32Bytes) {
   EXPECT_EQ(a.hash().size(), 32u);
   // A decoded copy hashes the same: the server hashes what it decoded.
   EXPECT_EQ(decode_change(encode_change(a)).hash(), a.hash());
+}
+
+TEST(ChangeHashTest, IsSha256OfDomainTagAndStandaloneEncoding) {
+  // sync/PROTOCOL.md: hash = SHA-256("alur/change/v1" || encode_change(change)), where
+  // encode_change is the endianness flag and the change's fields, without an envelope.
+  Change c = sample_change();
+  std::string bytes = encode_change(c);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes[0], '\x01');
+  EXPECT_EQ(bytes.substr(1, 8), u64_le(c.record.size()));
+  EXPECT_EQ(c.hash(), crypto::sha256("alur/change/v1" + bytes));
+  // A change inside a Push is the same bytes after the envelope, index and count.
+  Push p;
+  p.changes = {c};
+  EXPECT_EQ(encode(p).substr(6 + 8, bytes.size() - 1), bytes.substr(1));
 }
 
 TEST(ChangeHashTest, ChangesWhenAnySingleFieldChanges) {

@@ -134,6 +134,18 @@ struct Completion {
   beast::error_code ec;
 };
 
+// Must be complete before the stream exists: SSL_new copies the context's settings.
+ssl::context make_client_tls() {
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::no_compression);
+  if (SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION) != 1) {
+    throw Error("network", "Konfigurasi TLS klien gagal.");
+  }
+  return tls;
+}
+
 }  // namespace
 
 struct WsClient::Impl {
@@ -141,7 +153,7 @@ struct WsClient::Impl {
 
   // Declared first, destroyed last: the operations below live in it.
   asio::io_context io;
-  ssl::context tls{ssl::context::tls_client};
+  ssl::context tls = make_client_tls();
   tcp::resolver resolver{io};
   websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws{io, tls};
 
@@ -265,10 +277,6 @@ struct WsClient::Impl {
 
     // TLS. Trust comes from the pinned fingerprint, not from a CA: the verify callback
     // accepts the chain and the leaf is checked below, before any application byte is sent.
-    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                    ssl::context::no_tlsv1_1 | ssl::context::no_compression);
-    SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
     ws.next_layer().set_verify_mode(ssl::verify_peer);
     ws.next_layer().set_verify_callback([](bool, ssl::verify_context&) { return true; });
     beast::error_code ip_ec;

@@ -156,7 +156,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   const ServerLimits& limits() const { return state_->limits; }
 
   void on_run() {
-    if (close_requested_) return abort();
+    if (close_requested_) {  // stopped before it started
+      abort();
+      return finish("ditutup sebelum terbuka");
+    }
     const auto handshake = limits().handshake_timeout;
     if (handshake.count() > 0) beast::get_lowest_layer(ws_).expires_after(handshake);
     ws_.next_layer().async_handshake(

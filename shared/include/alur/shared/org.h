@@ -18,6 +18,8 @@ inline constexpr const char* kRoleCodes[] = {"kadis", "sekretaris", "kabid", "ka
 bool is_known_role(const std::string& code);
 // "Kepala Dinas", "Sekretaris", ... (Bahasa Indonesia).
 std::string role_title(const std::string& code);
+// Short form for tables: "Kadis", "Kasubag KPE", ...
+std::string role_short(const std::string& code);
 
 struct Bidang {
   std::string code;
@@ -43,6 +45,8 @@ struct Org {
 
   const Person* find(const std::string& username) const;
   const Bidang* find_bidang(const std::string& code) const;
+  // "Kepala Bidang Koperasi" for (kabid, koperasi); role_title(role) otherwise.
+  std::string role_label(const std::string& role, const std::optional<std::string>& bidang) const;
   // True if username holds role; when bidang is set, for that bidang.
   bool holds(const std::string& username, const std::string& role,
              const std::optional<std::string>& bidang) const;
