@@ -7,6 +7,11 @@
 #include <iostream>
 #include <sstream>
 
+#ifndef _WIN32
+#include <termios.h>
+#include <unistd.h>
+#endif
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +19,31 @@
 #include "alur/shared/error.h"
 
 using namespace alur;
+
+namespace {
+
+// Asks for a password on the terminal without echoing it.
+std::string prompt_password(const char* prompt) {
+  std::cerr << prompt << std::flush;
+  std::string password;
+#ifndef _WIN32
+  termios old{};
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::getline(std::cin, password);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+#else
+  std::getline(std::cin, password);
+#endif
+  std::cerr << std::endl;
+  return password;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   client::Options opt;
@@ -113,7 +143,7 @@ int main(int argc, char** argv) {
       } else if (const char* p = std::getenv("ALUR_PASSWORD")) {
         password = p;
       } else {
-        throw Error("usage", "Berikan kata sandi dengan --password-stdin.");
+        password = prompt_password("Kata sandi: ");
       }
       return cmd.enroll(server, username, password, fingerprint);
     }

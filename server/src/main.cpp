@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <csignal>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "alur/net/ws_server.h"
@@ -118,12 +120,29 @@ int cmd_serve(const std::string& dir, const std::string& listen) {
   net::WsServer ws(io, read_file(cert_path(dir)), read_file(key_path(dir)), host,
                    static_cast<std::uint16_t>(port), service, limits);
   ws.start();
+  boost::asio::steady_timer ticker(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     log_line("signal " + std::to_string(sig) + ": berhenti");
+    ticker.cancel();
     ws.stop();
     io.stop();
   });
+  // Commits and revocations by other processes on the same data (org import, device
+  // revoke) reach live sessions within a tick.
+  std::function<void()> schedule_tick = [&] {
+    ticker.expires_after(std::chrono::seconds(2));
+    ticker.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      try {
+        service.tick();
+      } catch (const std::exception& e) {
+        log_line(std::string("tick: ") + e.what());
+      }
+      schedule_tick();
+    });
+  };
+  schedule_tick();
   std::cout << "alur-server mendengarkan di wss://" << host << ":" << ws.port() << std::endl;
   log_line("siap: data " + dir + ", head " + std::to_string(db.head()));
   io.run();

@@ -259,6 +259,18 @@ void SyncService::close_sessions_of(const std::string& replica, const std::strin
       }
 }
 
+void SyncService::tick() {
+  notify_all();
+  std::vector<std::string> revoked;
+  for (auto& [id, live] : live_)
+    if (!live.session.replica.empty() && !live.session.closing)
+      if (auto d = db_.device(live.session.replica); !d || d->revoked_at) {
+        live.session.closing = true;
+        revoked.push_back(live.session.replica);
+      }
+  for (const auto& r : revoked) close_sessions_of(r, "Perangkat ini telah dicabut oleh admin; daftarkan ulang.");
+}
+
 void commit_server_change(ServerDb& db, const TemplateRegistry& templates, const Clock& clock,
                           const std::string& op_name, const std::string& record,
                           const std::string& body) {

@@ -316,7 +316,9 @@ Verdict return_case(Ctx& x, const json& body) {
   std::set<int> redo = descendants(*tpl, to);
   for (auto& task : c.tasks) {
     if (!redo.count(task.step)) continue;
-    if (task.state != "pending") ++task.round;
+    // Every task to redo starts a new round, so a completion written before the return
+    // (whatever state its author saw) is rejected as stale_round instead of slipping in.
+    ++task.round;
     task.state = "pending";
     task.ready_at = 0;
     task.by.clear();

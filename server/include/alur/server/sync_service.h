@@ -40,6 +40,11 @@ class SyncService : public net::Handler {
   // Administrative: revoking a device closes its open sessions at once.
   void close_sessions_of(const std::string& replica, const std::string& reason);
 
+  // Called periodically by the server: notices commits and revocations made by another
+  // process on the same database (e.g. `alur-server org import`, `device revoke`), notifies
+  // live replicas and closes revoked devices' sessions.
+  void tick();
+
  private:
   sync::Message enroll(Session& s, const sync::Enroll& m, const std::string& peer);
   sync::Message hello(Session& s, const sync::Hello& m);
