@@ -134,8 +134,9 @@ template <class T> void field_vector(InAr& ar, std::vector<T>& v) {
   ar(n);
   // Every element takes at least 8 bytes on the wire.
   if (n > input_remaining() / 8) malformed("jumlah elemen melebihi pesan");
+  // No reserve(n): an element is far larger in memory than its minimum wire size, so a
+  // hostile count must not size the allocation; growth follows what is actually decoded.
   v.clear();
-  v.reserve(static_cast<std::size_t>(n));
   for (std::uint64_t i = 0; i < n; ++i) {
     v.emplace_back();
     fields(ar, v.back());

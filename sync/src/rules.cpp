@@ -272,7 +272,9 @@ Verdict complete_task(Ctx& x, const json& body) {
   if (kind == "disposition") {
     auto& disp = c.dispositions[key];
     disp.task = key;
-    disp.value.apply(x.change.dot, VersionVector{}, {text, x.change.author, at});
+    // Decided by the server: the new instruction (a redo after a return) replaces the old.
+    VersionVector seen = disp.value.vv();
+    disp.value.apply(x.change.dot, seen, {text, x.change.author, at});
   }
   if (kind == "correct") {
     Correction corr;
@@ -441,13 +443,18 @@ Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, cons
   } catch (const Error& e) {
     return reject(e.code(), e.what());
   }
-  if (change.op == op::kCaseOpen) return open_case(x, body);
-  if (change.op == op::kTaskComplete) return complete_task(x, body);
-  if (change.op == op::kCaseReturn) return return_case(x, body);
-  if (change.op == op::kDispositionSet) return set_disposition(x, body);
-  if (change.op == op::kDraftRevise) return revise_draft(x, body);
-  if (change.op == op::kCorrectionAdd) return add_correction(x, body);
-  if (change.op == op::kCorrectionStatus) return set_correction_status(x, body);
+  try {
+    if (change.op == op::kCaseOpen) return open_case(x, body);
+    if (change.op == op::kTaskComplete) return complete_task(x, body);
+    if (change.op == op::kCaseReturn) return return_case(x, body);
+    if (change.op == op::kDispositionSet) return set_disposition(x, body);
+    if (change.op == op::kDraftRevise) return revise_draft(x, body);
+    if (change.op == op::kCorrectionAdd) return add_correction(x, body);
+    if (change.op == op::kCorrectionStatus) return set_correction_status(x, body);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong type: the rules save only at the end, so nothing was written.
+    return reject("bad_body", std::string("Isi perubahan tidak valid: ") + e.what());
+  }
   return reject("unknown_op", "Jenis perubahan tidak dikenal: " + change.op);
 }
 

@@ -70,7 +70,8 @@ CommittedEntry sample_entry(std::uint64_t seq) {
 std::vector<Message> sample_messages() {
   std::vector<Message> out;
   out.push_back(Hello{kProtocolVersion, "replica-a", std::string("tok\0en", 6), 42, "alur 0.1.0"});
-  out.push_back(Enroll{kProtocolVersion, "sekdis", "rahasia-123", bytes32('\xee'), "PC-SEKRETARIAT"});
+  out.push_back(
+      Enroll{kProtocolVersion, "sekdis", "rahasia-123", bytes32('\xee'), "PC-SEKRETARIAT"});
   out.push_back(Enrolled{"replica-b", "token-once", "sekdis", "Drs. Sekretaris", "Dinas Koperasi"});
   out.push_back(Welcome{1000, 17, bytes32('\x02'), "sekdis", -5});
   {
@@ -181,8 +182,7 @@ void expect_same(const ErrorMsg& a, const ErrorMsg& b) {
 
 void expect_same(const Message& a, const Message& b) {
   ASSERT_EQ(a.index(), b.index());
-  std::visit(
-      [&](const auto& x) { expect_same(x, std::get<std::decay_t<decltype(x)>>(b)); }, a);
+  std::visit([&](const auto& x) { expect_same(x, std::get<std::decay_t<decltype(x)>>(b)); }, a);
 }
 
 // Runs decode and returns the alur::Error code it throws ("" if it returned a message).
@@ -326,8 +326,14 @@ TEST(ChangeHashTest, ChangesWhenAnySingleFieldChanges) {
       {"op", [](Change& c) { c.op = op::kCaseReturn; }},
       {"dot.replica", [](Change& c) { c.dot.replica = "replica-b"; }},
       {"dot.counter", [](Change& c) { c.dot.counter += 1; }},
-      {"context add", [](Change& c) { c.context.add({"other", 1}); }},
-      {"context raise", [](Change& c) { c.context.add({"server", 4}); }},
+      {"context add",
+       [](Change& c) {
+         c.context.add({"other", 1});
+       }},
+      {"context raise",
+       [](Change& c) {
+         c.context.add({"server", 4});
+       }},
       {"author", [](Change& c) { c.author = "kabid_ukm"; }},
       {"hlc", [](Change& c) { c.hlc += 1; }},
       {"body", [](Change& c) { c.body = R"({"round":1,"text":"Siapkan bahan rapat"})"; }},
@@ -380,8 +386,8 @@ TEST(ChainHashTest, ChainHeadMessageAndLogHashBindEveryInput) {
   EXPECT_NE(l, log_hash(prev, 6, h, 1000));
   EXPECT_NE(l, log_hash(prev, 5, bytes32('\x0c'), 1000));
   EXPECT_NE(l, log_hash(prev, 5, h, 1001));
-  EXPECT_EQ(l, crypto::sha256("alur/log/v1\n" + crypto::to_hex(prev) + "\n5\n" +
-                              crypto::to_hex(h) + "\n1000"));
+  EXPECT_EQ(l, crypto::sha256("alur/log/v1\n" + crypto::to_hex(prev) + "\n5\n" + crypto::to_hex(h) +
+                              "\n1000"));
 }
 
 // --- rejection of bad input ---------------------------------------------------------------
@@ -435,8 +441,8 @@ TEST(CodecTest, RejectsTrailingBytes) {
 
 TEST(CodecTest, HugeStringLengthIsRejectedWithoutAllocating) {
   // Hello: protocol u16, then replica: u64 length 2^62 and a few bytes.
-  std::string bytes = header(0) + std::string("\x01\x00", 2) + u64_le(std::uint64_t{1} << 62) +
-                      "abc";
+  std::string bytes =
+      header(0) + std::string("\x01\x00", 2) + u64_le(std::uint64_t{1} << 62) + "abc";
   std::string code;
   std::size_t largest = largest_allocation_during([&] { code = decode_error(bytes); });
   EXPECT_EQ(code, "malformed");
@@ -565,7 +571,8 @@ TEST(CodecTest, FuzzedInputOnlyDecodesOrThrowsError) {
           if (!bytes.empty()) bytes[pick(bytes.size())] = static_cast<char>(rng());
           break;
         case 2:  // insert random bytes
-          bytes.insert(pick(bytes.size() + 1), std::string(1 + rng() % 9, static_cast<char>(rng())));
+          bytes.insert(pick(bytes.size() + 1),
+                       std::string(1 + rng() % 9, static_cast<char>(rng())));
           break;
         case 3:  // delete a range
           if (!bytes.empty()) {
@@ -578,8 +585,16 @@ TEST(CodecTest, FuzzedInputOnlyDecodesOrThrowsError) {
           break;
         case 5:  // overwrite 8 bytes with an interesting u64 (a length or a count)
           if (bytes.size() >= 8) {
-            static const std::uint64_t values[] = {0, 1, 7, 8, 9, 255, 0x7fffffff, 0xffffffff,
-                                                   std::uint64_t{1} << 62, ~std::uint64_t{0}};
+            static const std::uint64_t values[] = {0,
+                                                   1,
+                                                   7,
+                                                   8,
+                                                   9,
+                                                   255,
+                                                   0x7fffffff,
+                                                   0xffffffff,
+                                                   std::uint64_t{1} << 62,
+                                                   ~std::uint64_t{0}};
             std::uint64_t v = rng() % 2 ? values[pick(std::size(values))] : rng() % 300;
             bytes.replace(pick(bytes.size() - 7), 8, u64_le(v));
           }

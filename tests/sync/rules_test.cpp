@@ -5,12 +5,11 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "alur/shared/clock.h"
 #include "alur/shared/crypto.h"
@@ -72,13 +71,13 @@ class MemoryState : public StateAccess {
 Org test_org() {
   Org org;
   org.unit = "Dinas Koperasi, Usaha Kecil dan Menengah";
-  org.bidang = {{"koperasi", "Bidang Koperasi"}, {"ukm", "Bidang UKM"},
-                {"pemasaran", "Bidang Pemasaran"}};
+  org.bidang = {
+      {"koperasi", "Bidang Koperasi"}, {"ukm", "Bidang UKM"}, {"pemasaran", "Bidang Pemasaran"}};
   auto person = [](std::string user, std::string role, std::optional<std::string> bidang = {}) {
     return Person{user, "Nama " + user, {RoleGrant{role, bidang}}, true};
   };
-  org.people = {person("sekdis", "sekretaris"),       person("kadis", "kadis"),
-                person("kasubag", "kasubag_kpe"),     person("pelaksana", "pelaksana_kpe"),
+  org.people = {person("sekdis", "sekretaris"),           person("kadis", "kadis"),
+                person("kasubag", "kasubag_kpe"),         person("pelaksana", "pelaksana_kpe"),
                 person("kabid_kop", "kabid", "koperasi"), person("kabid_ukm", "kabid", "ukm"),
                 person("kabid_pem", "kabid", "pemasaran")};
   return org;
@@ -92,21 +91,21 @@ struct Committed {
   Millis at;
 };
 
-#define EXPECT_ACCEPTED(expr)                                        \
-  do {                                                               \
-    Verdict v_ = (expr);                                             \
+#define EXPECT_ACCEPTED(expr)                                               \
+  do {                                                                      \
+    Verdict v_ = (expr);                                                    \
     EXPECT_TRUE(v_.ok()) << #expr << ": " << v_.code << ": " << v_.message; \
   } while (0)
-#define ASSERT_ACCEPTED(expr)                                        \
-  do {                                                               \
-    Verdict v_ = (expr);                                             \
+#define ASSERT_ACCEPTED(expr)                                               \
+  do {                                                                      \
+    Verdict v_ = (expr);                                                    \
     ASSERT_TRUE(v_.ok()) << #expr << ": " << v_.code << ": " << v_.message; \
   } while (0)
-#define EXPECT_REJECTED(expr, reason)                                \
-  do {                                                               \
-    Verdict v_ = (expr);                                             \
-    EXPECT_EQ(v_.code, reason) << #expr << ": " << v_.message;       \
-    EXPECT_FALSE(v_.message.empty());                                \
+#define EXPECT_REJECTED(expr, reason)                          \
+  do {                                                         \
+    Verdict v_ = (expr);                                       \
+    EXPECT_EQ(v_.code, reason) << #expr << ": " << v_.message; \
+    EXPECT_FALSE(v_.message.empty());                          \
   } while (0)
 
 class RulesTest : public ::testing::Test {
@@ -162,7 +161,9 @@ class RulesTest : public ::testing::Test {
     static const TaskState none;
     return t ? *t : none;
   }
-  std::string task_record(const std::string& key) { return std::string("task/") + kCase + "/" + key; }
+  std::string task_record(const std::string& key) {
+    return std::string("task/") + kCase + "/" + key;
+  }
 
   // A revision body whose blob the server has.
   json revision(const std::string& content, std::vector<std::string> parents = {}) {
@@ -178,9 +179,8 @@ class RulesTest : public ::testing::Test {
   // Completes a task with the task's current round unless the body names one.
   Verdict complete(const std::string& author, const std::string& key, json body = json::object(),
                    const std::string& replica = "") {
-    if (!body.contains("round")) body["round"] = state.cases.count(kCase) && kase().task(key)
-                                                     ? kase().task(key)->round
-                                                     : 0;
+    if (!body.contains("round"))
+      body["round"] = state.cases.count(kCase) && kase().task(key) ? kase().task(key)->round : 0;
     return apply(make(replica.empty() ? "r-" + author : replica, author, op::kTaskComplete,
                       task_record(key), body));
   }
@@ -211,7 +211,8 @@ class RulesTest : public ::testing::Test {
 
   Verdict add_correction(const std::string& author, const std::string& draft,
                          const std::string& rev, const std::string& text) {
-    Change c = make("r-" + author, author, op::kCorrectionAdd, "", {{"draft", draft}, {"revision", rev}, {"text", text}});
+    Change c = make("r-" + author, author, op::kCorrectionAdd, "",
+                    {{"draft", draft}, {"revision", rev}, {"text", text}});
     c.record = std::string("corr/") + kCase + "/" + c.id();
     last = c;
     return apply(c);
@@ -225,8 +226,9 @@ class RulesTest : public ::testing::Test {
                       std::move(context)));
   }
 
-  Verdict set_disposition(const std::string& author, const std::string& key, const std::string& text,
-                          VersionVector context, const std::string& replica = "") {
+  Verdict set_disposition(const std::string& author, const std::string& key,
+                          const std::string& text, VersionVector context,
+                          const std::string& replica = "") {
     return apply(make(replica.empty() ? "r-" + author : replica, author, op::kDispositionSet,
                       std::string("disp/") + kCase + "/" + key, {{"text", text}},
                       std::move(context)));
@@ -260,7 +262,8 @@ class RulesTest : public ::testing::Test {
           rev6 = last.id();
           break;
         case 7:
-          EXPECT_ACCEPTED(complete("kasubag", "7", {{"text", "Perbaiki tabel 3"}, {"on_revision", rev6}}));
+          EXPECT_ACCEPTED(
+              complete("kasubag", "7", {{"text", "Perbaiki tabel 3"}, {"on_revision", rev6}}));
           correction7 = last.id();
           break;
         case 8:
@@ -270,7 +273,8 @@ class RulesTest : public ::testing::Test {
           EXPECT_ACCEPTED(complete("kasubag", "9", {{"text", "Susun LAKIP final"}}));
           break;
         case 10:
-          EXPECT_ACCEPTED(complete("pelaksana", "10", {{"revision", revision("capaian final v1")}}));
+          EXPECT_ACCEPTED(
+              complete("pelaksana", "10", {{"revision", revision("capaian final v1")}}));
           rev10 = last.id();
           break;
         case 11:
@@ -435,7 +439,8 @@ TEST_F(RulesTest, ReturnFromSevenToFiveResetsFiveToThirteen) {
   EXPECT_EQ(task("5").round, 1);
   EXPECT_TRUE(task("5").by.empty());
   EXPECT_TRUE(task("5").text.empty());
-  for (int step = 6; step <= 13; ++step) EXPECT_EQ(task(std::to_string(step)).state, "pending") << step;
+  for (int step = 6; step <= 13; ++step)
+    EXPECT_EQ(task(std::to_string(step)).state, "pending") << step;
   // Every task that had been acted on or was open moves to the next round.
   EXPECT_EQ(task("6").round, 1);
   EXPECT_EQ(task("7").round, 1);
@@ -471,9 +476,9 @@ TEST_F(RulesTest, ReturnFromSevenToFiveResetsFiveToThirteen) {
 TEST_F(RulesTest, ReturnToANonAncestorOrLaterStepIsBadReturn) {
   ASSERT_ACCEPTED(open());
   complete_through(6);
-  EXPECT_REJECTED(return_to("kasubag", "7", 8), "bad_return");    // later
-  EXPECT_REJECTED(return_to("kasubag", "7", 7), "bad_return");    // itself
-  EXPECT_REJECTED(return_to("kasubag", "7", 99), "bad_return");   // no such step
+  EXPECT_REJECTED(return_to("kasubag", "7", 8), "bad_return");   // later
+  EXPECT_REJECTED(return_to("kasubag", "7", 7), "bad_return");   // itself
+  EXPECT_REJECTED(return_to("kasubag", "7", 99), "bad_return");  // no such step
   EXPECT_REJECTED(return_to("kasubag", "7", 0), "bad_return");
   EXPECT_EQ(task("7").state, "ready");
   EXPECT_TRUE(kase().returns.empty());
@@ -499,8 +504,9 @@ TEST_F(RulesTest, ReturnNeedsTheRoleAReasonAndTheCurrentRound) {
   complete_through(6);
   EXPECT_REJECTED(return_to("pelaksana", "7", 5), "wrong_role");
   EXPECT_REJECTED(return_to("kasubag", "7", 5, 1), "stale_round");
-  EXPECT_REJECTED(submit("kasubag", op::kCaseReturn, task_record("7"), {{"round", 0}, {"to_step", 5}}),
-                  "bad_action");
+  EXPECT_REJECTED(
+      submit("kasubag", op::kCaseReturn, task_record("7"), {{"round", 0}, {"to_step", 5}}),
+      "bad_action");
   EXPECT_REJECTED(return_to("sekdis", "8", 5), "not_ready");
   EXPECT_REJECTED(return_to("pelaksana", "6", 5), "already_done");
 }
@@ -616,7 +622,8 @@ TEST_F(RulesTest, DispositionWritesNeedTheTaskRole) {
   EXPECT_REJECTED(set_disposition("kabid_kop", "1", "x", none), "wrong_role");
   EXPECT_REJECTED(set_disposition("kabid_kop", "2.koperasi", "", none), "bad_action");
   EXPECT_REJECTED(set_disposition("sekdis", "4", "x", none), "unknown_record");
-  EXPECT_ACCEPTED(set_disposition("kabid_kop", "2.koperasi", "Revisi arahan", kase().dispositions.at("2.koperasi").value.vv()));
+  EXPECT_ACCEPTED(set_disposition("kabid_kop", "2.koperasi", "Revisi arahan",
+                                  kase().dispositions.at("2.koperasi").value.vv()));
   EXPECT_EQ(kase().dispositions.at("2.koperasi").value.siblings().size(), 1u);
 }
 
@@ -703,17 +710,29 @@ TEST_F(RulesTest, NothingIsWrittenOnARejection) {
   json org;
   to_json(org, test_org());
   std::vector<std::function<Verdict()>> rejected = {
-      [&] { return complete("pelaksana", "11", {{"text", "x"}}); },            // wrong_role
-      [&] { return complete("sekdis", "12", {{"text", "x"}}); },               // not_ready
-      [&] { return complete("sekdis", "1", {{"text", "x"}}); },                // already_done
-      [&] { return paraf("kasubag", "11", rev10); },                           // stale_revision
-      [&] { return complete("kasubag", "9", {{"round", 1}}); },                // stale_round
-      [&] { return return_to("kasubag", "11", 12); },                          // bad_return
-      [&] { return complete("kasubag", "11", {{"text", std::string(70000, 'x')}}); },  // too_large
-      [&] { return submit("kasubag", op::kTaskComplete, task_record("11"), json::array({1, 2})); },
+      [&] {
+        return complete("pelaksana", "11", {{"text", "x"}});
+      },  // wrong_role
+      [&] {
+        return complete("sekdis", "12", {{"text", "x"}});
+      },  // not_ready
+      [&] {
+        return complete("sekdis", "1", {{"text", "x"}});
+      },                                              // already_done
+      [&] { return paraf("kasubag", "11", rev10); },  // stale_revision
+      [&] {
+        return complete("kasubag", "9", {{"round", 1}});
+      },                                               // stale_round
+      [&] { return return_to("kasubag", "11", 12); },  // bad_return
+      [&] {
+        return complete("kasubag", "11", {{"text", std::string(70000, 'x')}});
+      },  // too_large
+      [&] {
+        return submit("kasubag", op::kTaskComplete, task_record("11"), json::array({1, 2}));
+      },
       [&] { return submit("kasubag", "task.delete", task_record("11"), json::object()); },
       [&] { return submit("tamu", op::kTaskComplete, task_record("11"), json::object()); },
-      [&] { return submit("sekdis", op::kOrgSet, "org", org); },              // forbidden_op
+      [&] { return submit("sekdis", op::kOrgSet, "org", org); },               // forbidden_op
       [&] { return open("other-case", "2026-Q3"); },                           // case_exists
       [&] { return set_disposition("kabid_kop", "1", "x", {}); },              // wrong_role
       [&] { return correction_status("kasubag", correction7, "maybe", {}); },  // bad_body
@@ -735,7 +754,8 @@ TEST_F(RulesTest, NothingIsWrittenOnARejection) {
   }
 }
 
-// --- other reason codes ---------------------------------------------------------------------------
+// --- other reason codes
+// ---------------------------------------------------------------------------
 
 TEST_F(RulesTest, CaseExistsForASecondCaseOfTheSameSopAndPeriod) {
   ASSERT_ACCEPTED(open());
@@ -755,7 +775,8 @@ TEST_F(RulesTest, OpenCaseReasons) {
                   "unknown_sop");
   EXPECT_REJECTED(open(kCase, "2026-Q5"), "bad_period");
   EXPECT_REJECTED(open(std::string(65, 'c')), "bad_body");
-  EXPECT_REJECTED(submit("sekdis", op::kCaseOpen, "case", {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}}),
+  EXPECT_REJECTED(submit("sekdis", op::kCaseOpen, "case",
+                         {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}}),
                   "bad_body");
   EXPECT_TRUE(state.cases.empty());
 }
@@ -842,7 +863,8 @@ TEST_F(RulesTest, WronglyTypedBodyFieldIsRejectedNotThrown) {
   EXPECT_EQ(state.dump(), before);
 }
 
-// --- determinism ------------------------------------------------------------------------------------
+// --- determinism
+// ------------------------------------------------------------------------------------
 
 TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateByteForByte) {
   ASSERT_ACCEPTED(open());
@@ -870,7 +892,8 @@ TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateByteForByte) {
   for (const auto& e : log) {
     ASSERT_ACCEPTED(apply_change(server_copy, templates, e.change, e.at));
     // A replica replays the committed log without the blobs.
-    ASSERT_ACCEPTED(apply_change(replica, templates, e.change, e.at, ApplyOptions{.check_blobs = false}));
+    ASSERT_ACCEPTED(
+        apply_change(replica, templates, e.change, e.at, ApplyOptions{.check_blobs = false}));
   }
   EXPECT_EQ(server_copy.dump(), state.dump());
   EXPECT_EQ(replica.dump(), state.dump());
@@ -904,7 +927,8 @@ TEST_F(RulesTest, CompletedCaseJsonRoundTrips) {
 
 TEST(TaskIdTest, SplitsAndJoins) {
   EXPECT_EQ(task_id("abc", "2.koperasi"), "abc.2.koperasi");
-  EXPECT_EQ(split_task_id("abc.2.koperasi"), (std::pair<std::string, std::string>{"abc", "2.koperasi"}));
+  EXPECT_EQ(split_task_id("abc.2.koperasi"),
+            (std::pair<std::string, std::string>{"abc", "2.koperasi"}));
   EXPECT_EQ(split_task_id("abc.5"), (std::pair<std::string, std::string>{"abc", "5"}));
   for (const char* bad : {"abc", ".5", "abc.", ""}) {
     try {

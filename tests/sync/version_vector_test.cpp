@@ -91,9 +91,7 @@ TEST(VersionVectorTest, StrListsEntries) {
   EXPECT_EQ(vv({{"a", 3}, {"b", 1}}).str(), "{a:3, b:1}");
 }
 
-TEST(DotTest, StrIsTheChangeId) {
-  EXPECT_EQ((Dot{"replica", 12}).str(), "replica:12");
-}
+TEST(DotTest, StrIsTheChangeId) { EXPECT_EQ((Dot{"replica", 12}).str(), "replica:12"); }
 
 // --- DvvSet ---------------------------------------------------------------------------
 
@@ -179,6 +177,7 @@ TEST(DvvSetTest, SiblingsAreExactlyTheUnseenWritesUnderRandomInterleavings) {
     VersionVector context;
     int value;
   };
+  std::size_t max_siblings = 0;
   for (std::uint32_t seed = 1; seed <= 300; ++seed) {
     std::mt19937 rng(seed);
     DvvSet<int> set;
@@ -203,6 +202,7 @@ TEST(DvvSetTest, SiblingsAreExactlyTheUnseenWritesUnderRandomInterleavings) {
       bool saw_everything = view[w] == set.vv();
       Write write{{w, ++counter[w]}, view[w], next_value++};
       DvvOutcome outcome = set.apply(write.dot, write.context, write.value);
+      max_siblings = std::max(max_siblings, set.siblings().size());
       history.push_back(write);
       view[w].add(write.dot);
 
@@ -232,6 +232,8 @@ TEST(DvvSetTest, SiblingsAreExactlyTheUnseenWritesUnderRandomInterleavings) {
       }
     }
   }
+  // The interleavings did produce conflicts of all three writers.
+  EXPECT_EQ(max_siblings, writers.size());
 }
 
 }  // namespace
