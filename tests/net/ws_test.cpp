@@ -20,6 +20,7 @@
 
 #include "alur/net/ws_client.h"
 #include "alur/net/ws_server.h"
+#include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 
 namespace alur::net {
@@ -163,9 +164,9 @@ class RecordingHandler : public Handler {
 // A WsServer on 127.0.0.1:<free port> served by one background thread.
 class TestServer {
  public:
-  explicit TestServer(ServerLimits limits = {})
-      : server_(io_, test_certificate().cert_pem, test_certificate().key_pem, "127.0.0.1", 0,
-                handler_, limits) {
+  explicit TestServer(ServerLimits limits = {},
+                      const TestCertificate& certificate = test_certificate())
+      : server_(io_, certificate.cert_pem, certificate.key_pem, "127.0.0.1", 0, handler_, limits) {
     server_.start();
     thread_ = std::thread([this] {
       io_.run();
@@ -281,12 +282,26 @@ TEST(WsTransport, CorrectPinConnectsAndReportsTheFingerprint) {
   EXPECT_EQ(learner->server_fingerprint(), expected);
 }
 
+// The fingerprint alur-server prints for the admin (alur::crypto) is the one the client
+// pins: both sides must compute it identically, including typed variants of it.
+TEST(WsTransport, PinFromCryptoFingerprintOfTheServerCertificateIsAccepted) {
+  const auto made = crypto::make_self_signed_certificate("alur-test", 1);
+  TestServer server({}, TestCertificate{made.cert_pem, made.key_pem});
+  const std::string printed = crypto::certificate_fingerprint_pem(made.cert_pem);
+  ClientOptions options;
+  options.pinned_fingerprint = crypto::normalize_fingerprint(printed.substr(7));  // bare hex
+  auto client = WsClient::connect(server.url(), options);
+  EXPECT_EQ(client->server_fingerprint(), printed);
+  client->send("ok", 5s);
+  EXPECT_EQ(client->receive(5s), "ok");
+}
+
 TEST(WsTransport, RefusesInsecureAndMalformedUrls) {
   EXPECT_EQ(error_code_of([] { WsClient::connect("ws://127.0.0.1:1", {}); }), "insecure_url");
   EXPECT_EQ(error_code_of([] { WsClient::connect("WS://127.0.0.1:1/x", {}); }), "insecure_url");
-  for (const char* bad : {"http://127.0.0.1:1", "wss://", "wss://:443", "wss://host:",
-                          "wss://host:0", "wss://host:70000", "wss://host:12x", "127.0.0.1:1",
-                          "wss://[::1", "wss://a:1:2"}) {
+  for (const char* bad :
+       {"http://127.0.0.1:1", "wss://", "wss://:443", "wss://host:", "wss://host:0",
+        "wss://host:70000", "wss://host:12x", "127.0.0.1:1", "wss://[::1", "wss://a:1:2"}) {
     EXPECT_EQ(error_code_of([&] { WsClient::connect(bad, {}); }), "bad_url") << bad;
   }
 }
@@ -328,9 +343,8 @@ TEST(WsTransport, ConnectingToAClosedPortFailsWithConnect) {
   tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto port = probe.local_endpoint().port();
   probe.close();
-  EXPECT_EQ(error_code_of([&] {
-              WsClient::connect("wss://127.0.0.1:" + std::to_string(port), pinned());
-            }),
+  EXPECT_EQ(error_code_of(
+                [&] { WsClient::connect("wss://127.0.0.1:" + std::to_string(port), pinned()); }),
             "connect");
 }
 
@@ -361,15 +375,15 @@ TEST(WsTransport, OnCloseIsCalledExactlyOncePerOpenedConnection) {
     clients.back()->send("ping", 5s);
     ASSERT_EQ(clients.back()->receive(5s), "ping");
   }
-  clients[0]->close();                                                // polite, client side
-  clients[1]->send("close:bye", 5s);                                  // server side
+  clients[0]->close();                // polite, client side
+  clients[1]->send("close:bye", 5s);  // server side
   EXPECT_EQ(error_code_of([&] { clients[1]->receive(5s); }), "closed");
-  clients[2].reset();                                                 // destructor closes
+  clients[2].reset();  // destructor closes
   clients[3]->close();
-  clients[3]->close();                                                // twice is harmless
+  clients[3]->close();  // twice is harmless
   ASSERT_TRUE(server.handler().wait([&] { return server.handler().close_count_.size() >= 4; }));
 
-  server.server().stop();                                             // the remaining two
+  server.server().stop();  // the remaining two
   for (int i = 4; i < 6; ++i) EXPECT_EQ(error_code_of([&] { clients[i]->receive(5s); }), "closed");
   ASSERT_TRUE(server.handler().wait_closed(6));
   std::this_thread::sleep_for(200ms);  // a duplicate would arrive about now
@@ -493,11 +507,13 @@ TEST(WsTransport, ServerConstructionFailuresThrowListen) {
   asio::io_context io;
   RecordingHandler handler;
   const auto& cert = test_certificate();
-  EXPECT_EQ(error_code_of([&] { WsServer(io, "not a pem", cert.key_pem, "127.0.0.1", 0, handler); }),
-            "listen");
+  EXPECT_EQ(
+      error_code_of([&] { WsServer(io, "not a pem", cert.key_pem, "127.0.0.1", 0, handler); }),
+      "listen");
   const auto other = make_test_certificate();
-  EXPECT_EQ(error_code_of([&] { WsServer(io, cert.cert_pem, other.key_pem, "127.0.0.1", 0, handler); }),
-            "listen");
+  EXPECT_EQ(
+      error_code_of([&] { WsServer(io, cert.cert_pem, other.key_pem, "127.0.0.1", 0, handler); }),
+      "listen");
   WsServer first(io, cert.cert_pem, cert.key_pem, "127.0.0.1", 0, handler);
   EXPECT_NE(first.port(), 0);
   EXPECT_EQ(error_code_of([&] {

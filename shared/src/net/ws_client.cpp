@@ -191,9 +191,8 @@ struct WsClient::Impl {
       resolver.cancel();
       beast::get_lowest_layer(ws).close();
       const auto read_op = read;
-      run_until(
-          [&] { return (!op || op->done) && (!read_op || read_op->done); },
-          Clock::now() + kDrainTimeout);
+      run_until([&] { return (!op || op->done) && (!read_op || read_op->done); },
+                Clock::now() + kDrainTimeout);
     } catch (...) {
     }
     open = false;
@@ -205,8 +204,7 @@ struct WsClient::Impl {
     throw error;
   }
 
-  [[noreturn]] void fail_timeout(const std::string& what,
-                                 const std::shared_ptr<Completion>& op) {
+  [[noreturn]] void fail_timeout(const std::string& what, const std::shared_ptr<Completion>& op) {
     fail(Error("timeout", "Waktu habis saat " + what + " (server " + where() + ")."), op);
   }
 
@@ -245,13 +243,13 @@ struct WsClient::Impl {
     // Resolve.
     auto resolved = std::make_shared<Completion>();
     auto endpoints = std::make_shared<tcp::resolver::results_type>();
-    resolver.async_resolve(url.host, url.port,
-                           [resolved, endpoints](beast::error_code ec,
-                                                 tcp::resolver::results_type results) {
-                             resolved->done = true;
-                             resolved->ec = ec;
-                             *endpoints = std::move(results);
-                           });
+    resolver.async_resolve(
+        url.host, url.port,
+        [resolved, endpoints](beast::error_code ec, tcp::resolver::results_type results) {
+          resolved->done = true;
+          resolved->ec = ec;
+          *endpoints = std::move(results);
+        });
     if (!run_until([&] { return resolved->done; }, deadline)) {
       fail_timeout(phase_connect, resolved);
     }
@@ -271,8 +269,8 @@ struct WsClient::Impl {
       fail_timeout(phase_connect, connected);
     }
     if (connected->ec) {
-      fail(Error("connect", "Tidak dapat terhubung ke server " + where() + ": " +
-                                connected->ec.message()));
+      fail(Error("connect",
+                 "Tidak dapat terhubung ke server " + where() + ": " + connected->ec.message()));
     }
 
     // TLS. Trust comes from the pinned fingerprint, not from a CA: the verify callback
@@ -298,7 +296,8 @@ struct WsClient::Impl {
     }
 
     // Certificate pinning.
-    std::unique_ptr<X509, X509Free> leaf(SSL_get1_peer_certificate(ws.next_layer().native_handle()));
+    std::unique_ptr<X509, X509Free> leaf(
+        SSL_get1_peer_certificate(ws.next_layer().native_handle()));
     if (leaf) fingerprint = fingerprint_of(leaf.get());
     if (fingerprint.empty()) {
       fail(Error("network", "Server " + where() + " tidak menunjukkan sertifikat."));
@@ -307,8 +306,9 @@ struct WsClient::Impl {
         !same_fingerprint(fingerprint, options.pinned_fingerprint)) {
       fail(Error("fingerprint_mismatch",
                  "Sertifikat server tidak sesuai dengan yang dipercaya saat pendaftaran "
-                 "(diharapkan " + options.pinned_fingerprint + ", diterima " + fingerprint +
-                 "). Hubungi admin TI sebelum melanjutkan."));
+                 "(diharapkan " +
+                     options.pinned_fingerprint + ", diterima " + fingerprint +
+                     "). Hubungi admin TI sebelum melanjutkan."));
     }
 
     // WebSocket.
@@ -317,9 +317,8 @@ struct WsClient::Impl {
     timeouts.idle_timeout = websocket::stream_base::none();
     timeouts.keep_alive_pings = false;
     ws.set_option(timeouts);
-    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-      req.set(beast::http::field::user_agent, kUserAgent);
-    }));
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::request_type& req) { req.set(beast::http::field::user_agent, kUserAgent); }));
     ws.binary(true);
     ws.read_message_max(options.max_message_bytes);
     auto upgraded = std::make_shared<Completion>();
@@ -331,8 +330,8 @@ struct WsClient::Impl {
       fail_timeout("jabat tangan WebSocket", upgraded);
     }
     if (upgraded->ec) {
-      fail(Error("network", "Server " + where() + " menolak koneksi WebSocket: " +
-                                upgraded->ec.message()));
+      fail(Error("network",
+                 "Server " + where() + " menolak koneksi WebSocket: " + upgraded->ec.message()));
     }
     open = true;
   }

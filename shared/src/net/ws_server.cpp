@@ -107,8 +107,8 @@ struct ServerState {
   const ServerLimits limits;
 
   std::mutex mutex;
-  bool stopped = false;                                               // guarded by mutex
-  std::uint64_t next_id = 1;                                          // guarded by mutex
+  bool stopped = false;                                                // guarded by mutex
+  std::uint64_t next_id = 1;                                           // guarded by mutex
   std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;  // guarded by mutex
 
   void forget(std::uint64_t id) noexcept {
@@ -135,8 +135,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void send(std::shared_ptr<const std::string> message) override {
     if (!message) return;
-    asio::post(ws_.get_executor(), beast::bind_front_handler(&Session::on_send,
-                                                             shared_from_this(), std::move(message)));
+    asio::post(ws_.get_executor(), beast::bind_front_handler(&Session::on_send, shared_from_this(),
+                                                             std::move(message)));
   }
 
   void close(const std::string& reason) override {
@@ -211,8 +211,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       try {
         state_->handler.on_message(shared_from_this(), std::move(message));
       } catch (const std::exception& e) {
-        log_net("on_message melempar pengecualian (koneksi " + std::to_string(id_) + "): " +
-                e.what());
+        log_net("on_message melempar pengecualian (koneksi " + std::to_string(id_) +
+                "): " + e.what());
         on_close_request(websocket::close_code::internal_error, "kesalahan internal server");
       } catch (...) {
         log_net("on_message melempar pengecualian (koneksi " + std::to_string(id_) + ")");
@@ -359,8 +359,7 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
     const std::string where = host + ":" + std::to_string(port);
     beast::error_code ec;
     tcp::resolver resolver(io);
-    const auto results =
-        resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+    const auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
     if (ec || results.empty()) {
       throw Error("listen", "Alamat " + where + " tidak dapat digunakan: " + ec.message());
     }
