@@ -204,13 +204,20 @@ Verdict check_task(Ctx& x, const CaseState& c, const TaskState* t, int round) {
   return Verdict::accept();
 }
 
+// Loads the case and the task a change names, and checks that its author may act on it now.
+Verdict load_actionable_task(Ctx& x, const json& body, CaseState& c, const Template*& tpl,
+                             TaskState*& t) {
+  if (auto v = load(x, c, tpl); !v.ok()) return v;
+  t = c.task(task_key_of(x.change));
+  return check_task(x, c, t, body.value("round", -1));
+}
+
 Verdict complete_task(Ctx& x, const json& body) {
   CaseState c;
   const Template* tpl = nullptr;
-  if (auto v = load(x, c, tpl); !v.ok()) return v;
-  std::string key = task_key_of(x.change);
-  TaskState* t = c.task(key);
-  if (auto v = check_task(x, c, t, body.value("round", -1)); !v.ok()) return v;
+  TaskState* t = nullptr;
+  if (auto v = load_actionable_task(x, body, c, tpl, t); !v.ok()) return v;
+  const std::string key = t->key;
   const StepDef* step = tpl->step(t->step);
   const std::string text = str_field(body, "text");
   if (text.size() > kMaxTextBytes) return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
@@ -305,10 +312,9 @@ Verdict complete_task(Ctx& x, const json& body) {
 Verdict return_case(Ctx& x, const json& body) {
   CaseState c;
   const Template* tpl = nullptr;
-  if (auto v = load(x, c, tpl); !v.ok()) return v;
-  std::string key = task_key_of(x.change);
-  TaskState* t = c.task(key);
-  if (auto v = check_task(x, c, t, body.value("round", -1)); !v.ok()) return v;
+  TaskState* t = nullptr;
+  if (auto v = load_actionable_task(x, body, c, tpl, t); !v.ok()) return v;
+  const std::string key = t->key;
   int to = body.value("to_step", 0);
   std::string reason = str_field(body, "reason");
   if (reason.empty()) return reject("bad_action", "Alasan pengembalian wajib diisi.");
