@@ -1,12 +1,12 @@
-// The alur CLI's commands over a Replica. Each prints human text (Bahasa Indonesia) or,
-// with --json, the JSON shapes of the command-line contract (README), and returns the
-// process exit code. Errors are thrown as alur::Error and reported by fail().
+// The alur CLI's commands: each calls the Api and prints its result as human text
+// (Bahasa Indonesia) or, with --json, as the Api's JSON (the command-line contract, README),
+// and returns the process exit code. Errors are thrown as alur::Error and reported by fail().
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "alur/client/replica.h"
+#include "alur/client/api.h"
 
 namespace alur::client {
 
@@ -42,16 +42,11 @@ class Commands {
   int fail(const std::string& code, const std::string& message);
 
  private:
-  Replica& replica();
-  std::string resolve_case(View& v, const std::string& ref);
-  void write(const std::string& record, const std::string& op, const std::string& body,
-             const sync::VersionVector& context = {},
-             const std::optional<std::string>& attachment = std::nullopt);
-  void print_written(const std::string& what);
+  // Prints the result of a write: its message and that it waits for sync.
+  int written(const nlohmann::json& result);
 
   Options options_;
-  std::unique_ptr<Replica> replica_;
-  sync::Change last_written_;
+  Api api_;
 };
 
 }  // namespace alur::client

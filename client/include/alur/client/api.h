@@ -1,0 +1,73 @@
+// Api: what an official can do with their replica, as JSON in and out — the one place the
+// CLI and (later) the local web app share. Every method works on the local replica,
+// offline, except enroll() and sync(). Failures throw alur::Error(code, message).
+//
+// JSON shapes are the command-line contract (README, "Command line").
+// Not thread-safe: one Api per thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "alur/client/replica.h"
+
+namespace alur::client {
+
+// A file given by a person: its bytes and the name it had.
+struct Attachment {
+  std::string content;
+  std::string filename;
+};
+
+class Api {
+ public:
+  explicit Api(std::string home, const Clock& clock = Clock::system());
+
+  const std::string& home() const { return home_; }
+  Replica& replica();
+
+  nlohmann::json enroll(const std::string& server, const std::string& username,
+                        const std::string& password, const std::string& fingerprint);
+  nlohmann::json sync();
+  // Runs until stop is set; `event` gets one line per thing that happened.
+  void watch(const std::atomic<bool>& stop, const std::function<void(const std::string&)>& event);
+  nlohmann::json status();
+
+  nlohmann::json case_open(const std::string& sop, const std::string& period);
+  nlohmann::json case_list();
+  nlohmann::json case_show(const std::string& case_ref);
+  nlohmann::json inbox();
+
+  nlohmann::json act(const std::string& task, const std::string& text,
+                     const std::optional<Attachment>& file);
+  nlohmann::json return_task(const std::string& task, int to_step, const std::string& reason);
+
+  nlohmann::json draft_put(const std::string& case_ref, const std::string& name, const Attachment& file);
+  nlohmann::json draft_show(const std::string& case_ref, const std::string& name);
+  // The content of a revision (the head when rev is empty): {"rev","sha256","filename"} + bytes.
+  std::pair<nlohmann::json, std::string> draft_get(const std::string& case_ref, const std::string& name,
+                                                   const std::string& rev);
+  nlohmann::json draft_merge(const std::string& case_ref, const std::string& name);
+
+  nlohmann::json disposition_set(const std::string& task, const std::string& text);
+  nlohmann::json correction_add(const std::string& case_ref, const std::string& name, const std::string& text);
+  nlohmann::json correction_status(const std::string& case_ref, const std::string& id,
+                                   const std::string& status);
+
+ private:
+  std::string resolve_case(View& v, const std::string& ref);
+  nlohmann::json write(const std::string& record, const std::string& op, const nlohmann::json& body,
+                       const sync::VersionVector& context = {},
+                       const std::optional<std::string>& attachment = std::nullopt);
+
+  std::string home_;
+  const Clock& clock_;
+  std::unique_ptr<Replica> replica_;
+};
+
+}  // namespace alur::client

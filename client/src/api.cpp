@@ -1,0 +1,442 @@
+// The official's operations on their replica, as JSON (shared by the CLI and the web app).
+#include "alur/client/api.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "alur/client/sync_client.h"
+#include "alur/shared/error.h"
+#include "alur/sync/text_merge.h"
+
+namespace alur::client {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace alur::sync;
+
+namespace {
+
+const TemplateRegistry& templates() { return TemplateRegistry::builtin(); }
+
+bool looks_like_text(const std::string& s) {
+  if (s.find('\0') != std::string::npos) return false;
+  for (std::size_t i = 0; i < s.size();) {  // valid UTF-8?
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (int k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += n;
+  }
+  return true;
+}
+
+json revision_body(const std::string& content, const std::string& filename,
+                   const std::vector<std::string>& parents) {
+  return {{"sha256", crypto::sha256_hex(content)},
+          {"size", content.size()},
+          {"filename", fs::path(filename).filename().string()},
+          {"media", looks_like_text(content) ? "text" : "binary"},
+          {"parents", parents}};
+}
+
+json time_or_null(Millis ms) { return ms ? json(format_time_utc(ms)) : json(); }
+
+std::string due_date(const TaskState& t, const Template& tpl) {
+  const StepDef* s = tpl.step(t.step);
+  if (!t.ready_at || !s) return "";
+  return add_working_days_wib(t.ready_at, s->days);
+}
+
+const Draft& find_draft(const CaseState& c, const std::string& name) {
+  auto d = c.drafts.find(name);
+  if (d == c.drafts.end()) throw Error("unknown_draft", "Draft \"" + name + "\" belum ada pada kasus ini.");
+  return d->second;
+}
+
+}  // namespace
+
+Api::Api(std::string home, const Clock& clock) : home_(std::move(home)), clock_(clock) {
+  if (home_.empty()) home_ = default_home();
+}
+
+Replica& Api::replica() {
+  if (!replica_) replica_ = std::make_unique<Replica>(home_);
+  return *replica_;
+}
+
+std::string Api::resolve_case(View& v, const std::string& ref) {
+  std::vector<std::string> matches;
+  for (const auto& id : v.case_ids()) {
+    if (id == ref) return id;
+    if (id.rfind(ref, 0) == 0) matches.push_back(id);
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.empty() || ref.empty())
+    throw Error("unknown_case", "Kasus \"" + ref + "\" tidak ditemukan di data lokal; sudah sinkron?");
+  throw Error("ambiguous_case", "Awalan \"" + ref + "\" cocok dengan beberapa kasus; tulis lebih panjang.");
+}
+
+json Api::write(const std::string& record, const std::string& op_name, const json& body,
+                const VersionVector& context, const std::optional<std::string>& attachment) {
+  Change c = replica().next_change(record, op_name, body.dump(), context, clock_);
+  // A correction is named by the change that adds it.
+  if (op_name == op::kCorrectionAdd) c.record = record + c.dot.str();
+  replica().write(c, templates(), attachment);
+  return {{"change", c.id()}, {"record", c.record}, {"state", "tentative"}};
+}
+
+// --- enrolment and sync -------------------------------------------------------------------
+
+json Api::enroll(const std::string& server, const std::string& username, const std::string& password,
+                 const std::string& fingerprint) {
+  Enrolled e = client::enroll(replica(), server, fingerprint, username, password);
+  json out{{"replica", e.replica}, {"username", e.username}, {"name", e.name}, {"unit", e.unit}};
+  try {  // the first sync brings the organisation and open cases
+    SyncClient sc(replica(), templates());
+    sc.connect();
+    sc.sync_once();
+    out["synced"] = true;
+  } catch (const Error& err) {
+    out["synced"] = false;
+    out["sync_error"] = err.what();
+  }
+  return out;
+}
+
+json Api::sync() {
+  std::string me = replica().require_meta("replica");
+  SyncClient sc(replica(), templates());
+  sc.connect();
+  SyncReport r = sc.sync_once();
+  json rej = json::array();
+  for (const auto& x : r.rejections)
+    rej.push_back({{"change", me + ":" + std::to_string(x.counter)}, {"code", x.code}, {"message", x.message}});
+  return {{"pushed", r.pushed}, {"accepted", r.accepted}, {"rejected", r.rejected},
+          {"pulled", r.pulled}, {"rejections", rej}};
+}
+
+void Api::watch(const std::atomic<bool>& stop, const std::function<void(const std::string&)>& event) {
+  replica().require_meta("replica");
+  SyncClient sc(replica(), templates());
+  sc.watch(stop, event);
+}
+
+json Api::status() {
+  Replica& r = replica();
+  r.require_meta("replica");
+  View v = r.view(templates());
+  json pending = json::array(), rejected = json::array();
+  for (const auto& row : r.outbox()) {
+    json item{{"change", row.change.id()}, {"op", row.change.op}, {"record", row.change.record},
+              {"at", time_or_null(HybridClock::to_ms(row.change.hlc))}};
+    if (row.status == "pending") pending.push_back(item);
+    if (row.status == "rejected") {
+      item["code"] = row.code;
+      item["message"] = row.message;
+      rejected.push_back(item);
+    }
+  }
+  json doomed = json::array();
+  for (const auto& [counter, verdict] : v.doomed())
+    doomed.push_back({{"counter", counter}, {"code", verdict.code}, {"message", verdict.message}});
+  auto last = r.meta("last_sync");
+  return {{"tentative", pending.size()}, {"pending", pending}, {"rejected", rejected},
+          {"conflicting", doomed}, {"cursor", r.cursor()},
+          {"last_sync", last ? json(format_time_utc(std::stoll(*last))) : json()},
+          {"username", r.require_meta("username")}, {"name", r.meta("name").value_or("")},
+          {"server", r.meta("server").value_or("")}};
+}
+
+// --- cases ---------------------------------------------------------------------------------
+
+json Api::case_open(const std::string& sop, const std::string& period) {
+  check_period(period);
+  const Template* tpl = templates().latest(sop);
+  if (!tpl) throw Error("unknown_sop", "SOP \"" + sop + "\" tidak dikenal.");
+  std::string id = crypto::to_hex(crypto::random_bytes(8));
+  json out = write("case/" + id, op::kCaseOpen, {{"sop", sop}, {"version", tpl->version}, {"period", period}});
+  out["case"] = id;
+  out["title"] = tpl->case_title(period);
+  return out;
+}
+
+json Api::case_list() {
+  View v = replica().view(templates());
+  json arr = json::array();
+  for (const auto& id : v.case_ids()) {
+    auto c = v.load_case(id);
+    arr.push_back({{"case", id}, {"title", c->title}, {"state", c->state}, {"sop", c->sop}, {"period", c->period}});
+  }
+  return arr;
+}
+
+json Api::case_show(const std::string& ref) {
+  Replica& r = replica();
+  View v = r.view(templates());
+  std::string id = resolve_case(v, ref);
+  CaseState c = *v.load_case(id);
+  auto committed = r.load_case(id);
+  const Template* tpl = templates().find(c.sop, c.version);
+  const Org& org = v.org();
+  json steps = json::array();
+  for (const auto& s : tpl->steps) {
+    json tasks = json::array();
+    for (const auto& t : c.tasks) {
+      if (t.step != s.no) continue;
+      const TaskState* ct = committed ? committed->task(t.key) : nullptr;
+      bool tentative = !ct || ct->state != t.state || ct->change != t.change;
+      tasks.push_back({{"task", task_id(id, t.key)}, {"role", t.role},
+                       {"bidang", t.bidang ? json(*t.bidang) : json()}, {"actor", org.role_label(t.role, t.bidang)},
+                       {"state", t.state}, {"by", t.by.empty() ? json() : json(t.by)}, {"at", time_or_null(t.at)},
+                       {"round", t.round}, {"due", due_date(t, *tpl)}, {"text", t.text},
+                       {"revision", t.revision}, {"tentative", tentative}});
+    }
+    steps.push_back({{"step", s.no}, {"title", s.title}, {"kind", s.kind}, {"role", s.actor},
+                     {"days", s.days}, {"output", s.output}, {"inputs", s.inputs}, {"tasks", tasks}});
+  }
+  json drafts = json::array(), conflicts = json::array();
+  for (const auto& [name, d] : c.drafts) {
+    auto heads = d.heads();
+    drafts.push_back({{"name", name}, {"heads", heads}, {"revisions", d.revisions.size()}});
+    if (heads.size() > 1) conflicts.push_back({{"kind", "draft"}, {"name", name}, {"heads", heads}});
+  }
+  for (const auto& [key, d] : c.dispositions)
+    if (d.value.in_conflict()) {
+      json values = json::array();
+      for (const auto& s : d.value.siblings()) values.push_back({{"text", s.value.text}, {"by", s.value.by}});
+      conflicts.push_back({{"kind", "disposition"}, {"task", task_id(id, key)}, {"values", values}});
+    }
+  json corrections = json::array();
+  for (const auto& [cid, k] : c.corrections)
+    corrections.push_back({{"id", cid}, {"draft", k.draft}, {"revision", k.revision}, {"text", k.text},
+                           {"by", k.by}, {"at", time_or_null(k.at)}, {"state", k.state()}});
+  json approvals = json::array();
+  for (const auto& a : c.approvals)
+    approvals.push_back({{"kind", a.kind}, {"step", a.step}, {"by", a.by}, {"role", a.role}, {"draft", a.draft},
+                         {"revision", a.revision}, {"sha256", a.sha256}, {"at", time_or_null(a.at)}});
+  json returns = json::array();
+  for (const auto& x : c.returns)
+    returns.push_back({{"from_task", task_id(id, x.from_task)}, {"to_step", x.to_step}, {"reason", x.reason},
+                       {"by", x.by}, {"at", time_or_null(x.at)}});
+  json people = json::object();
+  for (const auto& p : org.people) people[p.username] = p.name;
+  return {{"case", id}, {"title", c.title}, {"sop", c.sop}, {"period", c.period}, {"state", c.state},
+          {"opened_by", c.opened_by}, {"steps", steps}, {"drafts", drafts}, {"conflicts", conflicts},
+          {"corrections", corrections}, {"approvals", approvals}, {"returns", returns}, {"people", people}};
+}
+
+json Api::inbox() {
+  Replica& r = replica();
+  std::string me = r.require_meta("username");
+  View v = r.view(templates());
+  const Org& org = v.org();
+  std::string today = format_date_wib(clock_.now_ms());
+  json items = json::array();
+  for (const auto& id : v.case_ids()) {
+    CaseState c = *v.load_case(id);
+    const Template* tpl = templates().find(c.sop, c.version);
+    for (const auto& t : c.tasks) {
+      if (t.state != "ready" || !org.holds(me, t.role, t.bidang)) continue;
+      const StepDef* s = tpl->step(t.step);
+      std::string due = due_date(t, *tpl);
+      int remaining = due.empty() ? 0 : working_days_between(today, due);
+      items.push_back({{"task", task_id(id, t.key)}, {"case", id}, {"step", t.step}, {"kind", s->kind},
+                       {"role", t.role}, {"bidang", t.bidang ? json(*t.bidang) : json()}, {"due", due},
+                       {"title", c.title}, {"what", s->title}, {"description", s->description},
+                       {"inputs", s->inputs}, {"remaining_days", remaining}, {"overdue", remaining < 0},
+                       {"round", t.round}});
+    }
+  }
+  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return a["due"].get<std::string>() < b["due"].get<std::string>();
+  });
+  return items;
+}
+
+// --- acting ----------------------------------------------------------------------------------
+
+json Api::act(const std::string& task, const std::string& text, const std::optional<Attachment>& file) {
+  View v = replica().view(templates());
+  auto [case_ref, key] = split_task_id(task);
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  const TaskState* t = c.task(key);
+  if (!t) throw Error("unknown_task", "Tugas " + task + " tidak ada pada kasus ini.");
+  const StepDef* s = templates().find(c.sop, c.version)->step(t->step);
+  json body{{"round", t->round}};
+  if (!text.empty()) body["text"] = text;
+  std::optional<std::string> attachment;
+  auto heads = [&] {
+    auto d = c.drafts.find(s->draft);
+    return d == c.drafts.end() ? std::vector<std::string>{} : d->second.heads();
+  };
+  if (file) {
+    if (s->draft.empty() || s->kind == "initial" || s->kind == "sign" || s->kind == "disposition")
+      throw Error("bad_action", "Langkah " + std::to_string(s->no) + " (" + s->kind + ") tidak menerima berkas.");
+    attachment = file->content;
+    body["revision"] = revision_body(file->content, file->filename, heads());
+  }
+  if (s->kind == "draft" && !file) throw Error("bad_action", "Langkah ini memerlukan berkas draft: --file BERKAS.");
+  if (s->kind == "correct") {
+    auto hs = heads();
+    if (hs.empty()) throw Error("unknown_revision", "Belum ada revisi draft " + s->draft + " untuk dikoreksi.");
+    body["on_revision"] = hs.back();
+  }
+  if (s->kind == "initial" || s->kind == "sign") {
+    auto hs = heads();
+    if (hs.size() != 1)
+      throw Error("stale_revision", hs.empty() ? "Belum ada revisi draft " + s->draft + "."
+                                               : "Draft " + s->draft + " memiliki beberapa versi terakhir; gabungkan dulu.");
+    body["bind_revision"] = hs[0];
+    body["bind_sha256"] = c.drafts.at(s->draft).revisions.at(hs[0]).sha256;
+  }
+  json out = write("task/" + id + "/" + key, op::kTaskComplete, body, {}, attachment);
+  out["task"] = task_id(id, key);
+  out["message"] = "Langkah " + std::to_string(s->no) + " (" + s->title + ") diselesaikan";
+  return out;
+}
+
+json Api::return_task(const std::string& task, int to_step, const std::string& reason) {
+  View v = replica().view(templates());
+  auto [case_ref, key] = split_task_id(task);
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  const TaskState* t = c.task(key);
+  if (!t) throw Error("unknown_task", "Tugas " + task + " tidak ada pada kasus ini.");
+  json out = write("task/" + id + "/" + key, op::kCaseReturn,
+                   {{"round", t->round}, {"to_step", to_step}, {"reason", reason}});
+  out["message"] = "Kasus dikembalikan ke langkah " + std::to_string(to_step);
+  return out;
+}
+
+// --- drafts, dispositions, corrections ----------------------------------------------------------
+
+json Api::draft_put(const std::string& case_ref, const std::string& name, const Attachment& file) {
+  View v = replica().view(templates());
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  std::vector<std::string> parents;
+  if (auto d = c.drafts.find(name); d != c.drafts.end()) parents = d->second.heads();
+  json out = write("draft/" + id + "/" + name, op::kDraftRevise, revision_body(file.content, file.filename, parents),
+                   {}, file.content);
+  out["rev"] = out["change"];
+  out["parents"] = parents;
+  out["message"] = "Revisi baru draft " + name +
+                   (parents.size() > 1 ? " (menggabungkan " + std::to_string(parents.size()) + " versi)" : "");
+  return out;
+}
+
+json Api::draft_show(const std::string& case_ref, const std::string& name) {
+  View v = replica().view(templates());
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  const Draft& d = find_draft(c, name);
+  std::vector<const Revision*> revs;
+  for (const auto& [rid, rv] : d.revisions) revs.push_back(&rv);
+  std::sort(revs.begin(), revs.end(), [](auto* a, auto* b) { return a->at != b->at ? a->at < b->at : a->id < b->id; });
+  json arr = json::array();
+  for (const auto* rv : revs)
+    arr.push_back({{"rev", rv->id}, {"parents", rv->parents}, {"by", rv->by}, {"sha256", rv->sha256},
+                   {"at", time_or_null(rv->at)}, {"size", rv->size}, {"filename", rv->filename},
+                   {"media", rv->media}, {"step", rv->step}, {"downloaded", replica().has_blob(rv->sha256)}});
+  return {{"name", name}, {"heads", d.heads()}, {"revisions", arr}};
+}
+
+std::pair<json, std::string> Api::draft_get(const std::string& case_ref, const std::string& name,
+                                            const std::string& rev) {
+  View v = replica().view(templates());
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  const Draft& d = find_draft(c, name);
+  std::string rid = rev.empty() ? d.heads().back() : rev;
+  auto it = d.revisions.find(rid);
+  if (it == d.revisions.end()) throw Error("unknown_revision", "Revisi " + rid + " tidak ada.");
+  auto data = replica().blob(it->second.sha256);
+  if (!data) throw Error("blob_missing", "Isi revisi belum diunduh; jalankan alur sync.");
+  return {{{"rev", rid}, {"sha256", it->second.sha256}, {"filename", it->second.filename}}, std::move(*data)};
+}
+
+json Api::draft_merge(const std::string& case_ref, const std::string& name) {
+  View v = replica().view(templates());
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  const Draft& d = find_draft(c, name);
+  auto heads = d.heads();
+  if (heads.size() != 2)
+    throw Error("nothing_to_merge", "Draft " + name + " memiliki " + std::to_string(heads.size()) +
+                                        " versi terakhir; penggabungan otomatis butuh tepat 2.");
+  const auto& revs = d.revisions;
+  auto ancestors = [&](const std::string& start) {
+    std::set<std::string> seen;
+    std::vector<std::string> stack{start};
+    while (!stack.empty()) {
+      std::string x = stack.back();
+      stack.pop_back();
+      if (!seen.insert(x).second) continue;
+      for (const auto& p : revs.at(x).parents) stack.push_back(p);
+    }
+    return seen;
+  };
+  // The base of the 3-way merge: the newest common ancestor.
+  auto a = ancestors(heads[0]), b = ancestors(heads[1]);
+  const Revision* base = nullptr;
+  for (const auto& x : a)
+    if (b.count(x) && (!base || revs.at(x).at > base->at)) base = &revs.at(x);
+  auto content = [&](const Revision& rv) {
+    if (rv.media != "text") throw Error("not_text", "Revisi " + rv.id + " bukan teks; gabungkan secara manual dengan draft put.");
+    auto data = replica().blob(rv.sha256);
+    if (!data) throw Error("blob_missing", "Isi revisi " + rv.id + " belum diunduh; jalankan alur sync.");
+    return *data;
+  };
+  MergeResult m = merge3(base ? content(*base) : "", content(revs.at(heads[0])), content(revs.at(heads[1])),
+                         heads[0], heads[1]);
+  if (!m.clean)
+    throw Error("merge_conflict", "Perubahan kedua versi bertumpuk di " + std::to_string(m.conflicts) +
+                                      " tempat; gabungkan secara manual (draft get, sunting, draft put).");
+  json body = revision_body(m.text, revs.at(heads.back()).filename, heads);
+  body["media"] = "text";
+  json out = write("draft/" + id + "/" + name, op::kDraftRevise, body, {}, m.text);
+  out["rev"] = out["change"];
+  out["parents"] = heads;
+  out["message"] = "Draft " + name + " digabung otomatis";
+  return out;
+}
+
+json Api::disposition_set(const std::string& task, const std::string& text) {
+  View v = replica().view(templates());
+  auto [case_ref, key] = split_task_id(task);
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  auto it = c.dispositions.find(key);
+  if (it == c.dispositions.end()) throw Error("unknown_record", "Tugas ini belum memiliki disposisi.");
+  json out = write("disp/" + id + "/" + key, op::kDispositionSet, {{"text", text}}, it->second.value.vv());
+  out["message"] = "Disposisi diperbarui";
+  return out;
+}
+
+json Api::correction_add(const std::string& case_ref, const std::string& name, const std::string& text) {
+  View v = replica().view(templates());
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  const Draft& d = find_draft(c, name);
+  json out = write("corr/" + id + "/", op::kCorrectionAdd,
+                   {{"draft", name}, {"revision", d.heads().back()}, {"text", text}});
+  out["correction"] = out["change"];
+  out["message"] = "Koreksi " + out["change"].get<std::string>() + " ditambahkan";
+  return out;
+}
+
+json Api::correction_status(const std::string& case_ref, const std::string& cid, const std::string& status) {
+  View v = replica().view(templates());
+  std::string id = resolve_case(v, case_ref);
+  CaseState c = *v.load_case(id);
+  auto it = c.corrections.find(cid);
+  if (it == c.corrections.end()) throw Error("unknown_record", "Koreksi " + cid + " tidak ada.");
+  json out = write("corr/" + id + "/" + cid, op::kCorrectionStatus, {{"status", status}}, it->second.status.vv());
+  out["message"] = status == "resolved" ? "Koreksi ditandai selesai" : "Koreksi dibuka kembali";
+  return out;
+}
+
+}  // namespace alur::client
