@@ -80,7 +80,7 @@ void Replica::migrate() {
 }
 
 std::optional<std::string> Replica::meta(const std::string& key) {
-  auto& s = db_.cached("SELECT value FROM meta WHERE key = ?");
+  auto s = db_.cached("SELECT value FROM meta WHERE key = ?");
   s.bind_text(1, key);
   if (!s.step()) return std::nullopt;
   return s.get_text(0);
@@ -106,21 +106,27 @@ crypto::Ed25519Key Replica::device_key() {
 // --- committed state ---------------------------------------------------------------
 
 const Org& Replica::org() {
-  if (!org_) {
-    org_ = Org{};
-    if (auto j = meta("org")) from_json(nlohmann::json::parse(*j), *org_);
+  // Another process may import a new org (server) or pull one (a second alur process on
+  // this replica): re-read when the stored text changed.
+  std::string text = meta("org").value_or("");
+  if (!org_ || text != org_text_) {
+    Org fresh;
+    if (!text.empty()) from_json(nlohmann::json::parse(text), fresh);
+    org_ = std::move(fresh);
+    org_text_ = std::move(text);
   }
   return *org_;
 }
 
 void Replica::set_org(const Org& org) {
   nlohmann::json j = org;
-  set_meta("org", j.dump());
+  org_text_ = j.dump();
+  set_meta("org", org_text_);
   org_ = org;
 }
 
 std::optional<CaseState> Replica::load_case(const std::string& id) {
-  auto& s = db_.cached("SELECT body FROM cases WHERE id = ?");
+  auto s = db_.cached("SELECT body FROM cases WHERE id = ?");
   s.bind_text(1, id);
   if (!s.step()) return std::nullopt;
   return case_from_json(nlohmann::json::parse(s.get_text(0)));
@@ -134,7 +140,7 @@ void Replica::save_case(const CaseState& c) {
 }
 
 std::optional<std::string> Replica::case_for_period(const std::string& sop, const std::string& period) {
-  auto& s = db_.cached("SELECT id FROM cases WHERE sop = ? AND period = ?");
+  auto s = db_.cached("SELECT id FROM cases WHERE sop = ? AND period = ?");
   s.bind_text(1, sop).bind_text(2, period);
   if (!s.step()) return std::nullopt;
   std::string id = s.get_text(0);
@@ -166,7 +172,7 @@ View Replica::view(const TemplateRegistry& templates) {
   View v;
   v.org_ = org();
   {
-    auto& s = db_.cached("SELECT body FROM cases");
+    auto s = db_.cached("SELECT body FROM cases");
     while (s.step()) {
       CaseState c = case_from_json(nlohmann::json::parse(s.get_text(0)));
       v.cases_.emplace(c.id, std::move(c));
@@ -174,7 +180,7 @@ View Replica::view(const TemplateRegistry& templates) {
   }
   // Tentative changes: pending ones, and accepted ones not yet pulled.
   std::uint64_t cur = cursor();
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "SELECT counter, encoded FROM outbox WHERE status = 'pending' OR (status = 'accepted' AND seq > ?) "
       "ORDER BY counter");
   s.bind(1, static_cast<std::int64_t>(cur));
@@ -230,7 +236,7 @@ void Replica::write(const Change& change, const TemplateRegistry& templates,
 // --- sync --------------------------------------------------------------------------
 
 std::vector<OutboxRow> Replica::outbox(const std::string& status_filter) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "SELECT counter, encoded, status, code, message, seq, blob FROM outbox "
       "WHERE ? = '' OR status = ? ORDER BY counter");
   s.bind_text(1, status_filter).bind_text(2, status_filter);
@@ -250,7 +256,7 @@ std::vector<OutboxRow> Replica::outbox(const std::string& status_filter) {
 }
 
 std::size_t Replica::count_pending() {
-  auto& s = db_.cached("SELECT COUNT(*) FROM outbox WHERE status = 'pending'");
+  auto s = db_.cached("SELECT COUNT(*) FROM outbox WHERE status = 'pending'");
   s.step();
   auto n = static_cast<std::size_t>(s.get_int(0));
   s.reset();
@@ -309,7 +315,7 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
 }
 
 bool Replica::has_blob(const std::string& sha256_hex) {
-  auto& s = db_.cached("SELECT 1 FROM blobs WHERE sha256 = ?");
+  auto s = db_.cached("SELECT 1 FROM blobs WHERE sha256 = ?");
   s.bind_text(1, sha256_hex);
   bool found = s.step();
   s.reset();
@@ -323,7 +329,7 @@ void Replica::put_blob(const std::string& data) {
 }
 
 std::optional<std::string> Replica::blob(const std::string& sha256_hex) {
-  auto& s = db_.cached("SELECT data FROM blobs WHERE sha256 = ?");
+  auto s = db_.cached("SELECT data FROM blobs WHERE sha256 = ?");
   s.bind_text(1, sha256_hex);
   if (!s.step()) return std::nullopt;
   std::string d = s.get_blob(0);
@@ -333,7 +339,7 @@ std::optional<std::string> Replica::blob(const std::string& sha256_hex) {
 
 std::vector<std::string> Replica::missing_blobs() {
   std::vector<std::string> out;
-  auto& s = db_.cached("SELECT body FROM cases");
+  auto s = db_.cached("SELECT body FROM cases");
   std::vector<std::string> bodies;
   while (s.step()) bodies.push_back(s.get_text(0));
   for (const auto& b : bodies) {

@@ -1,10 +1,10 @@
 // The client side of the sync protocol.
 #include "alur/client/sync_client.h"
 
-#include <unistd.h>
-
 #include <random>
 #include <thread>
+
+#include <boost/asio/ip/host_name.hpp>
 
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
@@ -21,9 +21,9 @@ constexpr std::size_t kBlobChunk = 1u << 20;
 constexpr auto kReplyTimeout = 60s;
 
 std::string hostname() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "perangkat";
-  return buf;
+  boost::system::error_code ec;
+  std::string name = boost::asio::ip::host_name(ec);
+  return ec || name.empty() ? "perangkat" : name;
 }
 
 [[noreturn]] void raise(const ErrorMsg& e) { throw Error(e.code, e.message); }

@@ -81,35 +81,35 @@ void ServerDb::migrate() {
 }
 
 std::optional<std::string> ServerDb::meta(const std::string& key) {
-  auto& s = db_.cached("SELECT value FROM meta WHERE key = ?");
+  auto s = db_.cached("SELECT value FROM meta WHERE key = ?");
   s.bind_text(1, key);
   if (!s.step()) return std::nullopt;
   return s.get_text(0);
 }
 
 void ServerDb::set_meta(const std::string& key, const std::string& value) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   s.bind_text(1, key).bind_text(2, value).exec();
 }
 
 void ServerDb::upsert_user(const std::string& username, const std::string& name,
                            const std::string& password_hash) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "INSERT INTO users (username, name, password_hash) VALUES (?, ?, ?) "
       "ON CONFLICT (username) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash");
   s.bind_text(1, username).bind_text(2, name).bind_text(3, password_hash).exec();
 }
 
 std::optional<std::string> ServerDb::password_hash(const std::string& username) {
-  auto& s = db_.cached("SELECT password_hash FROM users WHERE username = ?");
+  auto s = db_.cached("SELECT password_hash FROM users WHERE username = ?");
   s.bind_text(1, username);
   if (!s.step()) return std::nullopt;
   return s.get_text(0);
 }
 
 void ServerDb::add_device(const Device& d, const std::string& token_hash) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "INSERT INTO devices (replica, username, device_key, token_hash, name, created_at) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   s.bind_text(1, d.replica).bind_text(2, d.username).bind_blob(3, d.device_key);
@@ -117,7 +117,7 @@ void ServerDb::add_device(const Device& d, const std::string& token_hash) {
 }
 
 namespace {
-Device read_device(sql::Statement& s) {
+Device read_device(sql::CachedStatement& s) {
   Device d;
   d.replica = s.get_text(0);
   d.username = s.get_text(1);
@@ -134,39 +134,39 @@ constexpr const char* kDeviceColumns =
 }  // namespace
 
 std::optional<Device> ServerDb::device(const std::string& replica) {
-  auto& s = db_.cached(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE replica = ?");
+  auto s = db_.cached(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE replica = ?");
   s.bind_text(1, replica);
   if (!s.step()) return std::nullopt;
   return read_device(s);
 }
 
 std::optional<std::string> ServerDb::token_hash(const std::string& replica) {
-  auto& s = db_.cached("SELECT token_hash FROM devices WHERE replica = ?");
+  auto s = db_.cached("SELECT token_hash FROM devices WHERE replica = ?");
   s.bind_text(1, replica);
   if (!s.step()) return std::nullopt;
   return s.get_blob(0);
 }
 
 std::vector<Device> ServerDb::devices() {
-  auto& s = db_.cached(std::string("SELECT ") + kDeviceColumns + " FROM devices ORDER BY created_at");
+  auto s = db_.cached(std::string("SELECT ") + kDeviceColumns + " FROM devices ORDER BY created_at");
   std::vector<Device> out;
   while (s.step()) out.push_back(read_device(s));
   return out;
 }
 
 void ServerDb::revoke_device(const std::string& replica, Millis at) {
-  auto& s = db_.cached("UPDATE devices SET revoked_at = ? WHERE replica = ? AND revoked_at IS NULL");
+  auto s = db_.cached("UPDATE devices SET revoked_at = ? WHERE replica = ? AND revoked_at IS NULL");
   s.bind(1, at).bind_text(2, replica).exec();
 }
 
 void ServerDb::advance_device(const std::string& replica, std::uint64_t counter,
                               const std::string& hash) {
-  auto& s = db_.cached("UPDATE devices SET last_counter = ?, last_hash = ? WHERE replica = ?");
+  auto s = db_.cached("UPDATE devices SET last_counter = ?, last_hash = ? WHERE replica = ?");
   s.bind(1, static_cast<std::int64_t>(counter)).bind_blob(2, hash).bind_text(3, replica).exec();
 }
 
 std::optional<StoredChange> ServerDb::stored_change(const std::string& replica, std::uint64_t counter) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "SELECT hash, status, code, message, seq FROM changes WHERE replica = ? AND counter = ?");
   s.bind_text(1, replica).bind(2, static_cast<std::int64_t>(counter));
   if (!s.step()) return std::nullopt;
@@ -178,7 +178,7 @@ std::optional<StoredChange> ServerDb::stored_change(const std::string& replica, 
 void ServerDb::store_change(const sync::Change& c, const std::string& hash,
                             const std::string& status, const std::string& code,
                             const std::string& message, std::uint64_t seq, Millis received_at) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind_text(1, c.dot.replica).bind(2, static_cast<std::int64_t>(c.dot.counter)).bind_blob(3, hash);
@@ -189,14 +189,14 @@ void ServerDb::store_change(const sync::Change& c, const std::string& hash,
 }
 
 std::uint64_t ServerDb::head() {
-  auto& s = db_.cached("SELECT COALESCE(MAX(seq), 0) FROM log");
+  auto s = db_.cached("SELECT COALESCE(MAX(seq), 0) FROM log");
   s.step();
   return static_cast<std::uint64_t>(s.get_int(0));
 }
 
 std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& change_hash,
                                    Millis committed_at) {
-  auto& last = db_.cached("SELECT seq, log_hash FROM log ORDER BY seq DESC LIMIT 1");
+  auto last = db_.cached("SELECT seq, log_hash FROM log ORDER BY seq DESC LIMIT 1");
   std::uint64_t seq = 1;
   std::string prev;
   if (last.step()) {
@@ -204,7 +204,7 @@ std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& cha
     prev = last.get_blob(1);
   }
   last.reset();
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES (?, ?, ?, ?, ?, ?)");
   s.bind(1, static_cast<std::int64_t>(seq)).bind_text(2, c.dot.replica);
   s.bind(3, static_cast<std::int64_t>(c.dot.counter)).bind(4, committed_at);
@@ -215,7 +215,7 @@ std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& cha
 
 std::vector<sync::CommittedEntry> ServerDb::entries_after(std::uint64_t after, std::size_t max_count,
                                                           std::size_t max_bytes) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "SELECT seq, committed_at, log_hash, encoded FROM log WHERE seq > ? ORDER BY seq LIMIT ?");
   s.bind(1, static_cast<std::int64_t>(after)).bind(2, static_cast<std::int64_t>(max_count));
   std::vector<sync::CommittedEntry> out;
@@ -232,31 +232,31 @@ std::vector<sync::CommittedEntry> ServerDb::entries_after(std::uint64_t after, s
 }
 
 bool ServerDb::has_blob(const std::string& sha256_hex) {
-  auto& s = db_.cached("SELECT 1 FROM blobs WHERE sha256 = ?");
+  auto s = db_.cached("SELECT 1 FROM blobs WHERE sha256 = ?");
   s.bind_text(1, sha256_hex);
   return s.step();
 }
 
 std::uint64_t ServerDb::blob_progress(const std::string& sha256_hex) {
-  auto& s = db_.cached("SELECT size FROM blobs WHERE sha256 = ?");
+  auto s = db_.cached("SELECT size FROM blobs WHERE sha256 = ?");
   s.bind_text(1, sha256_hex);
   if (s.step()) return static_cast<std::uint64_t>(s.get_int(0));
-  auto& u = db_.cached("SELECT length(data) FROM blob_uploads WHERE sha256 = ?");
+  auto u = db_.cached("SELECT length(data) FROM blob_uploads WHERE sha256 = ?");
   u.bind_text(1, sha256_hex);
   if (u.step()) return static_cast<std::uint64_t>(u.get_int(0));
   return 0;
 }
 
-void ServerDb::put_blob_chunk(const std::string& sha256_hex, std::uint64_t offset,
+bool ServerDb::put_blob_chunk(const std::string& sha256_hex, std::uint64_t offset,
                               std::uint64_t total, const std::string& data) {
-  if (has_blob(sha256_hex)) return;
+  if (has_blob(sha256_hex)) return true;
   std::uint64_t have = blob_progress(sha256_hex);
   if (offset != have)
     throw Error("blob_offset", "Potongan berkas di luar urutan (server punya " + std::to_string(have) +
                                    " bita, diterima offset " + std::to_string(offset) + ").");
   if (offset + data.size() > total) throw Error("blob_mismatch", "Potongan berkas melebihi ukurannya.");
   std::string so_far;
-  auto& u = db_.cached("SELECT data FROM blob_uploads WHERE sha256 = ?");
+  auto u = db_.cached("SELECT data FROM blob_uploads WHERE sha256 = ?");
   u.bind_text(1, sha256_hex);
   if (u.step()) so_far = u.get_blob(0);
   u.reset();
@@ -264,7 +264,7 @@ void ServerDb::put_blob_chunk(const std::string& sha256_hex, std::uint64_t offse
   if (so_far.size() == total) {
     if (crypto::sha256_hex(so_far) != sha256_hex) {
       db_.cached("DELETE FROM blob_uploads WHERE sha256 = ?").bind_text(1, sha256_hex).exec();
-      throw Error("blob_mismatch", "Isi berkas tidak sesuai dengan hash-nya; kirim ulang.");
+      return false;
     }
     db_.cached("INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?)")
         .bind_text(1, sha256_hex).bind(2, static_cast<std::int64_t>(total)).bind_blob(3, so_far).exec();
@@ -274,11 +274,12 @@ void ServerDb::put_blob_chunk(const std::string& sha256_hex, std::uint64_t offse
                "ON CONFLICT (sha256) DO UPDATE SET data = excluded.data")
         .bind_text(1, sha256_hex).bind(2, static_cast<std::int64_t>(total)).bind_blob(3, so_far).exec();
   }
+  return true;
 }
 
 std::optional<std::string> ServerDb::blob_slice(const std::string& sha256_hex, std::uint64_t offset,
                                                 std::size_t max_bytes, std::uint64_t& total) {
-  auto& s = db_.cached("SELECT size, substr(data, ?, ?) FROM blobs WHERE sha256 = ?");
+  auto s = db_.cached("SELECT size, substr(data, ?, ?) FROM blobs WHERE sha256 = ?");
   s.bind(1, static_cast<std::int64_t>(offset + 1)).bind(2, static_cast<std::int64_t>(max_bytes));
   s.bind_text(3, sha256_hex);
   if (!s.step()) return std::nullopt;
@@ -287,28 +288,34 @@ std::optional<std::string> ServerDb::blob_slice(const std::string& sha256_hex, s
 }
 
 const Org& ServerDb::org() {
-  if (!org_) {
-    org_ = Org{};
-    if (auto j = meta("org")) from_json(nlohmann::json::parse(*j), *org_);
+  // Another process may import a new org (server) or pull one (a second alur process on
+  // this replica): re-read when the stored text changed.
+  std::string text = meta("org").value_or("");
+  if (!org_ || text != org_text_) {
+    Org fresh;
+    if (!text.empty()) from_json(nlohmann::json::parse(text), fresh);
+    org_ = std::move(fresh);
+    org_text_ = std::move(text);
   }
   return *org_;
 }
 
 void ServerDb::set_org(const Org& org) {
   nlohmann::json j = org;
-  set_meta("org", j.dump());
+  org_text_ = j.dump();
+  set_meta("org", org_text_);
   org_ = org;
 }
 
 std::optional<sync::CaseState> ServerDb::load_case(const std::string& id) {
-  auto& s = db_.cached("SELECT body FROM cases WHERE id = ?");
+  auto s = db_.cached("SELECT body FROM cases WHERE id = ?");
   s.bind_text(1, id);
   if (!s.step()) return std::nullopt;
   return sync::case_from_json(nlohmann::json::parse(s.get_text(0)));
 }
 
 void ServerDb::save_case(const sync::CaseState& c) {
-  auto& s = db_.cached(
+  auto s = db_.cached(
       "INSERT INTO cases (id, sop, period, state, body) VALUES (?, ?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body");
   s.bind_text(1, c.id).bind_text(2, c.sop).bind_text(3, c.period).bind_text(4, c.state);
@@ -316,7 +323,7 @@ void ServerDb::save_case(const sync::CaseState& c) {
 }
 
 std::optional<std::string> ServerDb::case_for_period(const std::string& sop, const std::string& period) {
-  auto& s = db_.cached("SELECT id FROM cases WHERE sop = ? AND period = ?");
+  auto s = db_.cached("SELECT id FROM cases WHERE sop = ? AND period = ?");
   s.bind_text(1, sop).bind_text(2, period);
   if (!s.step()) return std::nullopt;
   return s.get_text(0);

@@ -59,6 +59,8 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
       conn->close(err->code);
     }
   }
+  // An enrolment session ends with its answer.
+  if (session.closing && std::holds_alternative<Enrolled>(replies.front())) conn->close("enrolled");
   if (commit) notify_all();
 }
 
@@ -142,17 +144,22 @@ Message SyncService::push(Session& s, const Push& m) {
                               chain_head_message(s.replica, last.dot.counter, hashes.back()),
                               m.head_signature))
     return fatal("bad_signature", "Tanda tangan perangkat atas rantai perubahan tidak sah.");
-  std::uint64_t expect_counter = device->last_counter + 1;
-  std::string expect_prev = device->last_hash;
+  // The batch must be one unbroken run of the device's chain, so that the signature over
+  // its last hash covers every change in it. It may start with changes the server already
+  // has (a resend after a lost answer); those are checked against storage below.
+  for (std::size_t i = 1; i < m.changes.size(); ++i) {
+    const auto& c = m.changes[i];
+    if (c.dot.counter != m.changes[i - 1].dot.counter + 1 || c.prev != hashes[i - 1])
+      return fatal("chain_broken", "Rantai perubahan terputus di dalam kiriman pada " + c.id() + ".");
+  }
   for (std::size_t i = 0; i < m.changes.size(); ++i) {
     const auto& c = m.changes[i];
-    if (c.dot.counter < expect_counter) continue;  // a resend; checked against storage below
-    if (c.dot.counter != expect_counter || c.prev != expect_prev)
+    if (c.dot.counter <= device->last_counter) continue;
+    if (c.dot.counter != device->last_counter + 1 || c.prev != device->last_hash)
       return fatal("chain_broken", "Rantai perubahan terputus pada " + c.id() + " (diharapkan #" +
-                                       std::to_string(expect_counter) + " setelah " +
-                                       bytes_hex_short(expect_prev) + ").");
-    expect_counter = c.dot.counter + 1;
-    expect_prev = hashes[i];
+                                       std::to_string(device->last_counter + 1) + " setelah " +
+                                       bytes_hex_short(device->last_hash) + ").");
+    break;
   }
 
   PushResult result;
@@ -225,8 +232,9 @@ Message SyncService::blob_chunk(const BlobChunk& m) {
   if (m.total > kMaxBlobBytes) return fatal("too_large", "Berkas terlalu besar.");
   std::string hex = crypto::to_hex(m.sha256);
   sql::Transaction tx(db_.db());
-  db_.put_blob_chunk(hex, m.offset, m.total, m.data);
-  tx.commit();
+  bool ok = db_.put_blob_chunk(hex, m.offset, m.total, m.data);
+  tx.commit();  // also when the upload was discarded, so that a retry starts from zero
+  if (!ok) return fatal("blob_mismatch", "Isi berkas tidak sesuai dengan hash-nya; kirim ulang.");
   return BlobState{m.sha256, db_.blob_progress(hex)};
 }
 

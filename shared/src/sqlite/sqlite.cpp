@@ -233,14 +233,14 @@ void Database::exec(std::string_view sql) {
   if (rc != SQLITE_OK) throw_error(rc, sql_head(sql));
 }
 
-Statement& Database::cached(const std::string& sql) {
+CachedStatement Database::cached(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     it = cache_.emplace(sql, std::make_unique<Statement>(*this, sql)).first;
   } else {
     it->second->reset();
   }
-  return *it->second;
+  return CachedStatement(*it->second);
 }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }

@@ -116,6 +116,7 @@ class Replica : public sync::StateAccess {
   void migrate();
   sql::Database db_;
   std::optional<Org> org_;
+  std::string org_text_;  // the stored JSON org_ was parsed from
 };
 
 // The per-user default home: $ALUR_HOME, else %LOCALAPPDATA%\alur or ~/.local/share/alur.

@@ -79,8 +79,10 @@ class ServerDb : public sync::StateAccess {
   bool has_blob(const std::string& sha256_hex) override;
   std::uint64_t blob_progress(const std::string& sha256_hex);  // bytes held (complete = size)
   // Appends a chunk at offset (must equal progress); completes and verifies the blob when
-  // total is reached. Throws Error("blob_mismatch") if the content does not hash to sha.
-  void put_blob_chunk(const std::string& sha256_hex, std::uint64_t offset, std::uint64_t total,
+  // total is reached. Returns false — having discarded the upload so that it can start
+  // over — if the content does not hash to sha. Throws Error("blob_offset") for a chunk
+  // out of order.
+  bool put_blob_chunk(const std::string& sha256_hex, std::uint64_t offset, std::uint64_t total,
                       const std::string& data);
   std::optional<std::string> blob_slice(const std::string& sha256_hex, std::uint64_t offset,
                                         std::size_t max_bytes, std::uint64_t& total);
@@ -97,7 +99,8 @@ class ServerDb : public sync::StateAccess {
   void migrate();
 
   sql::Database db_;
-  std::optional<Org> org_;  // cache of meta "org"
+  std::optional<Org> org_;
+  std::string org_text_;  // the stored JSON org_ was parsed from  // cache of meta "org"
 };
 
 }  // namespace alur::server

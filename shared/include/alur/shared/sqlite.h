@@ -63,6 +63,41 @@ class Statement {
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
 };
 
+// A borrowed cached Statement that is reset (its snapshot released) when the handle goes
+// out of scope. Use it as a local (`auto s = db.cached(...)`) or as a temporary in one
+// chained expression.
+class CachedStatement {
+ public:
+  explicit CachedStatement(Statement& s) : s_(&s) {}
+  ~CachedStatement() {
+    if (s_) s_->reset();
+  }
+  CachedStatement(CachedStatement&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  CachedStatement& operator=(CachedStatement&&) = delete;
+  CachedStatement(const CachedStatement&) = delete;
+
+  template <class... A>
+  CachedStatement& bind(A&&... a) {
+    s_->bind(std::forward<A>(a)...);
+    return *this;
+  }
+  CachedStatement& bind_text(int i, std::string_view v) { s_->bind_text(i, v); return *this; }
+  CachedStatement& bind_blob(int i, std::string_view v) { s_->bind_blob(i, v); return *this; }
+  CachedStatement& bind_null(int i) { s_->bind_null(i); return *this; }
+  bool step() { return s_->step(); }
+  void exec() { s_->exec(); }
+  void reset() { s_->reset(); }
+  bool is_null(int c) const { return s_->is_null(c); }
+  std::int64_t get_int(int c) const { return s_->get_int(c); }
+  double get_double(int c) const { return s_->get_double(c); }
+  std::string get_text(int c) const { return s_->get_text(c); }
+  std::string get_blob(int c) const { return s_->get_blob(c); }
+  std::optional<std::string> get_optional_text(int c) const { return s_->get_optional_text(c); }
+
+ private:
+  Statement* s_;
+};
+
 struct OpenOptions {
   bool create = true;
   bool read_only = false;
@@ -81,11 +116,11 @@ class Database {
 
   // Runs one or more statements without results (schema, pragmas).
   void exec(std::string_view sql);
-  // A cached prepared statement for sql, reset and with cleared bindings; cheap to call
-  // in loops. The reference stays valid for the Database's lifetime. A query stepped only
-  // part-way keeps its read snapshot open until it is reset (by reset() or the next
-  // cached() call), so reset it after reading the rows you need.
-  Statement& cached(const std::string& sql);
+  // A cached prepared statement for sql, with cleared bindings; cheap to call in loops.
+  // The handle resets the statement when it goes out of scope: a query stepped only
+  // part-way would otherwise keep its read snapshot open, hiding other connections'
+  // commits and blocking this connection's next write transaction (db_busy).
+  CachedStatement cached(const std::string& sql);
 
   std::int64_t last_insert_rowid() const;
   int changes() const;

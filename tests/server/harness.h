@@ -1,0 +1,322 @@
+// Test harness for the server: a temporary office (data dir, ServerDb with an imported org
+// and users, SyncService on a fake clock) and hand-made clients that build changes the way
+// the real client does (client/src/replica.cpp next_change + sync_client.cpp push) — and
+// can deliberately break them (wrong author, bad signature, broken chain, reused dot,
+// skipped counter).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alur/server/server_db.h"
+#include "alur/server/sync_service.h"
+#include "alur/shared/clock.h"
+#include "alur/shared/crypto.h"
+#include "alur/shared/error.h"
+#include "alur/shared/org.h"
+#include "alur/shared/sop_template.h"
+#include "alur/shared/sqlite.h"
+#include "alur/sync/change.h"
+#include "alur/sync/messages.h"
+
+namespace alur::server::testing {
+
+using nlohmann::json;
+using sync::Message;
+
+// A wall clock the test moves by hand. Atomic: the socket tests read it from the server
+// thread.
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(Millis start = 1'790'000'000'000) : now_(start) {}  // 2026-09
+  Millis now_ms() const override { return now_.load(); }
+  void advance(Millis ms) { now_ += ms; }
+
+ private:
+  std::atomic<Millis> now_;
+};
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    auto base = std::filesystem::temp_directory_path();
+    for (;;) {
+      path_ = base / ("alur-server-test-" + std::to_string(rd()) + std::to_string(rd()));
+      if (std::filesystem::create_directory(path_)) break;
+    }
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The office of the tests: two bidang, one person per role of the LAKIP SOP, and one
+// person who is no longer active.
+inline Org test_org() {
+  Org org;
+  org.unit = "Dinas Koperasi dan UKM (uji)";
+  org.bidang = {{"koperasi", "Bidang Koperasi"}, {"ukm", "Bidang UKM"}};
+  org.people = {
+      {"kadis", "Kepala Dinas", {{"kadis", std::nullopt}}, true},
+      {"sekre", "Sekretaris", {{"sekretaris", std::nullopt}}, true},
+      {"kabid_kop", "Kabid Koperasi", {{"kabid", std::string("koperasi")}}, true},
+      {"kabid_ukm", "Kabid UKM", {{"kabid", std::string("ukm")}}, true},
+      {"kasubag", "Kasubag KPE", {{"kasubag_kpe", std::nullopt}}, true},
+      {"pelaksana", "Pelaksana KPE", {{"pelaksana_kpe", std::nullopt}}, true},
+      {"pensiun", "Mantan Pegawai", {{"sekretaris", std::nullopt}}, false},
+  };
+  return org;
+}
+
+inline std::string password_of(const std::string& username) { return "rahasia-" + username; }
+
+// Fast scrypt for tests (the server reads N from the stored hash).
+inline std::string fast_hash(const std::string& password) {
+  return crypto::hash_password(password, crypto::KdfParams{.n = 1024});
+}
+
+template <class T>
+const T& as(const Message& m) {
+  if (const T* p = std::get_if<T>(&m)) return *p;
+  std::string extra;
+  if (auto* e = std::get_if<sync::ErrorMsg>(&m)) extra = " (" + e->code + ": " + e->message + ")";
+  throw std::runtime_error(std::string("expected another message, got ") + sync::message_name(m) + extra);
+}
+
+// The code of the alur::Error f throws, or "<no error>".
+inline std::string error_code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "<no error>";
+}
+
+// A device enrolled by hand: its key, replica id and token, and its hash chain (counter,
+// last hash, HLC), plus its session with the service for the handle()-level tests.
+class HandClient {
+ public:
+  HandClient(std::string user, const Clock& clock, std::string pw = {})
+      : username(std::move(user)),
+        password(pw.empty() ? password_of(username) : std::move(pw)),
+        key(crypto::Ed25519Key::generate()),
+        clock_(clock) {}
+
+  std::string username, password;
+  crypto::Ed25519Key key;
+  std::string replica, token;
+  std::uint64_t counter = 0;  // last counter used
+  std::string last_hash;      // hash of the last change built ("" before the first)
+  std::uint64_t hlc = 0;
+  SyncService::Session session;  // the handle()-level session (sockets use their own)
+
+  sync::Enroll enroll_message() const {
+    return sync::Enroll{sync::kProtocolVersion, username, password, key.public_raw(), "pc-" + username};
+  }
+  void adopt(const sync::Enrolled& e) {
+    replica = e.replica;
+    token = e.token;
+  }
+  sync::Hello hello_message(std::uint64_t cursor = 0) const {
+    return sync::Hello{sync::kProtocolVersion, replica, token, cursor, "alur-test"};
+  }
+
+  // The next change, as the real client builds it (counter + 1, prev = last hash, fresh
+  // HLC, author = this user), without moving the chain: edit it to break it, then
+  // `chain()` it if the device should consider it written.
+  sync::Change next(const std::string& record, const std::string& op, const json& body) const {
+    sync::Change c;
+    c.record = record;
+    c.op = op;
+    c.dot = {replica, counter + 1};
+    c.author = username;
+    HybridClock h(clock_, hlc);
+    c.hlc = h.now();
+    c.body = body.dump();
+    c.prev = last_hash;
+    return c;
+  }
+  // Records c as this device's latest change.
+  const sync::Change& chain(const sync::Change& c) {
+    counter = c.dot.counter;
+    last_hash = c.hash();
+    hlc = std::max(hlc, c.hlc);
+    return c;
+  }
+  // next + chain.
+  sync::Change make(const std::string& record, const std::string& op, const json& body) {
+    return chain(next(record, op, body));
+  }
+
+  // A Push whose head signature is the device's signature of its last change.
+  sync::Push push(std::vector<sync::Change> changes) const {
+    sync::Push p;
+    p.changes = std::move(changes);
+    const auto& last = p.changes.back();
+    p.head_signature = key.sign(sync::chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
+    return p;
+  }
+  // A Push signed with another key (the signature does not verify).
+  sync::Push push_badly_signed(std::vector<sync::Change> changes) const {
+    sync::Push p;
+    p.changes = std::move(changes);
+    const auto& last = p.changes.back();
+    p.head_signature = crypto::Ed25519Key::generate().sign(
+        sync::chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
+    return p;
+  }
+
+  // Change builders for the LAKIP SOP.
+  sync::Change open_case(const std::string& case_id, const std::string& period = "2026-Q3") {
+    return make("case/" + case_id, sync::op::kCaseOpen, {{"sop", "LAKIP"}, {"version", 1}, {"period", period}});
+  }
+  sync::Change complete(const std::string& case_id, const std::string& task_key, json body) {
+    if (!body.contains("round")) body["round"] = 0;
+    return make("task/" + case_id + "/" + task_key, sync::op::kTaskComplete, body);
+  }
+
+ private:
+  const Clock& clock_;
+};
+
+// A row of the committed log, as stored.
+struct LogRow {
+  std::uint64_t seq;
+  std::string replica;
+  std::uint64_t counter;
+  Millis committed_at;
+  std::string log_hash;
+  std::string encoded;
+};
+
+// A row of `changes`.
+struct ChangeRow {
+  std::string status, code;
+  std::optional<std::uint64_t> seq;
+};
+
+// A temporary office: the data dir, the database with the org imported the way
+// `alur-server org import` does it, and the SyncService.
+class Office {
+ public:
+  Office() : db(dir.path().string()), service(db, TemplateRegistry::builtin(), clock) {
+    Org org = test_org();
+    {
+      sql::Transaction tx(db.db());
+      for (const auto& p : org.people) db.upsert_user(p.username, p.name, fast_hash(password_of(p.username)));
+      tx.commit();
+    }
+    commit_server_change(db, TemplateRegistry::builtin(), clock, sync::op::kOrgSet, "org", json(org).dump());
+  }
+
+  TempDir dir;
+  FakeClock clock;
+  ServerDb db;
+  SyncService service;
+
+  HandClient client(const std::string& username) { return HandClient(username, clock); }
+
+  std::vector<Message> handle(SyncService::Session& s, const Message& m) {
+    return service.handle(s, m, "127.0.0.1:40000");
+  }
+  // One message in, exactly one reply out.
+  Message one(SyncService::Session& s, const Message& m) {
+    auto replies = handle(s, m);
+    if (replies.size() != 1) throw std::runtime_error("expected exactly one reply, got " + std::to_string(replies.size()));
+    return replies.front();
+  }
+  Message one(HandClient& c, const Message& m) { return one(c.session, m); }
+
+  // Enrols c in an enrolment session of its own, then opens its sync session (Hello).
+  void enroll(HandClient& c) {
+    SyncService::Session s;
+    c.adopt(as<sync::Enrolled>(one(s, c.enroll_message())));
+    hello(c);
+  }
+  sync::Welcome hello(HandClient& c, std::uint64_t cursor = 0) {
+    c.session = {};
+    return as<sync::Welcome>(one(c.session, c.hello_message(cursor)));
+  }
+  HandClient enrolled(const std::string& username) {
+    HandClient c = client(username);
+    enroll(c);
+    return c;
+  }
+
+  sync::PushResult push(HandClient& c, const std::vector<sync::Change>& changes) {
+    return as<sync::PushResult>(one(c, c.push(changes)));
+  }
+  sync::ChangeResult push1(HandClient& c, const sync::Change& change) {
+    auto r = push(c, {change});
+    if (r.results.size() != 1) throw std::runtime_error("expected one result");
+    return r.results.front();
+  }
+
+  // --- reading the stored state ---------------------------------------------------------
+
+  std::int64_t count(const std::string& sql) {
+    sql::Statement s(db.db(), sql);
+    s.step();
+    return s.get_int(0);
+  }
+  std::vector<LogRow> log() {
+    sql::Statement s(db.db(), "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log ORDER BY seq");
+    std::vector<LogRow> out;
+    while (s.step())
+      out.push_back({static_cast<std::uint64_t>(s.get_int(0)), s.get_text(1), static_cast<std::uint64_t>(s.get_int(2)),
+                     s.get_int(3), s.get_blob(4), s.get_blob(5)});
+    return out;
+  }
+  std::optional<ChangeRow> change_row(const std::string& replica, std::uint64_t counter) {
+    sql::Statement s(db.db(), "SELECT status, code, seq FROM changes WHERE replica = ? AND counter = ?");
+    s.bind_text(1, replica).bind(2, static_cast<std::int64_t>(counter));
+    if (!s.step()) return std::nullopt;
+    ChangeRow r{s.get_text(0), s.get_text(1), std::nullopt};
+    if (!s.is_null(2)) r.seq = static_cast<std::uint64_t>(s.get_int(2));
+    return r;
+  }
+  std::optional<sync::CaseState> case_state(const std::string& id) { return db.load_case(id); }
+  std::string task_state(const std::string& case_id, const std::string& key) {
+    auto c = db.load_case(case_id);
+    if (!c) return "<no case>";
+    const auto* t = c->task(key);
+    return t ? t->state : "<no task>";
+  }
+};
+
+// A disposition body (steps 1 and 2 of LAKIP).
+inline json disposition(const std::string& text = "Laksanakan rapat koordinasi.") {
+  return {{"round", 0}, {"text", text}};
+}
+
+// A revision body for content never or already uploaded.
+inline json revision_of(const std::string& content, const std::string& filename = "bahan.txt") {
+  return {{"sha256", crypto::sha256_hex(content)},
+          {"size", content.size()},
+          {"filename", filename},
+          {"media", "text"},
+          {"parents", json::array()}};
+}
+
+}  // namespace alur::server::testing
