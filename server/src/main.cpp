@@ -115,6 +115,7 @@ int cmd_serve(const std::string& dir, const std::string& listen) {
   server::ServerDb db(dir);
   boost::asio::io_context io;
   server::SyncService service(db, TemplateRegistry::builtin(), Clock::system());
+  service.set_logger(log_line);
   net::ServerLimits limits;
   limits.max_message_bytes = server::kMaxMessageBytes;
   net::WsServer ws(io, read_file(cert_path(dir)), read_file(key_path(dir)), host,

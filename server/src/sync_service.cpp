@@ -48,7 +48,22 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
     replies = {fatal("internal", std::string("Kesalahan internal server: ") + e.what())};
   }
   bool commit = false;
+  const std::string who = session.username.empty() ? conn->remote_address()
+                                                   : session.username + "@" + conn->remote_address();
   for (auto& r : replies) {
+    if (auto* pr = std::get_if<PushResult>(&r)) {
+      std::size_t rejected = std::count_if(pr->results.begin(), pr->results.end(), [](const ChangeResult& c) {
+        return c.outcome == Outcome::kRejected;
+      });
+      log_("push " + who + ": " + std::to_string(pr->results.size()) + " perubahan, " +
+           std::to_string(rejected) + " ditolak");
+    } else if (auto* w = std::get_if<Welcome>(&r)) {
+      log_("sesi " + who + " (replika " + session.replica + "), head " + std::to_string(w->server_head));
+    } else if (auto* e = std::get_if<Enrolled>(&r)) {
+      log_("pendaftaran perangkat " + e->replica + " untuk " + e->username + " dari " + conn->remote_address());
+    } else if (auto* err = std::get_if<ErrorMsg>(&r)) {
+      log_("tolak " + who + ": [" + err->code + "] " + err->message);
+    }
     if (auto* pr = std::get_if<PushResult>(&r))
       commit = commit || std::any_of(pr->results.begin(), pr->results.end(), [](const ChangeResult& c) {
                  return c.outcome == Outcome::kAccepted;

@@ -6,6 +6,7 @@
 // callbacks); the database is touched from that thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,9 @@ namespace alur::server {
 class SyncService : public net::Handler {
  public:
   SyncService(ServerDb& db, const TemplateRegistry& templates, const Clock& clock);
+
+  // Where one line per event goes (sessions, pushes, refusals). Never passwords or tokens.
+  void set_logger(std::function<void(const std::string&)> log) { log_ = std::move(log); }
 
   void on_open(const std::shared_ptr<net::Connection>& conn) override;
   void on_message(const std::shared_ptr<net::Connection>& conn, std::string message) override;
@@ -63,6 +67,7 @@ class SyncService : public net::Handler {
     Session session;
   };
   std::map<std::uint64_t, Live> live_;  // by connection id
+  std::function<void(const std::string&)> log_ = [](const std::string&) {};
 };
 
 // Builds a server-originated change (org.set) and commits it; used by `org import`.
