@@ -215,7 +215,8 @@ json Api::case_show(const std::string& ref) {
   json approvals = json::array();
   for (const auto& a : c.approvals)
     approvals.push_back({{"kind", a.kind}, {"step", a.step}, {"by", a.by}, {"role", a.role}, {"draft", a.draft},
-                         {"revision", a.revision}, {"sha256", a.sha256}, {"at", time_or_null(a.at)}});
+                         {"revision", a.revision}, {"sha256", a.sha256}, {"at", time_or_null(a.at)},
+                         {"superseded", a.superseded}});
   json returns = json::array();
   for (const auto& x : c.returns)
     returns.push_back({{"from_task", task_id(id, x.from_task)}, {"to_step", x.to_step}, {"reason", x.reason},

@@ -177,7 +177,8 @@ int Commands::case_show(const std::string& ref) {
   for (const auto& a : c["approvals"])
     std::cout << "  " << (a["kind"] == "paraf" ? "Paraf" : "Tanda tangan") << " " << str(a["role"]) << " ("
               << name_of(a["by"]) << ") atas revisi " << str(a["revision"]) << " sha256 "
-              << str(a["sha256"]).substr(0, 16) << "…\n";
+              << str(a["sha256"]).substr(0, 16) << "…" << (a["superseded"].get<bool>() ? " (batal: kasus dikembalikan)" : "")
+              << "\n";
   if (any_tentative) std::cout << "\n* menunggu sinkronisasi\n";
   std::cout << std::flush;
   return 0;

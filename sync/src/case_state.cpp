@@ -124,7 +124,8 @@ json case_to_json(const CaseState& c) {
   for (const auto& a : c.approvals)
     j["approvals"].push_back({{"kind", a.kind}, {"task", a.task}, {"step", a.step},
                               {"draft", a.draft}, {"revision", a.revision}, {"sha256", a.sha256},
-                              {"by", a.by}, {"role", a.role}, {"at", a.at}, {"change", a.change}});
+                              {"by", a.by}, {"role", a.role}, {"at", a.at}, {"change", a.change},
+                              {"superseded", a.superseded}});
   j["returns"] = json::array();
   for (const auto& r : c.returns)
     j["returns"].push_back({{"from_task", r.from_task}, {"to_step", r.to_step}, {"reason", r.reason},
@@ -197,7 +198,7 @@ CaseState case_from_json(const json& j) {
   for (const auto& a : j.at("approvals"))
     c.approvals.push_back({a.at("kind"), a.at("task"), a.at("step"), a.at("draft"),
                            a.at("revision"), a.at("sha256"), a.at("by"), a.at("role"), a.at("at"),
-                           a.at("change")});
+                           a.at("change"), a.at("superseded")});
   for (const auto& r : j.at("returns"))
     c.returns.push_back({r.at("from_task"), r.at("to_step"), r.at("reason"), r.at("by"), r.at("at"),
                          r.at("change")});

@@ -335,6 +335,8 @@ Verdict return_case(Ctx& x, const json& body) {
     task.text.clear();
     task.revision.clear();
   }
+  for (auto& a : c.approvals)
+    if (redo.count(a.step)) a.superseded = true;
   c.returns.push_back({key, to, reason, x.change.author, author_time(x.change), x.change.id()});
   recompute(c, *tpl, x.now);
   x.state.save_case(c);

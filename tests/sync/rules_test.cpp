@@ -555,6 +555,21 @@ TEST_F(RulesTest, SignatureOnARevisionSupersededAfterTheParafIsStale) {
   EXPECT_EQ(kase().state, "completed");
 }
 
+TEST_F(RulesTest, ReturnBeforeAParafSupersedesItButKeepsItInTheRecord) {
+  ASSERT_ACCEPTED(open());
+  complete_through(11);
+  ASSERT_ACCEPTED(return_to("sekdis", "12", 10));
+  ASSERT_EQ(kase().approvals.size(), 1u);
+  EXPECT_TRUE(kase().approvals[0].superseded);
+  EXPECT_EQ(task("11").state, "pending");
+  ASSERT_ACCEPTED(complete("pelaksana", "10", {{"revision", revision("capaian final v2", {rev10})}}));
+  std::string v2 = last.id();
+  EXPECT_ACCEPTED(paraf("kasubag", "11", v2));
+  ASSERT_EQ(kase().approvals.size(), 2u);
+  EXPECT_FALSE(kase().approvals[1].superseded);
+  EXPECT_EQ(kase().approvals[1].revision, v2);
+}
+
 TEST_F(RulesTest, RevisionRulesAndReasons) {
   ASSERT_ACCEPTED(open());
   complete_through(5);

@@ -101,6 +101,9 @@ struct Approval {
   std::string role;
   Millis at = 0;
   std::string change;
+  // Set when a return sent the case back before this step: the paraf or signature stays
+  // in the record but no longer vouches for the report.
+  bool superseded = false;
 };
 
 struct ReturnEvent {

@@ -1,0 +1,275 @@
+"""kill -9 in the middle of sync sessions: the client, then the server. Whatever the
+moment, the server commits each change exactly once and every replica converges.
+
+The random moments come from a seed printed in every failure message; set
+ALUR_E2E_SEED to replay one."""
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from alurtest import ALUR, E2ETest, strip_tentative  # noqa: E402
+
+
+def seed():
+    s = os.environ.get("ALUR_E2E_SEED")
+    return int(s) if s else random.SystemRandom().randrange(1, 2**31)
+
+
+class CrashBase(E2ETest):
+    def setUp(self):
+        super().setUp()
+        self.seed = seed()
+        self.rng = random.Random(self.seed)
+        sys.stderr.write("[seed %d] " % self.seed)
+
+    def msg(self, text):
+        return "%s (seed %d: rerun with ALUR_E2E_SEED=%d)" % (text, self.seed, self.seed)
+
+    def open_case(self, srv, period="2026-Q3"):
+        sek = self.official(srv, "sekretaris")
+        case = sek.ok("case", "open", "--sop", "LAKIP", "--period", period)["case"]
+        self.assertEqual(sek.sync()["accepted"], 1)
+        return sek, case
+
+    def put(self, o, case, draft, i):
+        """One new revision with unique content; returns its SHA-256."""
+        body = "%s revisi %d oleh %s\n%s\n" % (draft, i, o.name, "x" * (i % 97))
+        path = o.file(body, "%s-%d.txt" % (draft, i))
+        r = o.run("draft", "put", case, draft, "--file", path)
+        self.assertEqual(r.code, 0, self.msg("draft put %d failed: %r" % (i, r)))
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def assertDraftExactlyOnce(self, o, case, draft, shas, author):
+        d = o.draft_show(case, draft)
+        revs = d["revisions"]
+        ids = [x["rev"] for x in revs]
+        self.assertEqual(len(ids), len(set(ids)), self.msg("%s: duplicate revision ids in %s" % (o.name, draft)))
+        self.assertEqual(len(revs), len(shas), self.msg(
+            "%s: draft %s has %d revisions, expected exactly %d" % (o.name, draft, len(revs), len(shas))))
+        got = sorted(x["sha256"] for x in revs)
+        self.assertEqual(got, sorted(shas), self.msg("%s: %s revision contents differ" % (o.name, draft)))
+        self.assertTrue(all(x["by"] == author for x in revs), self.msg("wrong author in %s" % draft))
+        # Each put saw the one before it: a single linear history, one head.
+        self.assertEqual(len(d["heads"]), 1, self.msg("%s: %s heads %r" % (o.name, draft, d["heads"])))
+        return d
+
+    def assertClean(self, o):
+        st = o.status()
+        self.assertEqual(st["tentative"], 0, self.msg("%s still has pending changes: %r"
+                                                       % (o.name, st.get("pending", [])[:5])))
+        self.assertEqual(st["rejected"], [], self.msg("%s has rejected changes: %r" % (o.name, st["rejected"][:5])))
+
+    def assertContent(self, o, case, draft, rev, sha):
+        path = os.path.join(self.workdir, "get-%s-%s.txt" % (o.name, rev.replace(":", "_")))
+        r = o.run("draft", "get", case, draft, "--rev", rev, "--out", path)
+        self.assertEqual(r.code, 0, self.msg("draft get %s failed: %r" % (rev, r)))
+        with open(path, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), sha,
+                             self.msg("%s: content of %s differs from what was written" % (o.name, rev)))
+
+
+class ClientCrashTest(CrashBase):
+    N = 300
+
+    def test_client_killed_during_sync_commits_each_change_exactly_once(self):
+        srv = self.server()
+        _, case = self.open_case(srv)
+        writer = self.official(srv, "kasubag")
+        writer.sync()
+        shas = [self.put(writer, case, "bahan-rapat", i) for i in range(self.N)]
+        self.assertEqual(writer.status()["tentative"], self.N)
+
+        killed = 0
+        for attempt in range(5):
+            proc = self.spawn([ALUR, "--home", writer.home, "--json", "sync"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            delay = self.rng.uniform(0.02, 0.3)
+            time.sleep(delay)
+            if proc.poll() is None:
+                proc.kill()
+                killed += 1
+            proc.wait(timeout=30)
+            # The replica must stay readable after every crash.
+            st = writer.run("status")
+            self.assertEqual(st.code, 0, self.msg("status after kill %d (%.3fs) failed: %r"
+                                                  % (attempt, delay, st)))
+        sys.stderr.write("[%d of 5 syncs killed] " % killed)
+
+        rep = writer.run("sync")
+        self.assertEqual(rep.code, 0, self.msg("final sync failed: %r" % rep))
+        self.assertEqual(rep.json["rejected"], 0, self.msg("final sync rejected: %r" % rep.json))
+        self.assertEqual(writer.sync()["pushed"], 0, self.msg("a second sync still pushed"))
+        self.assertClean(writer)
+
+        # A second, fresh replica pulls everything; its first pulls are killed too.
+        fresh = self.official(srv, "pelaksana")
+        for attempt in range(3):
+            proc = self.spawn([ALUR, "--home", fresh.home, "--json", "sync"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(self.rng.uniform(0.02, 0.3))
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=30)
+        r = fresh.run("sync")
+        self.assertEqual(r.code, 0, self.msg("fresh replica's final sync failed: %r" % r))
+        d_fresh = self.assertDraftExactlyOnce(fresh, case, "bahan-rapat", shas, "kasubag")
+        d_writer = self.assertDraftExactlyOnce(writer, case, "bahan-rapat", shas, "kasubag")
+        self.assertEqual([x["rev"] for x in d_fresh["revisions"]], [x["rev"] for x in d_writer["revisions"]])
+        self.assertEqual(strip_tentative(fresh.show(case)), strip_tentative(writer.show(case)),
+                         self.msg("replicas differ"))
+        # The contents arrived intact: a sample of revisions, read back from the fresh replica.
+        by_sha = {x["sha256"]: x["rev"] for x in d_fresh["revisions"]}
+        for i in sorted(self.rng.sample(range(self.N), 8) + [self.N - 1]):
+            self.assertContent(fresh, case, "bahan-rapat", by_sha[shas[i]], shas[i])
+        self.assertNoSanitizerReport(srv)
+
+class LocalWriteCrashTest(CrashBase):
+
+    def test_client_killed_while_writing_locally_keeps_a_consistent_replica(self):
+        """kill -9 during `draft put` itself: each write is all or nothing, an exit 0 write
+        is durable, and the hash chain stays unbroken (the server accepts everything)."""
+        srv = self.server()
+        _, case = self.open_case(srv)
+        writer = self.official(srv, "kasubag")
+        writer.sync()
+        finished, attempted = [], {}
+        for i in range(60):
+            body = "isi %d\n%s\n" % (i, "y" * self.rng.randrange(100000))
+            path = writer.file(body, "local-%d.txt" % i)
+            sha = hashlib.sha256(body.encode()).hexdigest()
+            attempted[sha] = i
+            proc = self.spawn([ALUR, "--home", writer.home, "--json", "draft", "put", case, "bahan", "--file", path],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(self.rng.uniform(0.0, 0.02))
+            if proc.poll() is None:
+                proc.kill()
+            if proc.wait(timeout=30) == 0:
+                finished.append(sha)
+        st = writer.status()
+        local = writer.draft_show(case, "bahan")["revisions"] if st["tentative"] else []
+        self.assertEqual(len(local), st["tentative"], self.msg("pending count and draft disagree"))
+        local_shas = [x["sha256"] for x in local]
+        for sha in finished:
+            self.assertIn(sha, local_shas, self.msg("write %d exited 0 but is gone" % attempted[sha]))
+        self.assertTrue(set(local_shas) <= set(attempted), self.msg("a revision nobody wrote"))
+        sys.stderr.write("[%d of 60 writes finished, %d kept] " % (len(finished), len(local)))
+
+        r = writer.run("sync")
+        self.assertEqual(r.code, 0, self.msg("sync after the crashes failed: %r" % r))
+        self.assertEqual((r.json["accepted"], r.json["rejected"]), (len(local), 0),
+                         self.msg("server did not accept the crashed replica's chain: %r" % r.json))
+        self.assertClean(writer)
+        fresh = self.official(srv, "pelaksana")
+        fresh.sync()
+        self.assertDraftExactlyOnce(fresh, case, "bahan", local_shas, "kasubag")
+        self.assertNoSanitizerReport(srv)
+
+
+class ServerCrashTest(CrashBase):
+
+    def test_server_killed_while_clients_push_and_pull_converges_without_duplicates(self):
+        srv = self.server()
+        sek, case = self.open_case(srv)
+        writers = {"kasubag": "bahan-kasubag", "pelaksana": "bahan-pelaksana"}
+        people = {u: self.official(srv, u) for u in list(writers) + ["kabid_koperasi", "kadis"]}
+        people["sekretaris"] = sek
+        for o in people.values():
+            o.sync()
+        shas = {u: [] for u in writers}
+        # Some pending work before the chaos starts.
+        for u, draft in writers.items():
+            for i in range(40):
+                shas[u].append(self.put(people[u], case, draft, i))
+
+        stop = threading.Event()
+        errors = []
+        stats = {"sync_ok": 0, "sync_failed": 0}
+        codes = {}
+
+        def note(u, r):
+            stats["sync_ok" if r.ok else "sync_failed"] += 1
+            if r.ok:
+                if r.json.get("rejected"):
+                    errors.append("%s: rejected during the chaos: %r" % (u, r.json))
+                return
+            codes[r.error_code] = codes.get(r.error_code, 0) + 1
+            if r.error_code is None or len(r.err.strip().splitlines()) != 1 or r.code >= 128:
+                errors.append("%s: sync failed without a clear error: %r" % (u, r))
+
+        def writer_loop(u, draft):
+            o = people[u]
+            try:
+                while not stop.is_set():
+                    for _ in range(3):
+                        shas[u].append(self.put(o, case, draft, len(shas[u])))
+                    note(u, o.run("sync"))
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append("%s: %r" % (u, e))
+
+        def reader_loop(u):
+            o = people[u]
+            try:
+                while not stop.is_set():
+                    note(u, o.run("sync"))
+                    time.sleep(0.02)
+            except Exception as e:  # pragma: no cover
+                errors.append("%s: %r" % (u, e))
+
+        threads = [threading.Thread(target=writer_loop, args=(u, d)) for u, d in writers.items()]
+        threads += [threading.Thread(target=reader_loop, args=(u,)) for u in ("kabid_koperasi", "kadis")]
+        for t in threads:
+            t.start()
+        try:
+            for _ in range(5):
+                time.sleep(self.rng.uniform(0.05, 0.6))
+                srv.kill9()
+                time.sleep(self.rng.uniform(0.0, 0.3))
+                srv.start()
+            time.sleep(self.rng.uniform(0.1, 0.4))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=120)
+        self.assertEqual(errors, [], self.msg("client errors during the chaos"))
+        sys.stderr.write("[syncs ok %d, failed %d: %r] " % (stats["sync_ok"], stats["sync_failed"], codes))
+
+        # Final syncs: writers push what is left, then everyone pulls everything.
+        for _ in range(2):
+            for u, o in people.items():
+                r = o.run("sync")
+                self.assertEqual(r.code, 0, self.msg("final sync of %s failed: %r" % (u, r)))
+                self.assertEqual(r.json["rejected"], 0, self.msg("%s: rejected %r" % (u, r.json)))
+        fresh = self.official(srv, "kasubag", device="kasubag-baru")
+        fresh.sync()
+        replicas = list(people.values()) + [fresh]
+        for o in replicas:
+            self.assertClean(o)
+            for u, draft in writers.items():
+                self.assertDraftExactlyOnce(o, case, draft, shas[u], u)
+        views = {o.name: json.dumps(strip_tentative(o.show(case)), sort_keys=True) for o in replicas}
+        self.assertEqual(len(set(views.values())), 1, self.msg("replicas differ: %s" % sorted(
+            (n, hashlib.sha256(v.encode()).hexdigest()[:12]) for n, v in views.items())))
+        drafts = {o.name: json.dumps([[x["rev"], x["parents"], x["sha256"]]
+                                      for d in writers.values()
+                                      for x in o.draft_show(case, d)["revisions"]]) for o in replicas}
+        self.assertEqual(len(set(drafts.values())), 1, self.msg("draft histories differ"))
+        for u, draft in writers.items():
+            d = fresh.draft_show(case, draft)
+            head = d["heads"][0]
+            sha = [x["sha256"] for x in d["revisions"] if x["rev"] == head][0]
+            self.assertEqual(sha, shas[u][-1], self.msg("%s: the head is not the last revision written" % draft))
+            for o in replicas:
+                self.assertContent(o, case, draft, head, sha)
+        self.assertNoSanitizerReport(srv)
+
+
+if __name__ == "__main__":
+    unittest.main()
