@@ -57,7 +57,8 @@ const Draft& find_draft(const CaseState& c, const std::string& name) {
 
 }  // namespace
 
-Api::Api(std::string home, const Clock& clock) : home_(std::move(home)), clock_(clock) {
+Api::Api(std::string home, const Clock& clock, Connector connector)
+    : home_(std::move(home)), clock_(clock), connector_(std::move(connector)) {
   if (home_.empty()) home_ = default_home();
 }
 
@@ -91,10 +92,10 @@ json Api::write(const std::string& record, const std::string& op_name, const jso
 
 json Api::enroll(const std::string& server, const std::string& username, const std::string& password,
                  const std::string& fingerprint) {
-  Enrolled e = client::enroll(replica(), server, fingerprint, username, password);
+  Enrolled e = client::enroll(replica(), server, fingerprint, username, password, connector_);
   json out{{"replica", e.replica}, {"username", e.username}, {"name", e.name}, {"unit", e.unit}};
   try {  // the first sync brings the organisation and open cases
-    SyncClient sc(replica(), templates());
+    SyncClient sc(replica(), templates(), connector_);
     sc.connect();
     sc.sync_once();
     out["synced"] = true;
@@ -107,7 +108,7 @@ json Api::enroll(const std::string& server, const std::string& username, const s
 
 json Api::sync() {
   std::string me = replica().require_meta("replica");
-  SyncClient sc(replica(), templates());
+  SyncClient sc(replica(), templates(), connector_);
   sc.connect();
   SyncReport r = sc.sync_once();
   json rej = json::array();
@@ -119,7 +120,7 @@ json Api::sync() {
 
 void Api::watch(const std::atomic<bool>& stop, const std::function<void(const std::string&)>& event) {
   replica().require_meta("replica");
-  SyncClient sc(replica(), templates());
+  SyncClient sc(replica(), templates(), connector_);
   sc.watch(stop, event);
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/host_name.hpp>
 
 #include "alur/shared/crypto.h"
+#include "alur/net/ws_client.h"
 #include "alur/shared/error.h"
 
 namespace alur::client {
@@ -30,8 +31,24 @@ std::string hostname() {
 
 }  // namespace
 
-SyncClient::SyncClient(Replica& replica, const TemplateRegistry& templates)
-    : replica_(replica), templates_(templates) {}
+Connector wss_connector() {
+  return [](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
+    struct Wss final : Transport {
+      std::unique_ptr<net::WsClient> ws;
+      void send(const std::string& m, std::chrono::milliseconds t) override { ws->send(m, t); }
+      std::optional<std::string> receive(std::chrono::milliseconds t) override { return ws->receive(t); }
+      void close() noexcept override { ws->close(); }
+    };
+    net::ClientOptions options;
+    options.pinned_fingerprint = fingerprint;
+    auto t = std::make_unique<Wss>();
+    t->ws = net::WsClient::connect(url, options);
+    return t;
+  };
+}
+
+SyncClient::SyncClient(Replica& replica, const TemplateRegistry& templates, Connector connector)
+    : replica_(replica), templates_(templates), connector_(std::move(connector)) {}
 
 void SyncClient::send(const Message& m) { ws_->send(encode(m), kReplyTimeout); }
 
@@ -50,9 +67,7 @@ Message SyncClient::receive_reply(std::chrono::milliseconds timeout) {
 }
 
 void SyncClient::connect() {
-  net::ClientOptions options;
-  options.pinned_fingerprint = replica_.require_meta("fingerprint");
-  ws_ = net::WsClient::connect(replica_.require_meta("server"), options);
+  ws_ = connector_(replica_.require_meta("server"), replica_.require_meta("fingerprint"));
   Hello h;
   h.replica = replica_.require_meta("replica");
   h.token = replica_.require_meta("token");
@@ -210,13 +225,12 @@ void SyncClient::watch(const std::atomic<bool>& stop,
 }
 
 Enrolled enroll(Replica& replica, const std::string& url, const std::string& fingerprint,
-                const std::string& username, const std::string& password) {
+                const std::string& username, const std::string& password, const Connector& connector) {
   if (replica.enrolled())
     throw Error("already_enrolled", "Perangkat ini sudah terdaftar sebagai " + replica.require_meta("username") +
                                         "; gunakan --home lain untuk pengguna lain.");
-  net::ClientOptions options;
-  options.pinned_fingerprint = crypto::normalize_fingerprint(fingerprint);
-  auto ws = net::WsClient::connect(url, options);
+  const std::string pinned = crypto::normalize_fingerprint(fingerprint);
+  auto ws = connector(url, pinned);
   auto key = crypto::Ed25519Key::generate();
   Enroll e;
   e.username = username;
@@ -233,7 +247,7 @@ Enrolled enroll(Replica& replica, const std::string& url, const std::string& fin
   ws->close();
   sql::Transaction tx(replica.db());
   replica.set_meta("server", url);
-  replica.set_meta("fingerprint", options.pinned_fingerprint);
+  replica.set_meta("fingerprint", pinned);
   replica.set_meta("replica", ok->replica);
   replica.set_meta("token", ok->token);
   replica.set_meta("username", ok->username);

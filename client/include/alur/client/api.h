@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alur/client/replica.h"
+#include "alur/client/transport.h"
 
 namespace alur::client {
 
@@ -26,7 +27,9 @@ struct Attachment {
 
 class Api {
  public:
-  explicit Api(std::string home, const Clock& clock = Clock::system());
+  // connector: how enroll() and sync() reach the server (tests pass an in-memory one).
+  explicit Api(std::string home, const Clock& clock = Clock::system(),
+               Connector connector = wss_connector());
 
   const std::string& home() const { return home_; }
   Replica& replica();
@@ -67,6 +70,7 @@ class Api {
 
   std::string home_;
   const Clock& clock_;
+  Connector connector_;
   std::unique_ptr<Replica> replica_;
 };
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "alur/client/replica.h"
-#include "alur/net/ws_client.h"
+#include "alur/client/transport.h"
 #include "alur/shared/sop_template.h"
 
 namespace alur::client {
@@ -22,7 +22,8 @@ struct SyncReport {
 
 class SyncClient {
  public:
-  SyncClient(Replica& replica, const TemplateRegistry& templates);
+  SyncClient(Replica& replica, const TemplateRegistry& templates,
+             Connector connector = wss_connector());
 
   // Connects and says hello. Throws alur::Error (network codes of ws_client.h, or the
   // server's ErrorMsg code such as bad_token / device_revoked).
@@ -43,13 +44,15 @@ class SyncClient {
 
   Replica& replica_;
   const TemplateRegistry& templates_;
-  std::unique_ptr<net::WsClient> ws_;
+  Connector connector_;
+  std::unique_ptr<Transport> ws_;
   std::uint64_t server_head_ = 0;
 };
 
 // Enrols this device: logs in over wss:// with the pinned fingerprint, creates the device
 // key, stores the token. Returns the server's answer.
 sync::Enrolled enroll(Replica& replica, const std::string& url, const std::string& fingerprint,
-                      const std::string& username, const std::string& password);
+                      const std::string& username, const std::string& password,
+                      const Connector& connector = wss_connector());
 
 }  // namespace alur::client

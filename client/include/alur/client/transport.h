@@ -1,0 +1,31 @@
+// Transport: how a SyncClient reaches the server — a message channel with deadlines.
+// The real one is wss:// with a pinned certificate (net::WsClient); tests and the
+// simulator plug in an in-memory one that calls the server's SyncService directly.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace alur::client {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Throws alur::Error (codes of net/ws_client.h) when the channel fails.
+  virtual void send(const std::string& message, std::chrono::milliseconds timeout) = 0;
+  // The next message, or nullopt if none arrived within the timeout.
+  virtual std::optional<std::string> receive(std::chrono::milliseconds timeout) = 0;
+  virtual void close() noexcept = 0;
+};
+
+// Opens a channel to `url` whose server must present `fingerprint` (canonical form).
+using Connector = std::function<std::unique_ptr<Transport>(const std::string& url,
+                                                           const std::string& fingerprint)>;
+
+// The real connector: wss:// through net::WsClient with certificate pinning.
+Connector wss_connector();
+
+}  // namespace alur::client
