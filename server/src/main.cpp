@@ -85,10 +85,10 @@ int cmd_org_import(const std::string& dir, const std::string& file) {
   std::vector<std::pair<std::string, std::string>> hashed;
   for (const auto& [user, pw] : of.passwords) hashed.emplace_back(user, crypto::hash_password(pw));
   {
-    sql::Transaction tx(db.db());
+    auto tx = db.begin();
     for (std::size_t i = 0; i < hashed.size(); ++i)
       db.upsert_user(hashed[i].first, of.org.people[i].name, hashed[i].second);
-    tx.commit();
+    tx->commit();
   }
   nlohmann::json j = of.org;
   server::commit_server_change(db, TemplateRegistry::builtin(), Clock::system(), sync::op::kOrgSet,

@@ -69,6 +69,15 @@ ServerDb::ServerDb(const std::string& data_dir)
   migrate();
 }
 
+std::unique_ptr<ServerStore::Transaction> ServerDb::begin() {
+  struct Tx final : ServerStore::Transaction {
+    explicit Tx(sql::Database& db) : tx(db) {}
+    void commit() override { tx.commit(); }
+    sql::Transaction tx;
+  };
+  return std::make_unique<Tx>(db_);
+}
+
 void ServerDb::migrate() {
   sql::Transaction tx(db_);
   db_.exec(kSchema);

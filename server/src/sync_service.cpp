@@ -6,7 +6,6 @@
 #include "alur/server/tuning.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
-#include "alur/shared/sqlite.h"
 #include "alur/sync/case_state.h"
 
 namespace alur::server {
@@ -21,7 +20,7 @@ std::string bytes_hex_short(const std::string& s) { return crypto::to_hex(s).sub
 
 }  // namespace
 
-SyncService::SyncService(ServerDb& db, const TemplateRegistry& templates, const Clock& clock)
+SyncService::SyncService(ServerStore& db, const TemplateRegistry& templates, const Clock& clock)
     : db_(db), templates_(templates), clock_(clock) {}
 
 void SyncService::on_open(const std::shared_ptr<net::Connection>& conn) {
@@ -116,9 +115,9 @@ Message SyncService::enroll(Session& s, const Enroll& m, const std::string& peer
   d.created_at = clock_.now_ms();
   std::string token = crypto::to_hex(crypto::random_bytes(32));
   {
-    sql::Transaction tx(db_.db());
+    auto tx = db_.begin();
     db_.add_device(d, crypto::sha256(token));
-    tx.commit();
+    tx->commit();
   }
   s.closing = true;
   return Enrolled{d.replica, token, person->username, person->name, db_.org().unit};
@@ -179,7 +178,7 @@ Message SyncService::push(Session& s, const Push& m) {
 
   PushResult result;
   Millis now = clock_.now_ms();
-  sql::Transaction tx(db_.db());
+  auto tx = db_.begin();
   for (std::size_t i = 0; i < m.changes.size(); ++i) {
     const auto& c = m.changes[i];
     ChangeResult r;
@@ -222,7 +221,7 @@ Message SyncService::push(Session& s, const Push& m) {
     result.results.push_back(std::move(r));
   }
   db_.advance_device(s.replica, device->last_counter, device->last_hash);
-  tx.commit();
+  tx->commit();
   return result;
 }
 
@@ -246,9 +245,9 @@ Message SyncService::blob_chunk(const BlobChunk& m) {
   if (m.sha256.size() != 32) return fatal("bad_blob", "Hash berkas tidak valid.");
   if (m.total > kMaxBlobBytes) return fatal("too_large", "Berkas terlalu besar.");
   std::string hex = crypto::to_hex(m.sha256);
-  sql::Transaction tx(db_.db());
+  auto tx = db_.begin();
   bool ok = db_.put_blob_chunk(hex, m.offset, m.total, m.data);
-  tx.commit();  // also when the upload was discarded, so that a retry starts from zero
+  tx->commit();  // also when the upload was discarded, so that a retry starts from zero
   if (!ok) return fatal("blob_mismatch", "Isi berkas tidak sesuai dengan hash-nya; kirim ulang.");
   return BlobState{m.sha256, db_.blob_progress(hex)};
 }
@@ -294,10 +293,10 @@ void SyncService::tick() {
   for (const auto& r : revoked) close_sessions_of(r, "Perangkat ini telah dicabut oleh admin; daftarkan ulang.");
 }
 
-void commit_server_change(ServerDb& db, const TemplateRegistry& templates, const Clock& clock,
+void commit_server_change(ServerStore& db, const TemplateRegistry& templates, const Clock& clock,
                           const std::string& op_name, const std::string& record,
                           const std::string& body) {
-  sql::Transaction tx(db.db());
+  auto tx = db.begin();
   Change c;
   c.record = record;
   c.op = op_name;
@@ -317,7 +316,7 @@ void commit_server_change(ServerDb& db, const TemplateRegistry& templates, const
   db.set_meta("server_counter", std::to_string(counter));
   db.set_meta("server_hlc", std::to_string(c.hlc));
   db.set_meta("server_last_hash", crypto::to_hex(hash));
-  tx.commit();
+  tx->commit();
 }
 
 }  // namespace alur::server

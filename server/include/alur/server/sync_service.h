@@ -12,7 +12,7 @@
 #include <string>
 
 #include "alur/net/ws_server.h"
-#include "alur/server/server_db.h"
+#include "alur/server/store.h"
 #include "alur/shared/clock.h"
 #include "alur/shared/sop_template.h"
 #include "alur/sync/messages.h"
@@ -21,7 +21,7 @@ namespace alur::server {
 
 class SyncService : public net::Handler {
  public:
-  SyncService(ServerDb& db, const TemplateRegistry& templates, const Clock& clock);
+  SyncService(ServerStore& db, const TemplateRegistry& templates, const Clock& clock);
 
   // Where one line per event goes (sessions, pushes, refusals). Never passwords or tokens.
   void set_logger(std::function<void(const std::string&)> log) { log_ = std::move(log); }
@@ -59,7 +59,7 @@ class SyncService : public net::Handler {
   sync::Message blob_get(const sync::BlobGet& m);
   void notify_all();
 
-  ServerDb& db_;
+  ServerStore& db_;
   const TemplateRegistry& templates_;
   const Clock& clock_;
   struct Live {
@@ -71,7 +71,7 @@ class SyncService : public net::Handler {
 };
 
 // Builds a server-originated change (org.set) and commits it; used by `org import`.
-void commit_server_change(ServerDb& db, const TemplateRegistry& templates, const Clock& clock,
+void commit_server_change(ServerStore& db, const TemplateRegistry& templates, const Clock& clock,
                           const std::string& op, const std::string& record,
                           const std::string& body);
 

@@ -1,0 +1,93 @@
+// ServerStore: everything the server keeps, behind one interface — users, devices, every
+// change received, the committed log with its global commit sequence, the materialized
+// cases, blobs. SQLite (ServerDb) is the embedded default; a PostgreSQL store for several
+// server nodes is planned behind the same interface, so callers never see SQL, and the
+// commit sequence is assigned by the store inside the committing transaction.
+//
+// Writes happen inside a transaction from begin(); the transaction rolls back when
+// destroyed without commit(), so a half-applied batch cannot be written.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alur/shared/clock.h"
+#include "alur/sync/case_state.h"
+#include "alur/sync/messages.h"
+
+namespace alur::server {
+
+struct Device {
+  std::string replica;
+  std::string username;
+  std::string device_key;  // Ed25519 public, 32 bytes
+  std::string name;
+  Millis created_at = 0;
+  std::optional<Millis> revoked_at;
+  std::uint64_t last_counter = 0;
+  std::string last_hash;
+};
+
+struct StoredChange {
+  std::string hash;
+  std::string status;  // accepted | rejected
+  std::string code, message;
+  std::uint64_t seq = 0;
+};
+
+class ServerStore : public sync::StateAccess {
+ public:
+  class Transaction {
+   public:
+    virtual ~Transaction() = default;
+    virtual void commit() = 0;
+  };
+  // Begins a write transaction (exclusive: one writer at a time).
+  virtual std::unique_ptr<Transaction> begin() = 0;
+
+  virtual std::optional<std::string> meta(const std::string& key) = 0;
+  virtual void set_meta(const std::string& key, const std::string& value) = 0;
+
+  // Users.
+  virtual void upsert_user(const std::string& username, const std::string& name,
+                           const std::string& password_hash) = 0;
+  virtual std::optional<std::string> password_hash(const std::string& username) = 0;
+
+  // Devices.
+  virtual void add_device(const Device& d, const std::string& token_hash) = 0;
+  virtual std::optional<Device> device(const std::string& replica) = 0;
+  virtual std::optional<std::string> token_hash(const std::string& replica) = 0;
+  virtual std::vector<Device> devices() = 0;
+  virtual void revoke_device(const std::string& replica, Millis at) = 0;
+  virtual void advance_device(const std::string& replica, std::uint64_t counter,
+                              const std::string& hash) = 0;
+
+  // Changes and the committed log.
+  virtual std::optional<StoredChange> stored_change(const std::string& replica,
+                                                    std::uint64_t counter) = 0;
+  virtual void store_change(const sync::Change& c, const std::string& hash,
+                            const std::string& status, const std::string& code,
+                            const std::string& message, std::uint64_t seq, Millis received_at) = 0;
+  // Appends to the committed log; returns the new seq (max + 1, inside the transaction).
+  virtual std::uint64_t append_log(const sync::Change& c, const std::string& change_hash,
+                                   Millis committed_at) = 0;
+  virtual std::uint64_t head() = 0;
+  virtual std::vector<sync::CommittedEntry> entries_after(std::uint64_t after, std::size_t max_count,
+                                                          std::size_t max_bytes) = 0;
+
+  // Blobs (hex sha256).
+  virtual std::uint64_t blob_progress(const std::string& sha256_hex) = 0;  // complete = size
+  // Appends a chunk at offset (must equal progress); completes and verifies the blob when
+  // total is reached. Returns false — having discarded the upload so that it can start
+  // over — if the content does not hash to sha. Throws Error("blob_offset") for a chunk
+  // out of order.
+  virtual bool put_blob_chunk(const std::string& sha256_hex, std::uint64_t offset,
+                              std::uint64_t total, const std::string& data) = 0;
+  virtual std::optional<std::string> blob_slice(const std::string& sha256_hex, std::uint64_t offset,
+                                                std::size_t max_bytes, std::uint64_t& total) = 0;
+};
+
+}  // namespace alur::server
