@@ -81,10 +81,7 @@ std::string Api::resolve_case(View& v, const std::string& ref) {
 
 json Api::write(const std::string& record, const std::string& op_name, const json& body,
                 const VersionVector& context, const std::optional<std::string>& attachment) {
-  Change c = replica().next_change(record, op_name, body.dump(), context, clock_);
-  // A correction is named by the change that adds it.
-  if (op_name == op::kCorrectionAdd) c.record = record + c.dot.str();
-  replica().write(c, templates(), attachment);
+  Change c = replica().append(record, op_name, body.dump(), context, clock_, templates(), attachment);
   return {{"change", c.id()}, {"record", c.record}, {"state", "tentative"}};
 }
 

@@ -213,6 +213,23 @@ Change Replica::next_change(const std::string& record, const std::string& op_nam
 void Replica::write(const Change& change, const TemplateRegistry& templates,
                     const std::optional<std::string>& attachment) {
   sql::Transaction tx(db_);
+  write_in(tx, change, templates, attachment);
+  tx.commit();
+}
+
+Change Replica::append(const std::string& record, const std::string& op_name, const std::string& body,
+                       const VersionVector& context, const Clock& clock, const TemplateRegistry& templates,
+                       const std::optional<std::string>& attachment) {
+  sql::Transaction tx(db_);
+  Change c = next_change(record, op_name, body, context, clock);
+  if (!record.empty() && record.back() == '/') c.record += c.dot.str();
+  write_in(tx, c, templates, attachment);
+  tx.commit();
+  return c;
+}
+
+void Replica::write_in(sql::Transaction&, const Change& change, const TemplateRegistry& templates,
+                       const std::optional<std::string>& attachment) {
   {
     View v = view(templates);
     Verdict verdict = apply_change(v, templates, change, HybridClock::to_ms(change.hlc), {.check_blobs = false});
@@ -230,7 +247,6 @@ void Replica::write(const Change& change, const TemplateRegistry& templates,
   set_meta("counter", std::to_string(change.dot.counter));
   set_meta("last_hash", crypto::to_hex(change.hash()));
   set_meta("hlc", std::to_string(change.hlc));
-  tx.commit();
 }
 
 // --- sync --------------------------------------------------------------------------

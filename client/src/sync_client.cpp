@@ -17,7 +17,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A push batch is cut at 500 changes or 4 MiB encoded, whichever comes first: well under
+// the server's 8 MiB message bound even when every change carries a 64 KiB text.
 constexpr std::size_t kPushBatch = 500;
+constexpr std::size_t kPushBatchBytes = 4u << 20;
 constexpr std::size_t kBlobChunk = 1u << 20;
 constexpr auto kReplyTimeout = 60s;
 
@@ -109,9 +112,15 @@ std::size_t SyncClient::push(SyncReport& report) {
     if (!row.blob.empty()) upload_blob(row.blob);
   auto key = replica_.device_key();
   std::size_t pushed = 0;
-  for (std::size_t i = 0; i < pending.size(); i += kPushBatch) {
+  for (std::size_t i = 0; i < pending.size();) {
     Push p;
-    for (std::size_t k = i; k < std::min(pending.size(), i + kPushBatch); ++k) p.changes.push_back(pending[k].change);
+    std::size_t bytes = 0;
+    while (i < pending.size() && p.changes.size() < kPushBatch) {
+      std::size_t size = encode_change(pending[i].change).size();
+      if (!p.changes.empty() && bytes + size > kPushBatchBytes) break;
+      bytes += size;
+      p.changes.push_back(pending[i++].change);
+    }
     const Change& last = p.changes.back();
     p.head_signature = key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
     send(p);

@@ -85,6 +85,12 @@ class Replica : public sync::StateAccess {
   // alur::Error(code, message) when it does not hold: nothing is written.
   void write(const sync::Change& change, const TemplateRegistry& templates,
              const std::optional<std::string>& attachment);
+  // next_change + write in one transaction, so that two processes writing to the same
+  // replica at once queue on SQLite's lock instead of taking the same counter. A record
+  // ending in "/" is named by the change itself (a correction: "corr/<case>/<change id>").
+  sync::Change append(const std::string& record, const std::string& op, const std::string& body,
+                      const sync::VersionVector& context, const Clock& clock,
+                      const TemplateRegistry& templates, const std::optional<std::string>& attachment);
 
   // --- sync ----------------------------------------------------------------------
   std::vector<OutboxRow> outbox(const std::string& status_filter = "");
@@ -114,6 +120,8 @@ class Replica : public sync::StateAccess {
 
  private:
   void migrate();
+  void write_in(sql::Transaction& tx, const sync::Change& change, const TemplateRegistry& templates,
+                const std::optional<std::string>& attachment);
   sql::Database db_;
   std::optional<Org> org_;
   std::string org_text_;  // the stored JSON org_ was parsed from

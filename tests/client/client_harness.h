@@ -1,0 +1,185 @@
+// Test harness for the client: temporary folders, a fake clock, and an in-process office —
+// a real ServerDb in a temp dir with the demo organisation (scripts/demo/org.json)
+// imported the way `alur-server org import` does it (users with fast scrypt hashes, the
+// org committed as a server change), a real SyncService, and the in-memory network of
+// memory_transport.h. Officials are client::Api objects, each with its own home folder,
+// that reach the service through that network.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "alur/client/api.h"
+#include "alur/server/server_db.h"
+#include "alur/server/sync_service.h"
+#include "alur/shared/clock.h"
+#include "alur/shared/crypto.h"
+#include "alur/shared/error.h"
+#include "alur/shared/org.h"
+#include "alur/shared/sop_template.h"
+#include "alur/sync/change.h"
+#include "alur/sync/messages.h"
+#include "memory_transport.h"
+
+namespace alur::client::testing {
+
+using nlohmann::json;
+
+// A wall clock the test moves by hand.
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(Millis start = 1'790'000'000'000) : now_(start) {}  // 2026-09
+  Millis now_ms() const override { return now_.load(); }
+  void advance(Millis ms) { now_ += ms; }
+
+ private:
+  std::atomic<Millis> now_;
+};
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    auto base = std::filesystem::temp_directory_path();
+    for (;;) {
+      path_ = base / ("alur-client-test-" + std::to_string(rd()) + std::to_string(rd()));
+      if (std::filesystem::create_directory(path_)) break;
+    }
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string sub(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The code of the alur::Error f throws, or "<no error>".
+inline std::string error_code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "<no error>";
+}
+
+// scripts/demo/org.json: three bidang, one person per role of the LAKIP SOP.
+inline const char* demo_org_json() {
+  return R"json({
+  "unit": "Dinas Koperasi, Usaha Kecil dan Menengah Kabupaten Sukabumi",
+  "bidang": [
+    {"code": "koperasi", "name": "Bidang Koperasi"},
+    {"code": "usaha_mikro", "name": "Bidang Usaha Mikro"},
+    {"code": "ukm", "name": "Bidang Usaha Kecil dan Menengah"}
+  ],
+  "users": [
+    {"username": "kadis", "name": "H. Yulipri", "password": "kadis-rahasia-1", "roles": [{"role": "kadis"}]},
+    {"username": "sekretaris", "name": "Dra. Sri Wahyuni", "password": "sekre-rahasia-1", "roles": [{"role": "sekretaris"}]},
+    {"username": "kabid_koperasi", "name": "Asep Saepudin", "password": "kabid-rahasia-1", "roles": [{"role": "kabid", "bidang": "koperasi"}]},
+    {"username": "kabid_mikro", "name": "Euis Komariah", "password": "kabid-rahasia-2", "roles": [{"role": "kabid", "bidang": "usaha_mikro"}]},
+    {"username": "kabid_ukm", "name": "Dadang Hermawan", "password": "kabid-rahasia-3", "roles": [{"role": "kabid", "bidang": "ukm"}]},
+    {"username": "kasubag", "name": "Rina Marlina", "password": "kasubag-rahasia", "roles": [{"role": "kasubag_kpe"}]},
+    {"username": "pelaksana", "name": "Budi Santoso", "password": "pelaksana-rahasia", "roles": [{"role": "pelaksana_kpe"}]}
+  ]
+})json";
+}
+
+inline constexpr const char* kServerUrl = "wss://test:1";
+
+inline std::string make_dir(const std::string& path) {
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+// The office: server data dir, ServerDb, SyncService, the in-memory network, and the
+// officials' Api objects (each in its own home under the same temp dir).
+class Office {
+ public:
+  Office() : db(make_dir(dir.sub("server"))), service(db, TemplateRegistry::builtin(), clock), net(service) {
+    OrgFile f = parse_org_file(demo_org_json());
+    for (const auto& [user, pw] : f.passwords) {
+      passwords[user] = pw;
+      const Person* p = f.org.find(user);
+      db.upsert_user(user, p ? p->name : user,
+                     crypto::hash_password(pw, crypto::KdfParams{.n = 1024}));
+    }
+    org = f.org;
+    server::commit_server_change(db, TemplateRegistry::builtin(), clock, sync::op::kOrgSet, "org",
+                                 json(org).dump());
+  }
+
+  TempDir dir;
+  FakeClock clock;
+  server::ServerDb db;
+  server::SyncService service;
+  MemoryNetwork net;
+  Org org;
+  std::map<std::string, std::string> passwords;
+  std::map<std::string, std::unique_ptr<Api>> officials;  // by home name
+
+  // An Api in HOME=<dir>/<home>, not enrolled.
+  Api& api(const std::string& home) {
+    auto& a = officials[home];
+    if (!a) a = std::make_unique<Api>(dir.sub("home-" + home), clock, net.connector());
+    return *a;
+  }
+  // Enrols `username` on the device `home` (default: a home named after the user).
+  Api& enroll(const std::string& username, const std::string& home = "") {
+    Api& a = api(home.empty() ? username : home);
+    json r = a.enroll(kServerUrl, username, passwords.at(username), test_fingerprint());
+    EXPECT_EQ(r.value("username", ""), username);
+    EXPECT_TRUE(r.value("synced", false)) << r.dump();
+    return a;
+  }
+  Api& operator[](const std::string& home) { return *officials.at(home); }
+
+  // The server's committed log, in seq order.
+  std::vector<sync::CommittedEntry> log() { return db.entries_after(0, 1'000'000, std::size_t(1) << 40); }
+  // How many times the committed log holds the change (replica, counter).
+  std::size_t times_in_log(const std::string& replica, std::uint64_t counter) {
+    std::size_t n = 0;
+    for (const auto& e : log())
+      if (e.change.dot.replica == replica && e.change.dot.counter == counter) ++n;
+    return n;
+  }
+  // The server's materialized case.
+  json server_case(const std::string& id) {
+    auto c = db.load_case(id);
+    if (!c) return json();
+    return sync::case_to_json(*c);
+  }
+  // The messages the server delivered (decoded), optionally since index `from`.
+  std::vector<sync::Message> delivered(std::size_t from = 0) {
+    std::vector<sync::Message> out;
+    for (std::size_t i = from; i < net.trace().size(); ++i) out.push_back(sync::decode(net.trace()[i]));
+    return out;
+  }
+};
+
+// case show JSON without the "tentative" flag of each task (it depends on the replica).
+inline json without_tentative(json show) {
+  for (auto& s : show["steps"])
+    for (auto& t : s["tasks"]) t.erase("tentative");
+  return show;
+}
+
+// A task id "<case>.<key>".
+inline std::string task(const std::string& case_id, const std::string& key) { return case_id + "." + key; }
+
+}  // namespace alur::client::testing
