@@ -51,7 +51,8 @@ std::string due_date(const TaskState& t, const Template& tpl) {
 
 const Draft& find_draft(const CaseState& c, const std::string& name) {
   auto d = c.drafts.find(name);
-  if (d == c.drafts.end()) throw Error("unknown_draft", "Draft \"" + name + "\" belum ada pada kasus ini.");
+  if (d == c.drafts.end())
+    throw Error("unknown_draft", "Draft \"" + name + "\" belum ada pada kasus ini.");
   return d->second;
 }
 
@@ -75,20 +76,23 @@ std::string Api::resolve_case(View& v, const std::string& ref) {
   }
   if (matches.size() == 1) return matches[0];
   if (matches.empty() || ref.empty())
-    throw Error("unknown_case", "Kasus \"" + ref + "\" tidak ditemukan di data lokal; sudah sinkron?");
-  throw Error("ambiguous_case", "Awalan \"" + ref + "\" cocok dengan beberapa kasus; tulis lebih panjang.");
+    throw Error("unknown_case",
+                "Kasus \"" + ref + "\" tidak ditemukan di data lokal; sudah sinkron?");
+  throw Error("ambiguous_case",
+              "Awalan \"" + ref + "\" cocok dengan beberapa kasus; tulis lebih panjang.");
 }
 
 json Api::write(const std::string& record, const std::string& op_name, const json& body,
                 const VersionVector& context, const std::optional<std::string>& attachment) {
-  Change c = replica().append(record, op_name, body.dump(), context, clock_, templates(), attachment);
+  Change c =
+      replica().append(record, op_name, body.dump(), context, clock_, templates(), attachment);
   return {{"change", c.id()}, {"record", c.record}, {"state", "tentative"}};
 }
 
 // --- enrolment and sync -------------------------------------------------------------------
 
-json Api::enroll(const std::string& server, const std::string& username, const std::string& password,
-                 const std::string& fingerprint) {
+json Api::enroll(const std::string& server, const std::string& username,
+                 const std::string& password, const std::string& fingerprint) {
   Enrolled e = client::enroll(replica(), server, fingerprint, username, password, connector_);
   json out{{"replica", e.replica}, {"username", e.username}, {"name", e.name}, {"unit", e.unit}};
   try {  // the first sync brings the organisation and open cases
@@ -110,12 +114,18 @@ json Api::sync() {
   SyncReport r = sc.sync_once();
   json rej = json::array();
   for (const auto& x : r.rejections)
-    rej.push_back({{"change", me + ":" + std::to_string(x.counter)}, {"code", x.code}, {"message", x.message}});
-  return {{"pushed", r.pushed}, {"accepted", r.accepted}, {"rejected", r.rejected},
-          {"pulled", r.pulled}, {"rejections", rej}};
+    rej.push_back({{"change", me + ":" + std::to_string(x.counter)},
+                   {"code", x.code},
+                   {"message", x.message}});
+  return {{"pushed", r.pushed},
+          {"accepted", r.accepted},
+          {"rejected", r.rejected},
+          {"pulled", r.pulled},
+          {"rejections", rej}};
 }
 
-void Api::watch(const std::atomic<bool>& stop, const std::function<void(const std::string&)>& event) {
+void Api::watch(const std::atomic<bool>& stop,
+                const std::function<void(const std::string&)>& event) {
   replica().require_meta("replica");
   SyncClient sc(replica(), templates(), connector_);
   sc.watch(stop, event);
@@ -127,7 +137,9 @@ json Api::status() {
   View v = r.view(templates());
   json pending = json::array(), rejected = json::array();
   for (const auto& row : r.outbox()) {
-    json item{{"change", row.change.id()}, {"op", row.change.op}, {"record", row.change.record},
+    json item{{"change", row.change.id()},
+              {"op", row.change.op},
+              {"record", row.change.record},
               {"at", time_or_null(HybridClock::to_ms(row.change.hlc))}};
     if (row.status == "pending") pending.push_back(item);
     if (row.status == "rejected") {
@@ -140,10 +152,14 @@ json Api::status() {
   for (const auto& [counter, verdict] : v.doomed())
     doomed.push_back({{"counter", counter}, {"code", verdict.code}, {"message", verdict.message}});
   auto last = r.meta("last_sync");
-  return {{"tentative", pending.size()}, {"pending", pending}, {"rejected", rejected},
-          {"conflicting", doomed}, {"cursor", r.cursor()},
+  return {{"tentative", pending.size()},
+          {"pending", pending},
+          {"rejected", rejected},
+          {"conflicting", doomed},
+          {"cursor", r.cursor()},
           {"last_sync", last ? json(format_time_utc(std::stoll(*last))) : json()},
-          {"username", r.require_meta("username")}, {"name", r.meta("name").value_or("")},
+          {"username", r.require_meta("username")},
+          {"name", r.meta("name").value_or("")},
           {"server", r.meta("server").value_or("")}};
 }
 
@@ -154,7 +170,8 @@ json Api::case_open(const std::string& sop, const std::string& period) {
   const Template* tpl = templates().latest(sop);
   if (!tpl) throw Error("unknown_sop", "SOP \"" + sop + "\" tidak dikenal.");
   std::string id = crypto::to_hex(crypto::random_bytes(8));
-  json out = write("case/" + id, op::kCaseOpen, {{"sop", sop}, {"version", tpl->version}, {"period", period}});
+  json out = write("case/" + id, op::kCaseOpen,
+                   {{"sop", sop}, {"version", tpl->version}, {"period", period}});
   out["case"] = id;
   out["title"] = tpl->case_title(period);
   return out;
@@ -165,7 +182,11 @@ json Api::case_list() {
   json arr = json::array();
   for (const auto& id : v.case_ids()) {
     auto c = v.load_case(id);
-    arr.push_back({{"case", id}, {"title", c->title}, {"state", c->state}, {"sop", c->sop}, {"period", c->period}});
+    arr.push_back({{"case", id},
+                   {"title", c->title},
+                   {"state", c->state},
+                   {"sop", c->sop},
+                   {"period", c->period}});
   }
   return arr;
 }
@@ -185,45 +206,85 @@ json Api::case_show(const std::string& ref) {
       if (t.step != s.no) continue;
       const TaskState* ct = committed ? committed->task(t.key) : nullptr;
       bool tentative = !ct || ct->state != t.state || ct->change != t.change;
-      tasks.push_back({{"task", task_id(id, t.key)}, {"role", t.role},
-                       {"bidang", t.bidang ? json(*t.bidang) : json()}, {"actor", org.role_label(t.role, t.bidang)},
-                       {"state", t.state}, {"by", t.by.empty() ? json() : json(t.by)}, {"at", time_or_null(t.at)},
-                       {"round", t.round}, {"due", due_date(t, *tpl)}, {"text", t.text},
-                       {"revision", t.revision}, {"tentative", tentative}});
+      tasks.push_back({{"task", task_id(id, t.key)},
+                       {"role", t.role},
+                       {"bidang", t.bidang ? json(*t.bidang) : json()},
+                       {"actor", org.role_label(t.role, t.bidang)},
+                       {"state", t.state},
+                       {"by", t.by.empty() ? json() : json(t.by)},
+                       {"at", time_or_null(t.at)},
+                       {"round", t.round},
+                       {"due", due_date(t, *tpl)},
+                       {"text", t.text},
+                       {"revision", t.revision},
+                       {"tentative", tentative}});
     }
-    steps.push_back({{"step", s.no}, {"title", s.title}, {"kind", s.kind}, {"role", s.actor},
-                     {"days", s.days}, {"output", s.output}, {"inputs", s.inputs}, {"tasks", tasks}});
+    steps.push_back({{"step", s.no},
+                     {"title", s.title},
+                     {"kind", s.kind},
+                     {"role", s.actor},
+                     {"days", s.days},
+                     {"output", s.output},
+                     {"inputs", s.inputs},
+                     {"tasks", tasks}});
   }
   json drafts = json::array(), conflicts = json::array();
   for (const auto& [name, d] : c.drafts) {
     auto heads = d.heads();
     drafts.push_back({{"name", name}, {"heads", heads}, {"revisions", d.revisions.size()}});
-    if (heads.size() > 1) conflicts.push_back({{"kind", "draft"}, {"name", name}, {"heads", heads}});
+    if (heads.size() > 1)
+      conflicts.push_back({{"kind", "draft"}, {"name", name}, {"heads", heads}});
   }
   for (const auto& [key, d] : c.dispositions)
     if (d.value.in_conflict()) {
       json values = json::array();
-      for (const auto& s : d.value.siblings()) values.push_back({{"text", s.value.text}, {"by", s.value.by}});
-      conflicts.push_back({{"kind", "disposition"}, {"task", task_id(id, key)}, {"values", values}});
+      for (const auto& s : d.value.siblings())
+        values.push_back({{"text", s.value.text}, {"by", s.value.by}});
+      conflicts.push_back(
+          {{"kind", "disposition"}, {"task", task_id(id, key)}, {"values", values}});
     }
   json corrections = json::array();
   for (const auto& [cid, k] : c.corrections)
-    corrections.push_back({{"id", cid}, {"draft", k.draft}, {"revision", k.revision}, {"text", k.text},
-                           {"by", k.by}, {"at", time_or_null(k.at)}, {"state", k.state()}});
+    corrections.push_back({{"id", cid},
+                           {"draft", k.draft},
+                           {"revision", k.revision},
+                           {"text", k.text},
+                           {"by", k.by},
+                           {"at", time_or_null(k.at)},
+                           {"state", k.state()}});
   json approvals = json::array();
   for (const auto& a : c.approvals)
-    approvals.push_back({{"kind", a.kind}, {"step", a.step}, {"by", a.by}, {"role", a.role}, {"draft", a.draft},
-                         {"revision", a.revision}, {"sha256", a.sha256}, {"at", time_or_null(a.at)},
+    approvals.push_back({{"kind", a.kind},
+                         {"step", a.step},
+                         {"by", a.by},
+                         {"role", a.role},
+                         {"draft", a.draft},
+                         {"revision", a.revision},
+                         {"sha256", a.sha256},
+                         {"at", time_or_null(a.at)},
                          {"superseded", a.superseded}});
   json returns = json::array();
   for (const auto& x : c.returns)
-    returns.push_back({{"from_task", task_id(id, x.from_task)}, {"to_step", x.to_step}, {"reason", x.reason},
-                       {"by", x.by}, {"at", time_or_null(x.at)}});
+    returns.push_back({{"from_task", task_id(id, x.from_task)},
+                       {"to_step", x.to_step},
+                       {"reason", x.reason},
+                       {"by", x.by},
+                       {"at", time_or_null(x.at)}});
   json people = json::object();
   for (const auto& p : org.people) people[p.username] = p.name;
-  return {{"case", id}, {"title", c.title}, {"sop", c.sop}, {"period", c.period}, {"state", c.state},
-          {"opened_by", c.opened_by}, {"steps", steps}, {"drafts", drafts}, {"conflicts", conflicts},
-          {"corrections", corrections}, {"approvals", approvals}, {"returns", returns}, {"people", people}};
+  return {{"case", id},
+          {"title", c.title},
+          {"sop", c.sop},
+          {"period", c.period},
+          {"state", c.state},
+          {"opened_by", c.opened_by},
+          {"steps", steps},
+          {"drafts", drafts},
+          {"conflicts", conflicts},
+          {"corrections", corrections},
+          {"approvals", approvals},
+          {"returns", returns},
+          {"people", people}};
 }
 
 json Api::inbox() {
@@ -241,10 +302,19 @@ json Api::inbox() {
       const StepDef* s = tpl->step(t.step);
       std::string due = due_date(t, *tpl);
       int remaining = due.empty() ? 0 : working_days_between(today, due);
-      items.push_back({{"task", task_id(id, t.key)}, {"case", id}, {"step", t.step}, {"kind", s->kind},
-                       {"role", t.role}, {"bidang", t.bidang ? json(*t.bidang) : json()}, {"due", due},
-                       {"title", c.title}, {"what", s->title}, {"description", s->description},
-                       {"inputs", s->inputs}, {"remaining_days", remaining}, {"overdue", remaining < 0},
+      items.push_back({{"task", task_id(id, t.key)},
+                       {"case", id},
+                       {"step", t.step},
+                       {"kind", s->kind},
+                       {"role", t.role},
+                       {"bidang", t.bidang ? json(*t.bidang) : json()},
+                       {"due", due},
+                       {"title", c.title},
+                       {"what", s->title},
+                       {"description", s->description},
+                       {"inputs", s->inputs},
+                       {"remaining_days", remaining},
+                       {"overdue", remaining < 0},
                        {"round", t.round}});
     }
   }
@@ -256,7 +326,8 @@ json Api::inbox() {
 
 // --- acting ----------------------------------------------------------------------------------
 
-json Api::act(const std::string& task, const std::string& text, const std::optional<Attachment>& file) {
+json Api::act(const std::string& task, const std::string& text,
+              const std::optional<Attachment>& file) {
   View v = replica().view(templates());
   auto [case_ref, key] = split_task_id(task);
   std::string id = resolve_case(v, case_ref);
@@ -273,21 +344,26 @@ json Api::act(const std::string& task, const std::string& text, const std::optio
   };
   if (file) {
     if (s->draft.empty() || s->kind == "initial" || s->kind == "sign" || s->kind == "disposition")
-      throw Error("bad_action", "Langkah " + std::to_string(s->no) + " (" + s->kind + ") tidak menerima berkas.");
+      throw Error("bad_action",
+                  "Langkah " + std::to_string(s->no) + " (" + s->kind + ") tidak menerima berkas.");
     attachment = file->content;
     body["revision"] = revision_body(file->content, file->filename, heads());
   }
-  if (s->kind == "draft" && !file) throw Error("bad_action", "Langkah ini memerlukan berkas draft: --file BERKAS.");
+  if (s->kind == "draft" && !file)
+    throw Error("bad_action", "Langkah ini memerlukan berkas draft: --file BERKAS.");
   if (s->kind == "correct") {
     auto hs = heads();
-    if (hs.empty()) throw Error("unknown_revision", "Belum ada revisi draft " + s->draft + " untuk dikoreksi.");
+    if (hs.empty())
+      throw Error("unknown_revision", "Belum ada revisi draft " + s->draft + " untuk dikoreksi.");
     body["on_revision"] = hs.back();
   }
   if (s->kind == "initial" || s->kind == "sign") {
     auto hs = heads();
     if (hs.size() != 1)
-      throw Error("stale_revision", hs.empty() ? "Belum ada revisi draft " + s->draft + "."
-                                               : "Draft " + s->draft + " memiliki beberapa versi terakhir; gabungkan dulu.");
+      throw Error("stale_revision",
+                  hs.empty()
+                      ? "Belum ada revisi draft " + s->draft + "."
+                      : "Draft " + s->draft + " memiliki beberapa versi terakhir; gabungkan dulu.");
     body["bind_revision"] = hs[0];
     body["bind_sha256"] = c.drafts.at(s->draft).revisions.at(hs[0]).sha256;
   }
@@ -318,12 +394,13 @@ json Api::draft_put(const std::string& case_ref, const std::string& name, const 
   CaseState c = *v.load_case(id);
   std::vector<std::string> parents;
   if (auto d = c.drafts.find(name); d != c.drafts.end()) parents = d->second.heads();
-  json out = write("draft/" + id + "/" + name, op::kDraftRevise, revision_body(file.content, file.filename, parents),
-                   {}, file.content);
+  json out = write("draft/" + id + "/" + name, op::kDraftRevise,
+                   revision_body(file.content, file.filename, parents), {}, file.content);
   out["rev"] = out["change"];
   out["parents"] = parents;
-  out["message"] = "Revisi baru draft " + name +
-                   (parents.size() > 1 ? " (menggabungkan " + std::to_string(parents.size()) + " versi)" : "");
+  out["message"] =
+      "Revisi baru draft " + name +
+      (parents.size() > 1 ? " (menggabungkan " + std::to_string(parents.size()) + " versi)" : "");
   return out;
 }
 
@@ -334,12 +411,20 @@ json Api::draft_show(const std::string& case_ref, const std::string& name) {
   const Draft& d = find_draft(c, name);
   std::vector<const Revision*> revs;
   for (const auto& [rid, rv] : d.revisions) revs.push_back(&rv);
-  std::sort(revs.begin(), revs.end(), [](auto* a, auto* b) { return a->at != b->at ? a->at < b->at : a->id < b->id; });
+  std::sort(revs.begin(), revs.end(),
+            [](auto* a, auto* b) { return a->at != b->at ? a->at < b->at : a->id < b->id; });
   json arr = json::array();
   for (const auto* rv : revs)
-    arr.push_back({{"rev", rv->id}, {"parents", rv->parents}, {"by", rv->by}, {"sha256", rv->sha256},
-                   {"at", time_or_null(rv->at)}, {"size", rv->size}, {"filename", rv->filename},
-                   {"media", rv->media}, {"step", rv->step}, {"downloaded", replica().has_blob(rv->sha256)}});
+    arr.push_back({{"rev", rv->id},
+                   {"parents", rv->parents},
+                   {"by", rv->by},
+                   {"sha256", rv->sha256},
+                   {"at", time_or_null(rv->at)},
+                   {"size", rv->size},
+                   {"filename", rv->filename},
+                   {"media", rv->media},
+                   {"step", rv->step},
+                   {"downloaded", replica().has_blob(rv->sha256)}});
   return {{"name", name}, {"heads", d.heads()}, {"revisions", arr}};
 }
 
@@ -354,7 +439,8 @@ std::pair<json, std::string> Api::draft_get(const std::string& case_ref, const s
   if (it == d.revisions.end()) throw Error("unknown_revision", "Revisi " + rid + " tidak ada.");
   auto data = replica().blob(it->second.sha256);
   if (!data) throw Error("blob_missing", "Isi revisi belum diunduh; jalankan alur sync.");
-  return {{{"rev", rid}, {"sha256", it->second.sha256}, {"filename", it->second.filename}}, std::move(*data)};
+  return {{{"rev", rid}, {"sha256", it->second.sha256}, {"filename", it->second.filename}},
+          std::move(*data)};
 }
 
 json Api::draft_merge(const std::string& case_ref, const std::string& name) {
@@ -384,16 +470,20 @@ json Api::draft_merge(const std::string& case_ref, const std::string& name) {
   for (const auto& x : a)
     if (b.count(x) && (!base || revs.at(x).at > base->at)) base = &revs.at(x);
   auto content = [&](const Revision& rv) {
-    if (rv.media != "text") throw Error("not_text", "Revisi " + rv.id + " bukan teks; gabungkan secara manual dengan draft put.");
+    if (rv.media != "text")
+      throw Error("not_text",
+                  "Revisi " + rv.id + " bukan teks; gabungkan secara manual dengan draft put.");
     auto data = replica().blob(rv.sha256);
-    if (!data) throw Error("blob_missing", "Isi revisi " + rv.id + " belum diunduh; jalankan alur sync.");
+    if (!data)
+      throw Error("blob_missing", "Isi revisi " + rv.id + " belum diunduh; jalankan alur sync.");
     return *data;
   };
-  MergeResult m = merge3(base ? content(*base) : "", content(revs.at(heads[0])), content(revs.at(heads[1])),
-                         heads[0], heads[1]);
+  MergeResult m = merge3(base ? content(*base) : "", content(revs.at(heads[0])),
+                         content(revs.at(heads[1])), heads[0], heads[1]);
   if (!m.clean)
-    throw Error("merge_conflict", "Perubahan kedua versi bertumpuk di " + std::to_string(m.conflicts) +
-                                      " tempat; gabungkan secara manual (draft get, sunting, draft put).");
+    throw Error("merge_conflict",
+                "Perubahan kedua versi bertumpuk di " + std::to_string(m.conflicts) +
+                    " tempat; gabungkan secara manual (draft get, sunting, draft put).");
   json body = revision_body(m.text, revs.at(heads.back()).filename, heads);
   body["media"] = "text";
   json out = write("draft/" + id + "/" + name, op::kDraftRevise, body, {}, m.text);
@@ -409,13 +499,16 @@ json Api::disposition_set(const std::string& task, const std::string& text) {
   std::string id = resolve_case(v, case_ref);
   CaseState c = *v.load_case(id);
   auto it = c.dispositions.find(key);
-  if (it == c.dispositions.end()) throw Error("unknown_record", "Tugas ini belum memiliki disposisi.");
-  json out = write("disp/" + id + "/" + key, op::kDispositionSet, {{"text", text}}, it->second.value.vv());
+  if (it == c.dispositions.end())
+    throw Error("unknown_record", "Tugas ini belum memiliki disposisi.");
+  json out =
+      write("disp/" + id + "/" + key, op::kDispositionSet, {{"text", text}}, it->second.value.vv());
   out["message"] = "Disposisi diperbarui";
   return out;
 }
 
-json Api::correction_add(const std::string& case_ref, const std::string& name, const std::string& text) {
+json Api::correction_add(const std::string& case_ref, const std::string& name,
+                         const std::string& text) {
   View v = replica().view(templates());
   std::string id = resolve_case(v, case_ref);
   CaseState c = *v.load_case(id);
@@ -427,13 +520,15 @@ json Api::correction_add(const std::string& case_ref, const std::string& name, c
   return out;
 }
 
-json Api::correction_status(const std::string& case_ref, const std::string& cid, const std::string& status) {
+json Api::correction_status(const std::string& case_ref, const std::string& cid,
+                            const std::string& status) {
   View v = replica().view(templates());
   std::string id = resolve_case(v, case_ref);
   CaseState c = *v.load_case(id);
   auto it = c.corrections.find(cid);
   if (it == c.corrections.end()) throw Error("unknown_record", "Koreksi " + cid + " tidak ada.");
-  json out = write("corr/" + id + "/" + cid, op::kCorrectionStatus, {{"status", status}}, it->second.status.vv());
+  json out = write("corr/" + id + "/" + cid, op::kCorrectionStatus, {{"status", status}},
+                   it->second.status.vv());
   out["message"] = status == "resolved" ? "Koreksi ditandai selesai" : "Koreksi dibuka kembali";
   return out;
 }

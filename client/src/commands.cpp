@@ -43,7 +43,8 @@ Commands::Commands(Options options) : options_(options), api_(options.home) {}
 
 int Commands::fail(const std::string& code, const std::string& message) {
   std::cerr << "alur: " << message << " [" << code << "]" << std::endl;
-  if (options_.json) std::cout << json{{"error", {{"code", code}, {"message", message}}}}.dump() << std::endl;
+  if (options_.json)
+    std::cout << json{{"error", {{"code", code}, {"message", message}}}}.dump() << std::endl;
   return 1;
 }
 
@@ -51,20 +52,22 @@ int Commands::written(const json& r) {
   if (options_.json)
     std::cout << r.dump() << std::endl;
   else
-    std::cout << str(r["message"]) << " (perubahan " << str(r["change"]) << ", menunggu sinkronisasi)" << std::endl;
+    std::cout << str(r["message"]) << " (perubahan " << str(r["change"])
+              << ", menunggu sinkronisasi)" << std::endl;
   return 0;
 }
 
-int Commands::enroll(const std::string& server, const std::string& username, const std::string& password,
-                     const std::string& fingerprint) {
+int Commands::enroll(const std::string& server, const std::string& username,
+                     const std::string& password, const std::string& fingerprint) {
   json r = api_.enroll(server, username, password, fingerprint);
   if (options_.json) {
     std::cout << r.dump() << std::endl;
     return 0;
   }
-  std::cout << "Terdaftar sebagai " << str(r["name"]) << " (" << str(r["username"]) << ") di " << str(r["unit"])
-            << ".\nData lokal: " << api_.home() << std::endl;
-  if (!r["synced"].get<bool>()) std::cout << "Sinkronisasi pertama belum berhasil: " << str(r["sync_error"]) << std::endl;
+  std::cout << "Terdaftar sebagai " << str(r["name"]) << " (" << str(r["username"]) << ") di "
+            << str(r["unit"]) << ".\nData lokal: " << api_.home() << std::endl;
+  if (!r["synced"].get<bool>())
+    std::cout << "Sinkronisasi pertama belum berhasil: " << str(r["sync_error"]) << std::endl;
   return 0;
 }
 
@@ -86,10 +89,11 @@ int Commands::sync(bool watch) {
     std::cout << r.dump() << std::endl;
     return 0;
   }
-  std::cout << "Sinkron: dikirim " << r["pushed"] << " (diterima " << r["accepted"] << ", ditolak " << r["rejected"]
-            << "), ditarik " << r["pulled"] << " perubahan." << std::endl;
+  std::cout << "Sinkron: dikirim " << r["pushed"] << " (diterima " << r["accepted"] << ", ditolak "
+            << r["rejected"] << "), ditarik " << r["pulled"] << " perubahan." << std::endl;
   for (const auto& x : r["rejections"])
-    std::cout << "  DITOLAK " << str(x["change"]) << " [" << str(x["code"]) << "]: " << str(x["message"]) << std::endl;
+    std::cout << "  DITOLAK " << str(x["change"]) << " [" << str(x["code"])
+              << "]: " << str(x["message"]) << std::endl;
   return 0;
 }
 
@@ -100,15 +104,18 @@ int Commands::status() {
     return 0;
   }
   std::cout << "Pengguna: " << str(r["name"]) << " (" << str(r["username"]) << ")\n"
-            << "Sinkron terakhir: " << (r["last_sync"].is_null() ? "belum pernah" : str(r["last_sync"])) << "\n"
+            << "Sinkron terakhir: "
+            << (r["last_sync"].is_null() ? "belum pernah" : str(r["last_sync"])) << "\n"
             << "Menunggu sinkronisasi: " << r["tentative"] << " perubahan\n";
-  for (const auto& x : r["pending"]) std::cout << "  • " << str(x["op"]) << " " << str(x["record"]) << "\n";
+  for (const auto& x : r["pending"])
+    std::cout << "  • " << str(x["op"]) << " " << str(x["record"]) << "\n";
   for (const auto& x : r["conflicting"])
-    std::cout << "  ! perubahan #" << x["counter"] << " kemungkinan ditolak: " << str(x["message"]) << "\n";
+    std::cout << "  ! perubahan #" << x["counter"] << " kemungkinan ditolak: " << str(x["message"])
+              << "\n";
   std::cout << "Ditolak server: " << r["rejected"].size() << "\n";
   for (const auto& x : r["rejected"])
-    std::cout << "  ✗ " << str(x["op"]) << " " << str(x["record"]) << " [" << str(x["code"]) << "]: " << str(x["message"])
-              << "\n";
+    std::cout << "  ✗ " << str(x["op"]) << " " << str(x["record"]) << " [" << str(x["code"])
+              << "]: " << str(x["message"]) << "\n";
   std::cout << std::flush;
   return 0;
 }
@@ -118,7 +125,8 @@ int Commands::case_open(const std::string& sop, const std::string& period) {
   if (options_.json)
     std::cout << r.dump() << std::endl;
   else
-    std::cout << str(r["case"]) << "\n" << str(r["title"]) << " dibuka (menunggu sinkronisasi)." << std::endl;
+    std::cout << str(r["case"]) << "\n"
+              << str(r["title"]) << " dibuka (menunggu sinkronisasi)." << std::endl;
   return 0;
 }
 
@@ -129,8 +137,8 @@ int Commands::case_list() {
     return 0;
   }
   for (const auto& c : r)
-    std::cout << str(c["case"]) << "  " << str(c["title"]) << "  [" << (c["state"] == "open" ? "berjalan" : "selesai")
-              << "]\n";
+    std::cout << str(c["case"]) << "  " << str(c["title"]) << "  ["
+              << (c["state"] == "open" ? "berjalan" : "selesai") << "]\n";
   std::cout << std::flush;
   return 0;
 }
@@ -145,40 +153,43 @@ int Commands::case_show(const std::string& ref) {
     std::string user = str(u);
     return c["people"].contains(user) ? str(c["people"][user]) : user;
   };
-  std::cout << str(c["title"]) << "  [" << (c["state"] == "open" ? "berjalan" : "selesai") << "]\nKasus "
-            << str(c["case"]) << "\n\n";
-  std::cout << std::left << std::setw(4) << "No" << std::setw(42) << "Langkah" << std::setw(30) << "Pelaksana"
-            << std::setw(11) << "Status" << "Oleh / waktu\n";
+  std::cout << str(c["title"]) << "  [" << (c["state"] == "open" ? "berjalan" : "selesai")
+            << "]\nKasus " << str(c["case"]) << "\n\n";
+  std::cout << std::left << std::setw(4) << "No" << std::setw(42) << "Langkah" << std::setw(30)
+            << "Pelaksana" << std::setw(11) << "Status"
+            << "Oleh / waktu\n";
   bool any_tentative = false;
   for (const auto& s : c["steps"])
     for (const auto& t : s["tasks"]) {
       std::string actor = t["bidang"].is_null() ? role_short(str(t["role"])) : str(t["actor"]);
-      std::string who = t["by"].is_null() ? (str(t["due"]).empty() ? "" : "tenggat " + str(t["due"]))
-                                          : name_of(t["by"]) + " " + str(t["at"]);
+      std::string who = t["by"].is_null()
+                            ? (str(t["due"]).empty() ? "" : "tenggat " + str(t["due"]))
+                            : name_of(t["by"]) + " " + str(t["at"]);
       std::string title = str(s["title"]);
       if (title.size() > 40) title = title.substr(0, 39) + "…";
       bool tentative = t["tentative"].get<bool>();
       any_tentative = any_tentative || tentative;
       std::cout << std::setw(4) << s["step"].get<int>() << std::setw(42) << title << std::setw(30)
                 << actor.substr(0, 29) << std::setw(11)
-                << (std::string(state_label(str(t["state"]))) + (tentative ? "*" : "")) << who << "\n";
+                << (std::string(state_label(str(t["state"]))) + (tentative ? "*" : "")) << who
+                << "\n";
     }
   if (!c["drafts"].empty()) std::cout << "\nDraft:\n";
   for (const auto& d : c["drafts"])
-    std::cout << "  " << str(d["name"]) << ": " << d["revisions"] << " revisi, versi terakhir " << d["heads"].dump()
-              << "\n";
+    std::cout << "  " << str(d["name"]) << ": " << d["revisions"] << " revisi, versi terakhir "
+              << d["heads"].dump() << "\n";
   for (const auto& x : c["conflicts"]) std::cout << "  KONFLIK " << x.dump() << "\n";
   for (const auto& x : c["corrections"])
-    std::cout << "  Koreksi " << str(x["id"]) << " (" << str(x["state"]) << ") oleh " << name_of(x["by"]) << ": "
-              << str(x["text"]) << "\n";
+    std::cout << "  Koreksi " << str(x["id"]) << " (" << str(x["state"]) << ") oleh "
+              << name_of(x["by"]) << ": " << str(x["text"]) << "\n";
   for (const auto& x : c["returns"])
-    std::cout << "  Dikembalikan ke langkah " << x["to_step"] << " oleh " << name_of(x["by"]) << ": "
-              << str(x["reason"]) << "\n";
+    std::cout << "  Dikembalikan ke langkah " << x["to_step"] << " oleh " << name_of(x["by"])
+              << ": " << str(x["reason"]) << "\n";
   for (const auto& a : c["approvals"])
-    std::cout << "  " << (a["kind"] == "paraf" ? "Paraf" : "Tanda tangan") << " " << str(a["role"]) << " ("
-              << name_of(a["by"]) << ") atas revisi " << str(a["revision"]) << " sha256 "
-              << str(a["sha256"]).substr(0, 16) << "…" << (a["superseded"].get<bool>() ? " (batal: kasus dikembalikan)" : "")
-              << "\n";
+    std::cout << "  " << (a["kind"] == "paraf" ? "Paraf" : "Tanda tangan") << " " << str(a["role"])
+              << " (" << name_of(a["by"]) << ") atas revisi " << str(a["revision"]) << " sha256 "
+              << str(a["sha256"]).substr(0, 16) << "…"
+              << (a["superseded"].get<bool>() ? " (batal: kasus dikembalikan)" : "") << "\n";
   if (any_tentative) std::cout << "\n* menunggu sinkronisasi\n";
   std::cout << std::flush;
   return 0;
@@ -192,10 +203,12 @@ int Commands::inbox() {
   }
   if (items.empty()) std::cout << "Kotak masuk kosong: tidak ada tugas yang siap untuk Anda.\n";
   for (const auto& i : items) {
-    std::cout << (i["overdue"].get<bool>() ? "TERLAMBAT " : "") << str(i["task"]) << "\n  " << str(i["title"])
-              << " — langkah " << i["step"] << ": " << str(i["what"]) << "\n  Tenggat " << str(i["due"]) << " ("
-              << i["remaining_days"] << " hari kerja lagi); kelengkapan: ";
-    for (std::size_t k = 0; k < i["inputs"].size(); ++k) std::cout << (k ? ", " : "") << str(i["inputs"][k]);
+    std::cout << (i["overdue"].get<bool>() ? "TERLAMBAT " : "") << str(i["task"]) << "\n  "
+              << str(i["title"]) << " — langkah " << i["step"] << ": " << str(i["what"])
+              << "\n  Tenggat " << str(i["due"]) << " (" << i["remaining_days"]
+              << " hari kerja lagi); kelengkapan: ";
+    for (std::size_t k = 0; k < i["inputs"].size(); ++k)
+      std::cout << (k ? ", " : "") << str(i["inputs"][k]);
     std::cout << "\n";
   }
   std::cout << std::flush;
@@ -212,7 +225,8 @@ int Commands::return_task(const std::string& task, int to_step, const std::strin
   return written(api_.return_task(task, to_step, reason));
 }
 
-int Commands::draft_put(const std::string& case_ref, const std::string& name, const std::string& file) {
+int Commands::draft_put(const std::string& case_ref, const std::string& name,
+                        const std::string& file) {
   return written(api_.draft_put(case_ref, name, attachment(file)));
 }
 
@@ -222,17 +236,18 @@ int Commands::draft_show(const std::string& case_ref, const std::string& name) {
     std::cout << r.dump() << std::endl;
     return 0;
   }
-  std::cout << "Draft " << name << ": " << r["revisions"].size() << " revisi; versi terakhir: " << r["heads"].dump()
-            << "\n";
+  std::cout << "Draft " << name << ": " << r["revisions"].size()
+            << " revisi; versi terakhir: " << r["heads"].dump() << "\n";
   for (const auto& x : r["revisions"])
-    std::cout << "  " << str(x["rev"]) << "  " << str(x["by"]) << "  " << str(x["at"]) << "  " << str(x["filename"])
-              << "  sha256 " << str(x["sha256"]).substr(0, 16) << "…  induk " << x["parents"].dump() << "\n";
+    std::cout << "  " << str(x["rev"]) << "  " << str(x["by"]) << "  " << str(x["at"]) << "  "
+              << str(x["filename"]) << "  sha256 " << str(x["sha256"]).substr(0, 16) << "…  induk "
+              << x["parents"].dump() << "\n";
   std::cout << std::flush;
   return 0;
 }
 
-int Commands::draft_get(const std::string& case_ref, const std::string& name, const std::string& rev,
-                        const std::string& out) {
+int Commands::draft_get(const std::string& case_ref, const std::string& name,
+                        const std::string& rev, const std::string& out) {
   auto [meta, data] = api_.draft_get(case_ref, name, rev);
   std::ofstream o(out, std::ios::binary);
   o << data;
@@ -253,11 +268,13 @@ int Commands::disposition_set(const std::string& task, const std::string& text) 
   return written(api_.disposition_set(task, text));
 }
 
-int Commands::correction_add(const std::string& case_ref, const std::string& name, const std::string& text) {
+int Commands::correction_add(const std::string& case_ref, const std::string& name,
+                             const std::string& text) {
   return written(api_.correction_add(case_ref, name, text));
 }
 
-int Commands::correction_status(const std::string& case_ref, const std::string& id, const std::string& status) {
+int Commands::correction_status(const std::string& case_ref, const std::string& id,
+                                const std::string& status) {
   return written(api_.correction_status(case_ref, id, status));
 }
 

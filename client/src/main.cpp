@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   client::Options opt;
   CLI::App app{"alur — SOP sebagai alur kerja, bekerja tanpa koneksi"};
   app.fallthrough();
+  app.set_version_flag("--version", std::string("alur ") + ALUR_VERSION);
   app.require_subcommand(1);
   app.add_option("--home", opt.home, "Folder data lokal (bawaan: $ALUR_HOME atau folder pengguna)");
   app.add_flag("--json", opt.json, "Keluaran JSON untuk mesin");
@@ -62,7 +63,10 @@ int main(int argc, char** argv) {
   enroll->add_option("--server", server, "wss://HOST:PORT")->required();
   enroll->add_option("--username", username, "Nama pengguna")->required();
   enroll->add_flag("--password-stdin", password_stdin, "Baca kata sandi dari stdin");
-  enroll->add_option("--trust-fingerprint", fingerprint, "Sidik jari sertifikat server (alur-server fingerprint)")->required();
+  enroll
+      ->add_option("--trust-fingerprint", fingerprint,
+                   "Sidik jari sertifikat server (alur-server fingerprint)")
+      ->required();
 
   auto* kasus = app.add_subcommand("case", "Kasus (satu jalannya SOP)");
   kasus->require_subcommand(1);
@@ -80,7 +84,8 @@ int main(int argc, char** argv) {
   act->add_option("--text", text, "Isi disposisi, notulen, catatan atau koreksi");
   act->add_option("--file", file, "Berkas draft (revisi baru)");
 
-  auto* ret = app.add_subcommand("return", "Kembalikan kasus ke langkah sebelumnya untuk diperbaiki");
+  auto* ret =
+      app.add_subcommand("return", "Kembalikan kasus ke langkah sebelumnya untuk diperbaiki");
   ret->add_option("task", task, "Nomor tugas saya yang siap")->required();
   ret->add_option("--to-step", to_step, "Langkah tujuan")->required();
   ret->add_option("--reason", reason, "Alasan pengembalian")->required();
@@ -92,7 +97,8 @@ int main(int argc, char** argv) {
 
   auto* draft = app.add_subcommand("draft", "Draft dokumen kasus");
   draft->require_subcommand(1);
-  auto* draft_put = draft->add_subcommand("put", "Tambah revisi draft (menggabungkan semua versi terakhir)");
+  auto* draft_put =
+      draft->add_subcommand("put", "Tambah revisi draft (menggabungkan semua versi terakhir)");
   draft_put->add_option("case", case_id)->required();
   draft_put->add_option("name", name)->required();
   draft_put->add_option("--file", file, "Berkas revisi")->required();
@@ -104,7 +110,8 @@ int main(int argc, char** argv) {
   draft_get->add_option("name", name)->required();
   draft_get->add_option("--rev", rev, "Revisi (bawaan: versi terakhir)");
   draft_get->add_option("--out", out, "Berkas tujuan")->required();
-  auto* draft_merge = draft->add_subcommand("merge", "Gabungkan otomatis dua versi terakhir draft teks");
+  auto* draft_merge =
+      draft->add_subcommand("merge", "Gabungkan otomatis dua versi terakhir draft teks");
   draft_merge->add_option("case", case_id)->required();
   draft_merge->add_option("name", name)->required();
 

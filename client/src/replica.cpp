@@ -3,7 +3,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "alur/shared/error.h"
@@ -74,7 +73,8 @@ void Replica::migrate() {
   db_.exec(kSchema);
   auto v = meta("schema_version");
   if (v && std::stoi(*v) > kSchemaVersion)
-    throw Error("schema_too_new", "Data lokal dibuat oleh versi alur yang lebih baru; perbarui aplikasi.");
+    throw Error("schema_too_new",
+                "Data lokal dibuat oleh versi alur yang lebih baru; perbarui aplikasi.");
   set_meta("schema_version", std::to_string(kSchemaVersion));
   tx.commit();
 }
@@ -87,13 +87,20 @@ std::optional<std::string> Replica::meta(const std::string& key) {
 }
 
 void Replica::set_meta(const std::string& key, const std::string& value) {
-  db_.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-      .bind_text(1, key).bind_text(2, value).exec();
+  db_.cached(
+         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+         "excluded.value")
+      .bind_text(1, key)
+      .bind_text(2, value)
+      .exec();
 }
 
 std::string Replica::require_meta(const std::string& key) {
   auto v = meta(key);
-  if (!v) throw Error("not_enrolled", "Perangkat ini belum didaftarkan; jalankan dulu: alur enroll --server ... --username ...");
+  if (!v)
+    throw Error(
+        "not_enrolled",
+        "Perangkat ini belum didaftarkan; jalankan dulu: alur enroll --server ... --username ...");
   return *v;
 }
 
@@ -133,13 +140,19 @@ std::optional<CaseState> Replica::load_case(const std::string& id) {
 }
 
 void Replica::save_case(const CaseState& c) {
-  db_.cached("INSERT INTO cases (id, sop, period, state, body) VALUES (?, ?, ?, ?, ?) "
-             "ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body")
-      .bind_text(1, c.id).bind_text(2, c.sop).bind_text(3, c.period).bind_text(4, c.state)
-      .bind_text(5, case_to_json(c).dump()).exec();
+  db_.cached(
+         "INSERT INTO cases (id, sop, period, state, body) VALUES (?, ?, ?, ?, ?) "
+         "ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body")
+      .bind_text(1, c.id)
+      .bind_text(2, c.sop)
+      .bind_text(3, c.period)
+      .bind_text(4, c.state)
+      .bind_text(5, case_to_json(c).dump())
+      .exec();
 }
 
-std::optional<std::string> Replica::case_for_period(const std::string& sop, const std::string& period) {
+std::optional<std::string> Replica::case_for_period(const std::string& sop,
+                                                    const std::string& period) {
   auto s = db_.cached("SELECT id FROM cases WHERE sop = ? AND period = ?");
   s.bind_text(1, sop).bind_text(2, period);
   if (!s.step()) return std::nullopt;
@@ -156,7 +169,8 @@ std::optional<CaseState> View::load_case(const std::string& id) {
   return it->second;
 }
 
-std::optional<std::string> View::case_for_period(const std::string& sop, const std::string& period) {
+std::optional<std::string> View::case_for_period(const std::string& sop,
+                                                 const std::string& period) {
   for (const auto& [id, c] : cases_)
     if (c.sop == sop && c.period == period) return id;
   return std::nullopt;
@@ -181,12 +195,14 @@ View Replica::view(const TemplateRegistry& templates) {
   // Tentative changes: pending ones, and accepted ones not yet pulled.
   std::uint64_t cur = cursor();
   auto s = db_.cached(
-      "SELECT counter, encoded FROM outbox WHERE status = 'pending' OR (status = 'accepted' AND seq > ?) "
+      "SELECT counter, encoded FROM outbox WHERE status = 'pending' OR (status = 'accepted' AND "
+      "seq > ?) "
       "ORDER BY counter");
   s.bind(1, static_cast<std::int64_t>(cur));
   while (s.step()) {
     Change c = decode_change(s.get_blob(1));
-    Verdict verdict = apply_change(v, templates, c, HybridClock::to_ms(c.hlc), {.check_blobs = false});
+    Verdict verdict =
+        apply_change(v, templates, c, HybridClock::to_ms(c.hlc), {.check_blobs = false});
     if (!verdict.ok()) v.doomed_[c.dot.counter] = verdict;
   }
   return v;
@@ -217,8 +233,9 @@ void Replica::write(const Change& change, const TemplateRegistry& templates,
   tx.commit();
 }
 
-Change Replica::append(const std::string& record, const std::string& op_name, const std::string& body,
-                       const VersionVector& context, const Clock& clock, const TemplateRegistry& templates,
+Change Replica::append(const std::string& record, const std::string& op_name,
+                       const std::string& body, const VersionVector& context, const Clock& clock,
+                       const TemplateRegistry& templates,
                        const std::optional<std::string>& attachment) {
   sql::Transaction tx(db_);
   Change c = next_change(record, op_name, body, context, clock);
@@ -232,7 +249,8 @@ void Replica::write_in(sql::Transaction&, const Change& change, const TemplateRe
                        const std::optional<std::string>& attachment) {
   {
     View v = view(templates);
-    Verdict verdict = apply_change(v, templates, change, HybridClock::to_ms(change.hlc), {.check_blobs = false});
+    Verdict verdict =
+        apply_change(v, templates, change, HybridClock::to_ms(change.hlc), {.check_blobs = false});
     if (!verdict.ok()) throw Error(verdict.code, verdict.message);
   }
   std::string blob_sha;
@@ -240,10 +258,14 @@ void Replica::write_in(sql::Transaction&, const Change& change, const TemplateRe
     put_blob(*attachment);
     blob_sha = crypto::sha256_hex(*attachment);
   }
-  db_.cached("INSERT INTO outbox (counter, case_id, encoded, blob, created_at) VALUES (?, ?, ?, ?, ?)")
-      .bind(1, static_cast<std::int64_t>(change.dot.counter)).bind_text(2, change.case_id())
-      .bind_blob(3, encode_change(change)).bind_text(4, blob_sha)
-      .bind(5, HybridClock::to_ms(change.hlc)).exec();
+  db_.cached(
+         "INSERT INTO outbox (counter, case_id, encoded, blob, created_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, static_cast<std::int64_t>(change.dot.counter))
+      .bind_text(2, change.case_id())
+      .bind_blob(3, encode_change(change))
+      .bind_text(4, blob_sha)
+      .bind(5, HybridClock::to_ms(change.hlc))
+      .exec();
   set_meta("counter", std::to_string(change.dot.counter));
   set_meta("last_hash", crypto::to_hex(change.hash()));
   set_meta("hlc", std::to_string(change.hlc));
@@ -283,9 +305,15 @@ void Replica::record_results(const std::vector<ChangeResult>& results) {
   sql::Transaction tx(db_);
   for (const auto& r : results) {
     bool accepted = r.outcome != Outcome::kRejected;
-    db_.cached("UPDATE outbox SET status = ?, code = ?, message = ?, seq = ? WHERE counter = ? AND status = 'pending'")
-        .bind_text(1, accepted ? "accepted" : "rejected").bind_text(2, r.code).bind_text(3, r.message)
-        .bind(4, static_cast<std::int64_t>(r.seq)).bind(5, static_cast<std::int64_t>(r.counter)).exec();
+    db_.cached(
+           "UPDATE outbox SET status = ?, code = ?, message = ?, seq = ? WHERE counter = ? AND "
+           "status = 'pending'")
+        .bind_text(1, accepted ? "accepted" : "rejected")
+        .bind_text(2, r.code)
+        .bind_text(3, r.message)
+        .bind(4, static_cast<std::int64_t>(r.seq))
+        .bind(5, static_cast<std::int64_t>(r.counter))
+        .exec();
   }
   tx.commit();
 }
@@ -302,21 +330,30 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
   for (const auto& e : entries) {
     if (e.seq <= cur) continue;  // already applied (a resent batch)
     if (e.seq != cur + 1)
-      throw Error("log_gap", "Log server melompat dari " + std::to_string(cur) + " ke " + std::to_string(e.seq) + ".");
+      throw Error("log_gap", "Log server melompat dari " + std::to_string(cur) + " ke " +
+                                 std::to_string(e.seq) + ".");
     std::string h = e.change.hash();
     if (log_hash(prev_log, e.seq, h, e.committed_at) != e.log_hash)
-      throw Error("log_mismatch", "Rantai hash log server tidak cocok pada #" + std::to_string(e.seq) +
+      throw Error("log_mismatch", "Rantai hash log server tidak cocok pada #" +
+                                      std::to_string(e.seq) +
                                       "; riwayat server berubah. Hubungi admin TI.");
     Verdict v = apply_change(*this, templates, e.change, e.committed_at, {.check_blobs = false});
     if (!v.ok())
-      throw Error("replay_failed", "Perubahan #" + std::to_string(e.seq) + " dari server tidak dapat diterapkan: " +
-                                       v.message);
+      throw Error("replay_failed", "Perubahan #" + std::to_string(e.seq) +
+                                       " dari server tidak dapat diterapkan: " + v.message);
     db_.cached("INSERT INTO log (seq, committed_at, log_hash, encoded) VALUES (?, ?, ?, ?)")
-        .bind(1, static_cast<std::int64_t>(e.seq)).bind(2, e.committed_at).bind_blob(3, e.log_hash)
-        .bind_blob(4, encode_change(e.change)).exec();
+        .bind(1, static_cast<std::int64_t>(e.seq))
+        .bind(2, e.committed_at)
+        .bind_blob(3, e.log_hash)
+        .bind_blob(4, encode_change(e.change))
+        .exec();
     if (e.change.dot.replica == me)
-      db_.cached("UPDATE outbox SET status = 'accepted', seq = ?, code = '', message = '' WHERE counter = ?")
-          .bind(1, static_cast<std::int64_t>(e.seq)).bind(2, static_cast<std::int64_t>(e.change.dot.counter)).exec();
+      db_.cached(
+             "UPDATE outbox SET status = 'accepted', seq = ?, code = '', message = '' WHERE "
+             "counter = ?")
+          .bind(1, static_cast<std::int64_t>(e.seq))
+          .bind(2, static_cast<std::int64_t>(e.change.dot.counter))
+          .exec();
     HybridClock hlc(Clock::system(), std::stoull(meta("hlc").value_or("0")));
     hlc.observe(e.change.hlc);
     set_meta("hlc", std::to_string(hlc.last()));
@@ -339,9 +376,12 @@ bool Replica::has_blob(const std::string& sha256_hex) {
 }
 
 void Replica::put_blob(const std::string& data) {
-  db_.cached("INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING")
-      .bind_text(1, crypto::sha256_hex(data)).bind(2, static_cast<std::int64_t>(data.size()))
-      .bind_blob(3, data).exec();
+  db_.cached(
+         "INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING")
+      .bind_text(1, crypto::sha256_hex(data))
+      .bind(2, static_cast<std::int64_t>(data.size()))
+      .bind_blob(3, data)
+      .exec();
 }
 
 std::optional<std::string> Replica::blob(const std::string& sha256_hex) {

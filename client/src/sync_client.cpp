@@ -1,13 +1,12 @@
 // The client side of the sync protocol.
 #include "alur/client/sync_client.h"
 
+#include <boost/asio/ip/host_name.hpp>
 #include <random>
 #include <thread>
 
-#include <boost/asio/ip/host_name.hpp>
-
-#include "alur/shared/crypto.h"
 #include "alur/net/ws_client.h"
+#include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 
 namespace alur::client {
@@ -39,7 +38,9 @@ Connector wss_connector() {
     struct Wss final : Transport {
       std::unique_ptr<net::WsClient> ws;
       void send(const std::string& m, std::chrono::milliseconds t) override { ws->send(m, t); }
-      std::optional<std::string> receive(std::chrono::milliseconds t) override { return ws->receive(t); }
+      std::optional<std::string> receive(std::chrono::milliseconds t) override {
+        return ws->receive(t);
+      }
       void close() noexcept override { ws->close(); }
     };
     net::ClientOptions options;
@@ -58,7 +59,9 @@ void SyncClient::send(const Message& m) { ws_->send(encode(m), kReplyTimeout); }
 Message SyncClient::receive_reply(std::chrono::milliseconds timeout) {
   for (;;) {
     auto bytes = ws_->receive(timeout);
-    if (!bytes) throw Error("timeout", "Server tidak menjawab dalam " + std::to_string(timeout.count() / 1000) + " detik.");
+    if (!bytes)
+      throw Error("timeout", "Server tidak menjawab dalam " +
+                                 std::to_string(timeout.count() / 1000) + " detik.");
     Message m = decode(*bytes);
     if (auto* n = std::get_if<Notify>(&m)) {
       server_head_ = std::max(server_head_, n->server_head);
@@ -75,11 +78,12 @@ void SyncClient::connect() {
   h.replica = replica_.require_meta("replica");
   h.token = replica_.require_meta("token");
   h.cursor = replica_.cursor();
-  h.client_version = "alur 0.1.0";
+  h.client_version = std::string("alur ") + ALUR_VERSION;
   send(h);
   Message m = receive_reply(kReplyTimeout);
   auto* w = std::get_if<Welcome>(&m);
-  if (!w) throw Error("protocol", std::string("Jawaban tak terduga dari server: ") + message_name(m));
+  if (!w)
+    throw Error("protocol", std::string("Jawaban tak terduga dari server: ") + message_name(m));
   server_head_ = w->server_head;
   // The server has received our changes up to highest_counter: if an acknowledgement was
   // lost, the resend below is answered as a duplicate with the original outcome.
@@ -87,7 +91,9 @@ void SyncClient::connect() {
 
 void SyncClient::upload_blob(const std::string& sha_hex) {
   auto data = replica_.blob(sha_hex);
-  if (!data) throw Error("blob_missing_local", "Berkas lampiran " + sha_hex.substr(0, 12) + " hilang dari data lokal.");
+  if (!data)
+    throw Error("blob_missing_local",
+                "Berkas lampiran " + sha_hex.substr(0, 12) + " hilang dari data lokal.");
   std::string raw_sha = crypto::from_hex(sha_hex);
   send(BlobQuery{raw_sha, data->size()});
   Message m = receive_reply(kReplyTimeout);
@@ -122,7 +128,8 @@ std::size_t SyncClient::push(SyncReport& report) {
       p.changes.push_back(pending[i++].change);
     }
     const Change& last = p.changes.back();
-    p.head_signature = key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
+    p.head_signature =
+        key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
     send(p);
     Message m = receive_reply(kReplyTimeout);
     auto* pr = std::get_if<PushResult>(&m);
@@ -169,7 +176,8 @@ void SyncClient::fetch_blobs() {
         break;
       }
       auto* c = std::get_if<BlobChunk>(&m);
-      if (!c || c->offset != data.size()) throw Error("protocol", "Jawaban tak terduga atas BlobGet.");
+      if (!c || c->offset != data.size())
+        throw Error("protocol", "Jawaban tak terduga atas BlobGet.");
       data += c->data;
       if (data.size() >= c->total || c->data.empty()) break;
     }
@@ -203,9 +211,10 @@ void SyncClient::watch(const std::atomic<bool>& stop,
       }
       SyncReport r = sync_once();
       if (r.pushed || r.pulled)
-        log("dikirim " + std::to_string(r.pushed) + " (diterima " + std::to_string(r.accepted) + ", ditolak " +
-            std::to_string(r.rejected) + "), ditarik " + std::to_string(r.pulled));
-      for (const auto& x : r.rejections) log("DITOLAK #" + std::to_string(x.counter) + " [" + x.code + "] " + x.message);
+        log("dikirim " + std::to_string(r.pushed) + " (diterima " + std::to_string(r.accepted) +
+            ", ditolak " + std::to_string(r.rejected) + "), ditarik " + std::to_string(r.pulled));
+      for (const auto& x : r.rejections)
+        log("DITOLAK #" + std::to_string(x.counter) + " [" + x.code + "] " + x.message);
       backoff = 1s;
       // Wait for the server's Notify, checking the local outbox every second.
       while (!stop) {
@@ -218,15 +227,16 @@ void SyncClient::watch(const std::atomic<bool>& stop,
         if (replica_.count_pending() > 0) break;
       }
     } catch (const Error& e) {
-      if (e.code() == "bad_token" || e.code() == "device_revoked" || e.code() == "fingerprint_mismatch" ||
-          e.code() == "log_mismatch")
+      if (e.code() == "bad_token" || e.code() == "device_revoked" ||
+          e.code() == "fingerprint_mismatch" || e.code() == "log_mismatch")
         throw;  // needs a person, not a retry
       ws_.reset();
       std::uniform_int_distribution<int> jitter(0, static_cast<int>(backoff.count() * 500));
       auto wait = std::chrono::milliseconds(backoff) + std::chrono::milliseconds(jitter(rng));
       log("koneksi terputus (" + std::string(e.what()) + "); mencoba lagi dalam " +
           std::to_string(wait.count() / 1000.0).substr(0, 4) + " detik");
-      for (auto waited = 0ms; waited < wait && !stop; waited += 100ms) std::this_thread::sleep_for(100ms);
+      for (auto waited = 0ms; waited < wait && !stop; waited += 100ms)
+        std::this_thread::sleep_for(100ms);
       backoff = std::min<std::chrono::seconds>(backoff * 2, 30s);
     }
   }
@@ -234,9 +244,11 @@ void SyncClient::watch(const std::atomic<bool>& stop,
 }
 
 Enrolled enroll(Replica& replica, const std::string& url, const std::string& fingerprint,
-                const std::string& username, const std::string& password, const Connector& connector) {
+                const std::string& username, const std::string& password,
+                const Connector& connector) {
   if (replica.enrolled())
-    throw Error("already_enrolled", "Perangkat ini sudah terdaftar sebagai " + replica.require_meta("username") +
+    throw Error("already_enrolled", "Perangkat ini sudah terdaftar sebagai " +
+                                        replica.require_meta("username") +
                                         "; gunakan --home lain untuk pengguna lain.");
   const std::string pinned = crypto::normalize_fingerprint(fingerprint);
   auto ws = connector(url, pinned);

@@ -2,18 +2,17 @@
 // device list, device revoke. Errors: one line on stderr, exit code 1 (2 for usage).
 #include <sys/stat.h>
 
-#include <csignal>
-#include <functional>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <sstream>
-
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "alur/net/ws_server.h"
 #include "alur/server/server_db.h"
@@ -52,7 +51,9 @@ fs::path key_path(const std::string& dir) { return fs::path(dir) / "tls" / "serv
 
 void require_initialized(const std::string& dir) {
   if (!fs::exists(fs::path(dir) / server::ServerDb::kFileName) || !fs::exists(cert_path(dir)))
-    throw Error("not_initialized", "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
+    throw Error(
+        "not_initialized",
+        "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
 }
 
 void log_line(const std::string& s) {
@@ -72,8 +73,8 @@ int cmd_init(const std::string& dir, const std::string& names) {
   server::ServerDb db(dir);  // creates the schema
   if (!db.meta("created_at")) db.set_meta("created_at", std::to_string(Clock::system().now_ms()));
   std::cout << "Server disiapkan di " << dir << "\n"
-            << "Sidik jari sertifikat: " << crypto::certificate_fingerprint_pem(read_file(cert_path(dir)))
-            << "\n";
+            << "Sidik jari sertifikat: "
+            << crypto::certificate_fingerprint_pem(read_file(cert_path(dir))) << "\n";
   return 0;
 }
 
@@ -155,12 +156,16 @@ int cmd_device_list(const std::string& dir, bool json_out) {
   server::ServerDb db(dir);
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& d : db.devices()) {
-    arr.push_back({{"replica", d.replica}, {"username", d.username}, {"name", d.name},
+    arr.push_back({{"replica", d.replica},
+                   {"username", d.username},
+                   {"name", d.name},
                    {"created_at", format_time_utc(d.created_at)},
-                   {"revoked", d.revoked_at.has_value()}, {"last_counter", d.last_counter}});
+                   {"revoked", d.revoked_at.has_value()},
+                   {"last_counter", d.last_counter}});
     if (!json_out)
       std::cout << d.replica << "  " << d.username << "  " << d.name << "  "
-                << (d.revoked_at ? "DICABUT" : "aktif") << "  perubahan: " << d.last_counter << "\n";
+                << (d.revoked_at ? "DICABUT" : "aktif") << "  perubahan: " << d.last_counter
+                << "\n";
   }
   if (json_out) std::cout << arr.dump() << "\n";
   return 0;
@@ -180,12 +185,14 @@ int cmd_device_revoke(const std::string& dir, const std::string& replica) {
 int main(int argc, char** argv) {
   CLI::App app{"alur-server — server sinkronisasi alur (SOP sebagai alur kerja)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("alur-server ") + ALUR_VERSION);
   std::string dir, file, listen = "127.0.0.1:8443", names, replica;
   bool json_out = false;
 
   auto* init = app.add_subcommand("init", "Siapkan direktori data, basis data dan sertifikat TLS");
   init->add_option("--data", dir, "Direktori data")->required();
-  init->add_option("--names", names, "Nama DNS/IP tambahan untuk sertifikat (pisahkan dengan koma)");
+  init->add_option("--names", names,
+                   "Nama DNS/IP tambahan untuk sertifikat (pisahkan dengan koma)");
   auto* org = app.add_subcommand("org", "Data organisasi");
   org->require_subcommand(1);
   auto* org_import = org->add_subcommand("import", "Impor bidang dan pengguna dari berkas JSON");

@@ -2,7 +2,6 @@
 #include "alur/server/server_db.h"
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "alur/shared/crypto.h"
@@ -83,8 +82,9 @@ void ServerDb::migrate() {
   db_.exec(kSchema);
   auto v = meta("schema_version");
   if (v && std::stoi(*v) > kSchemaVersion)
-    throw Error("schema_too_new", "Basis data server dibuat oleh versi alur yang lebih baru (skema " + *v +
-                                      "); perbarui alur-server.");
+    throw Error("schema_too_new",
+                "Basis data server dibuat oleh versi alur yang lebih baru (skema " + *v +
+                    "); perbarui alur-server.");
   set_meta("schema_version", std::to_string(kSchemaVersion));
   tx.commit();
 }
@@ -98,7 +98,8 @@ std::optional<std::string> ServerDb::meta(const std::string& key) {
 
 void ServerDb::set_meta(const std::string& key, const std::string& value) {
   auto s = db_.cached(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+      "excluded.value");
   s.bind_text(1, key).bind_text(2, value).exec();
 }
 
@@ -106,7 +107,8 @@ void ServerDb::upsert_user(const std::string& username, const std::string& name,
                            const std::string& password_hash) {
   auto s = db_.cached(
       "INSERT INTO users (username, name, password_hash) VALUES (?, ?, ?) "
-      "ON CONFLICT (username) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash");
+      "ON CONFLICT (username) DO UPDATE SET name = excluded.name, password_hash = "
+      "excluded.password_hash");
   s.bind_text(1, username).bind_text(2, name).bind_text(3, password_hash).exec();
 }
 
@@ -157,7 +159,8 @@ std::optional<std::string> ServerDb::token_hash(const std::string& replica) {
 }
 
 std::vector<Device> ServerDb::devices() {
-  auto s = db_.cached(std::string("SELECT ") + kDeviceColumns + " FROM devices ORDER BY created_at");
+  auto s =
+      db_.cached(std::string("SELECT ") + kDeviceColumns + " FROM devices ORDER BY created_at");
   std::vector<Device> out;
   while (s.step()) out.push_back(read_device(s));
   return out;
@@ -174,7 +177,8 @@ void ServerDb::advance_device(const std::string& replica, std::uint64_t counter,
   s.bind(1, static_cast<std::int64_t>(counter)).bind_blob(2, hash).bind_text(3, replica).exec();
 }
 
-std::optional<StoredChange> ServerDb::stored_change(const std::string& replica, std::uint64_t counter) {
+std::optional<StoredChange> ServerDb::stored_change(const std::string& replica,
+                                                    std::uint64_t counter) {
   auto s = db_.cached(
       "SELECT hash, status, code, message, seq FROM changes WHERE replica = ? AND counter = ?");
   s.bind_text(1, replica).bind(2, static_cast<std::int64_t>(counter));
@@ -190,10 +194,18 @@ void ServerDb::store_change(const sync::Change& c, const std::string& hash,
   auto s = db_.cached(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  s.bind_text(1, c.dot.replica).bind(2, static_cast<std::int64_t>(c.dot.counter)).bind_blob(3, hash);
+  s.bind_text(1, c.dot.replica)
+      .bind(2, static_cast<std::int64_t>(c.dot.counter))
+      .bind_blob(3, hash);
   s.bind_text(4, c.op).bind_text(5, c.record).bind_text(6, c.author);
-  s.bind_blob(7, sync::encode_change(c)).bind_text(8, status).bind_text(9, code).bind_text(10, message);
-  if (seq) s.bind(11, static_cast<std::int64_t>(seq)); else s.bind_null(11);
+  s.bind_blob(7, sync::encode_change(c))
+      .bind_text(8, status)
+      .bind_text(9, code)
+      .bind_text(10, message);
+  if (seq)
+    s.bind(11, static_cast<std::int64_t>(seq));
+  else
+    s.bind_null(11);
   s.bind(12, received_at).exec();
 }
 
@@ -214,7 +226,8 @@ std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& cha
   }
   last.reset();
   auto s = db_.cached(
-      "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES (?, ?, ?, ?, ?, ?)");
+      "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES (?, ?, ?, "
+      "?, ?, ?)");
   s.bind(1, static_cast<std::int64_t>(seq)).bind_text(2, c.dot.replica);
   s.bind(3, static_cast<std::int64_t>(c.dot.counter)).bind(4, committed_at);
   s.bind_blob(5, sync::log_hash(prev, seq, change_hash, committed_at));
@@ -222,7 +235,8 @@ std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& cha
   return seq;
 }
 
-std::vector<sync::CommittedEntry> ServerDb::entries_after(std::uint64_t after, std::size_t max_count,
+std::vector<sync::CommittedEntry> ServerDb::entries_after(std::uint64_t after,
+                                                          std::size_t max_count,
                                                           std::size_t max_bytes) {
   auto s = db_.cached(
       "SELECT seq, committed_at, log_hash, encoded FROM log WHERE seq > ? ORDER BY seq LIMIT ?");
@@ -261,9 +275,11 @@ bool ServerDb::put_blob_chunk(const std::string& sha256_hex, std::uint64_t offse
   if (has_blob(sha256_hex)) return true;
   std::uint64_t have = blob_progress(sha256_hex);
   if (offset != have)
-    throw Error("blob_offset", "Potongan berkas di luar urutan (server punya " + std::to_string(have) +
-                                   " bita, diterima offset " + std::to_string(offset) + ").");
-  if (offset + data.size() > total) throw Error("blob_mismatch", "Potongan berkas melebihi ukurannya.");
+    throw Error("blob_offset", "Potongan berkas di luar urutan (server punya " +
+                                   std::to_string(have) + " bita, diterima offset " +
+                                   std::to_string(offset) + ").");
+  if (offset + data.size() > total)
+    throw Error("blob_mismatch", "Potongan berkas melebihi ukurannya.");
   std::string so_far;
   auto u = db_.cached("SELECT data FROM blob_uploads WHERE sha256 = ?");
   u.bind_text(1, sha256_hex);
@@ -276,12 +292,19 @@ bool ServerDb::put_blob_chunk(const std::string& sha256_hex, std::uint64_t offse
       return false;
     }
     db_.cached("INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?)")
-        .bind_text(1, sha256_hex).bind(2, static_cast<std::int64_t>(total)).bind_blob(3, so_far).exec();
+        .bind_text(1, sha256_hex)
+        .bind(2, static_cast<std::int64_t>(total))
+        .bind_blob(3, so_far)
+        .exec();
     db_.cached("DELETE FROM blob_uploads WHERE sha256 = ?").bind_text(1, sha256_hex).exec();
   } else {
-    db_.cached("INSERT INTO blob_uploads (sha256, total, data) VALUES (?, ?, ?) "
-               "ON CONFLICT (sha256) DO UPDATE SET data = excluded.data")
-        .bind_text(1, sha256_hex).bind(2, static_cast<std::int64_t>(total)).bind_blob(3, so_far).exec();
+    db_.cached(
+           "INSERT INTO blob_uploads (sha256, total, data) VALUES (?, ?, ?) "
+           "ON CONFLICT (sha256) DO UPDATE SET data = excluded.data")
+        .bind_text(1, sha256_hex)
+        .bind(2, static_cast<std::int64_t>(total))
+        .bind_blob(3, so_far)
+        .exec();
   }
   return true;
 }
@@ -331,7 +354,8 @@ void ServerDb::save_case(const sync::CaseState& c) {
   s.bind_text(5, sync::case_to_json(c).dump()).exec();
 }
 
-std::optional<std::string> ServerDb::case_for_period(const std::string& sop, const std::string& period) {
+std::optional<std::string> ServerDb::case_for_period(const std::string& sop,
+                                                     const std::string& period) {
   auto s = db_.cached("SELECT id FROM cases WHERE sop = ? AND period = ?");
   s.bind_text(1, sop).bind_text(2, period);
   if (!s.step()) return std::nullopt;

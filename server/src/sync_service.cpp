@@ -14,7 +14,9 @@ using namespace alur::sync;
 
 namespace {
 
-ErrorMsg fatal(std::string code, std::string message) { return {std::move(code), std::move(message), true}; }
+ErrorMsg fatal(std::string code, std::string message) {
+  return {std::move(code), std::move(message), true};
+}
 
 std::string bytes_hex_short(const std::string& s) { return crypto::to_hex(s).substr(0, 12); }
 
@@ -47,26 +49,29 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
     replies = {fatal("internal", std::string("Kesalahan internal server: ") + e.what())};
   }
   bool commit = false;
-  const std::string who = session.username.empty() ? conn->remote_address()
-                                                   : session.username + "@" + conn->remote_address();
+  const std::string who = session.username.empty()
+                              ? conn->remote_address()
+                              : session.username + "@" + conn->remote_address();
   for (auto& r : replies) {
     if (auto* pr = std::get_if<PushResult>(&r)) {
-      std::size_t rejected = std::count_if(pr->results.begin(), pr->results.end(), [](const ChangeResult& c) {
-        return c.outcome == Outcome::kRejected;
-      });
+      std::size_t rejected =
+          std::count_if(pr->results.begin(), pr->results.end(),
+                        [](const ChangeResult& c) { return c.outcome == Outcome::kRejected; });
       log_("push " + who + ": " + std::to_string(pr->results.size()) + " perubahan, " +
            std::to_string(rejected) + " ditolak");
     } else if (auto* w = std::get_if<Welcome>(&r)) {
-      log_("sesi " + who + " (replika " + session.replica + "), head " + std::to_string(w->server_head));
+      log_("sesi " + who + " (replika " + session.replica + "), head " +
+           std::to_string(w->server_head));
     } else if (auto* e = std::get_if<Enrolled>(&r)) {
-      log_("pendaftaran perangkat " + e->replica + " untuk " + e->username + " dari " + conn->remote_address());
+      log_("pendaftaran perangkat " + e->replica + " untuk " + e->username + " dari " +
+           conn->remote_address());
     } else if (auto* err = std::get_if<ErrorMsg>(&r)) {
       log_("tolak " + who + ": [" + err->code + "] " + err->message);
     }
     if (auto* pr = std::get_if<PushResult>(&r))
-      commit = commit || std::any_of(pr->results.begin(), pr->results.end(), [](const ChangeResult& c) {
-                 return c.outcome == Outcome::kAccepted;
-               });
+      commit = commit ||
+               std::any_of(pr->results.begin(), pr->results.end(),
+                           [](const ChangeResult& c) { return c.outcome == Outcome::kAccepted; });
     conn->send(std::make_shared<const std::string>(encode(r)));
     if (auto* err = std::get_if<ErrorMsg>(&r); err && err->fatal) {
       session.closing = true;
@@ -92,7 +97,8 @@ std::vector<Message> SyncService::handle(Session& s, const Message& m, const std
   if (auto* q = std::get_if<BlobQuery>(&m)) return {blob_query(*q)};
   if (auto* c = std::get_if<BlobChunk>(&m)) return {blob_chunk(*c)};
   if (auto* g = std::get_if<BlobGet>(&m)) return {blob_get(*g)};
-  return {fatal("unexpected", std::string("Pesan ") + message_name(m) + " tidak diharapkan di sini.")};
+  return {
+      fatal("unexpected", std::string("Pesan ") + message_name(m) + " tidak diharapkan di sini.")};
 }
 
 Message SyncService::enroll(Session& s, const Enroll& m, const std::string& peer) {
@@ -130,7 +136,8 @@ Message SyncService::hello(Session& s, const Hello& m) {
   auto d = db_.device(m.replica);
   auto th = db_.token_hash(m.replica);
   if (!d || !th || !crypto::constant_time_equal(*th, crypto::sha256(m.token)))
-    return fatal("bad_token", "Perangkat tidak dikenal atau token tidak sah; daftarkan ulang perangkat ini.");
+    return fatal("bad_token",
+                 "Perangkat tidak dikenal atau token tidak sah; daftarkan ulang perangkat ini.");
   if (d->revoked_at)
     return fatal("device_revoked", "Perangkat ini telah dicabut oleh admin; daftarkan ulang.");
   s.replica = d->replica;
@@ -150,7 +157,8 @@ Message SyncService::push(Session& s, const Push& m) {
   hashes.reserve(m.changes.size());
   for (const auto& c : m.changes) {
     if (c.dot.replica != s.replica)
-      return fatal("wrong_replica", "Perubahan dari replika lain tidak boleh dikirim lewat sesi ini.");
+      return fatal("wrong_replica",
+                   "Perubahan dari replika lain tidak boleh dikirim lewat sesi ini.");
     hashes.push_back(c.hash());
   }
   const auto& last = m.changes.back();
@@ -164,7 +172,8 @@ Message SyncService::push(Session& s, const Push& m) {
   for (std::size_t i = 1; i < m.changes.size(); ++i) {
     const auto& c = m.changes[i];
     if (c.dot.counter != m.changes[i - 1].dot.counter + 1 || c.prev != hashes[i - 1])
-      return fatal("chain_broken", "Rantai perubahan terputus di dalam kiriman pada " + c.id() + ".");
+      return fatal("chain_broken",
+                   "Rantai perubahan terputus di dalam kiriman pada " + c.id() + ".");
   }
   for (std::size_t i = 0; i < m.changes.size(); ++i) {
     const auto& c = m.changes[i];
@@ -226,7 +235,8 @@ Message SyncService::push(Session& s, const Push& m) {
 }
 
 Message SyncService::pull(Session& s, const Pull& m) {
-  std::size_t max = m.max == 0 ? kMaxEntriesPerPull : std::min<std::size_t>(m.max, kMaxEntriesPerPull);
+  std::size_t max =
+      m.max == 0 ? kMaxEntriesPerPull : std::min<std::size_t>(m.max, kMaxEntriesPerPull);
   Entries e;
   e.entries = db_.entries_after(m.after, max, kMaxPullBytes);
   e.server_head = db_.head();
@@ -237,7 +247,8 @@ Message SyncService::pull(Session& s, const Pull& m) {
 Message SyncService::blob_query(const BlobQuery& m) {
   if (m.sha256.size() != 32) return fatal("bad_blob", "Hash berkas tidak valid.");
   if (m.size > kMaxBlobBytes)
-    return fatal("too_large", "Berkas terlalu besar (maks. " + std::to_string(kMaxBlobBytes >> 20) + " MiB).");
+    return fatal("too_large",
+                 "Berkas terlalu besar (maks. " + std::to_string(kMaxBlobBytes >> 20) + " MiB).");
   return BlobState{m.sha256, db_.blob_progress(crypto::to_hex(m.sha256))};
 }
 
@@ -290,7 +301,8 @@ void SyncService::tick() {
         live.session.closing = true;
         revoked.push_back(live.session.replica);
       }
-  for (const auto& r : revoked) close_sessions_of(r, "Perangkat ini telah dicabut oleh admin; daftarkan ulang.");
+  for (const auto& r : revoked)
+    close_sessions_of(r, "Perangkat ini telah dicabut oleh admin; daftarkan ulang.");
 }
 
 void commit_server_change(ServerStore& db, const TemplateRegistry& templates, const Clock& clock,

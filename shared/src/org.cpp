@@ -1,9 +1,8 @@
 // Org model, its JSON form, and the org-file importer's validation.
 #include "alur/shared/org.h"
 
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "alur/shared/error.h"
 
@@ -33,7 +32,8 @@ std::string role_short(const std::string& code) {
   return code;
 }
 
-std::string Org::role_label(const std::string& role, const std::optional<std::string>& bidang_code) const {
+std::string Org::role_label(const std::string& role,
+                            const std::optional<std::string>& bidang_code) const {
   if (!bidang_code) return role_title(role);
   const Bidang* b = find_bidang(*bidang_code);
   std::string name = b ? b->name : *bidang_code;
@@ -79,7 +79,8 @@ void to_json(nlohmann::json& j, const Org& org) {
   for (const auto& p : org.people) {
     nlohmann::json roles = nlohmann::json::array();
     for (const auto& g : p.roles)
-      roles.push_back({{"role", g.role}, {"bidang", g.bidang ? nlohmann::json(*g.bidang) : nlohmann::json()}});
+      roles.push_back(
+          {{"role", g.role}, {"bidang", g.bidang ? nlohmann::json(*g.bidang) : nlohmann::json()}});
     j["people"].push_back(
         {{"username", p.username}, {"name", p.name}, {"roles", roles}, {"active", p.active}});
   }
@@ -94,7 +95,8 @@ void from_json(const nlohmann::json& j, Org& org) {
     Person person{p.at("username"), p.at("name"), {}, p.value("active", true)};
     for (const auto& g : p.at("roles")) {
       RoleGrant grant{g.at("role"), std::nullopt};
-      if (g.contains("bidang") && !g["bidang"].is_null()) grant.bidang = g["bidang"].get<std::string>();
+      if (g.contains("bidang") && !g["bidang"].is_null())
+        grant.bidang = g["bidang"].get<std::string>();
       person.roles.push_back(grant);
     }
     org.people.push_back(std::move(person));
@@ -108,7 +110,8 @@ namespace {
 }
 
 std::string need_string(const nlohmann::json& j, const char* key, const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) bad(where, std::string("kolom \"") + key + "\" tidak ada");
+  if (!j.is_object() || !j.contains(key))
+    bad(where, std::string("kolom \"") + key + "\" tidak ada");
   if (!j[key].is_string()) bad(where + "." + key, "harus berupa teks");
   std::string s = j[key].get<std::string>();
   if (s.empty()) bad(where + "." + key, "tidak boleh kosong");
@@ -152,11 +155,13 @@ OrgFile parse_org_file(std::string_view text) {
     Person p;
     p.username = need_string(u, "username", where);
     if (!is_code(p.username)) bad(where + ".username", "hanya huruf, angka, _ atau - (maks. 32)");
-    if (!usernames.insert(p.username).second) bad(where + ".username", "nama pengguna ganda: " + p.username);
+    if (!usernames.insert(p.username).second)
+      bad(where + ".username", "nama pengguna ganda: " + p.username);
     p.name = need_string(u, "name", where);
     std::string password = need_string(u, "password", where);
     if (password.size() < 8) bad(where + ".password", "minimal 8 karakter");
-    if (!u.contains("roles") || !u["roles"].is_array()) bad(where + ".roles", "harus berupa daftar");
+    if (!u.contains("roles") || !u["roles"].is_array())
+      bad(where + ".roles", "harus berupa daftar");
     for (std::size_t k = 0; k < u["roles"].size(); ++k) {
       std::string rw = where + ".roles[" + std::to_string(k) + "]";
       const auto& g = u["roles"][k];
@@ -165,9 +170,11 @@ OrgFile parse_org_file(std::string_view text) {
       if (g.contains("bidang") && !g["bidang"].is_null()) {
         if (!g["bidang"].is_string()) bad(rw + ".bidang", "harus berupa teks");
         grant.bidang = g["bidang"].get<std::string>();
-        if (!bidang_codes.count(*grant.bidang)) bad(rw + ".bidang", "bidang tidak dikenal: " + *grant.bidang);
+        if (!bidang_codes.count(*grant.bidang))
+          bad(rw + ".bidang", "bidang tidak dikenal: " + *grant.bidang);
       }
-      if (grant.role == "kabid" && !grant.bidang) bad(rw + ".bidang", "peran kabid harus menyebut bidang");
+      if (grant.role == "kabid" && !grant.bidang)
+        bad(rw + ".bidang", "peran kabid harus menyebut bidang");
       p.roles.push_back(grant);
     }
     out.passwords.emplace_back(p.username, password);

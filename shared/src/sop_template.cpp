@@ -35,7 +35,8 @@ std::vector<int> Template::successors(int no) const {
 
 std::string Template::case_title(const std::string& period) const {
   static const char* roman[] = {"I", "II", "III", "IV"};
-  if (period.size() == 7 && period[4] == '-' && period[5] == 'Q' && period[6] >= '1' && period[6] <= '4')
+  if (period.size() == 7 && period[4] == '-' && period[5] == 'Q' && period[6] >= '1' &&
+      period[6] <= '4')
     return title + " \u2014 Triwulan " + roman[period[6] - '1'] + " " + period.substr(0, 4);
   return title + " \u2014 " + period;
 }
@@ -93,19 +94,22 @@ Template parse_template(std::string_view json_text) {
     if (!is_known_step_kind(d.kind)) bad(where + ".kind", "jenis langkah tidak dikenal: " + d.kind);
     d.title = str(s, "title", where);
     d.description = s.value("description", "");
-    for (const auto& in : s.value("inputs", nlohmann::json::array())) d.inputs.push_back(in.get<std::string>());
+    for (const auto& in : s.value("inputs", nlohmann::json::array()))
+      d.inputs.push_back(in.get<std::string>());
     d.days = s.value("days", 1);
     if (d.days < 0) bad(where + ".days", "tidak boleh negatif");
     d.output = s.value("output", "");
     for (const auto& a : s.value("after", nlohmann::json::array())) {
       int p = a.get<int>();
-      if (!seen.count(p) || p == d.no) bad(where + ".after", "pendahulu harus langkah sebelumnya: " + std::to_string(p));
+      if (!seen.count(p) || p == d.no)
+        bad(where + ".after", "pendahulu harus langkah sebelumnya: " + std::to_string(p));
       d.after.push_back(p);
     }
     d.per_bidang = s.value("per_bidang", false);
     d.draft = s.value("draft", "");
     if ((d.kind == "draft" || d.kind == "prepare" || d.kind == "correct" || d.kind == "initial" ||
-         d.kind == "sign") && d.draft.empty())
+         d.kind == "sign") &&
+        d.draft.empty())
       bad(where + ".draft", "langkah jenis " + d.kind + " wajib menyebut draft");
     t.steps.push_back(std::move(d));
   }

@@ -66,12 +66,15 @@ json vv_to_json(const VersionVector& vv) {
 
 VersionVector vv_from_json(const json& j) {
   VersionVector vv;
-  for (auto it = j.begin(); it != j.end(); ++it) vv.add({it.key(), it.value().get<std::uint64_t>()});
+  for (auto it = j.begin(); it != j.end(); ++it)
+    vv.add({it.key(), it.value().get<std::uint64_t>()});
   return vv;
 }
 
 json dot_to_json(const Dot& d) { return json::array({d.replica, d.counter}); }
-Dot dot_from_json(const json& j) { return {j.at(0).get<std::string>(), j.at(1).get<std::uint64_t>()}; }
+Dot dot_from_json(const json& j) {
+  return {j.at(0).get<std::string>(), j.at(1).get<std::uint64_t>()};
+}
 
 json opt(const std::optional<std::string>& s) { return s ? json(*s) : json(); }
 
@@ -89,24 +92,40 @@ json case_to_json(const CaseState& c) {
   j["state"] = c.state;
   j["tasks"] = json::array();
   for (const auto& t : c.tasks)
-    j["tasks"].push_back({{"key", t.key},           {"step", t.step},   {"bidang", opt(t.bidang)},
-                          {"role", t.role},         {"state", t.state}, {"round", t.round},
-                          {"ready_at", t.ready_at}, {"by", t.by},       {"at", t.at},
-                          {"change", t.change},     {"text", t.text},   {"revision", t.revision}});
+    j["tasks"].push_back({{"key", t.key},
+                          {"step", t.step},
+                          {"bidang", opt(t.bidang)},
+                          {"role", t.role},
+                          {"state", t.state},
+                          {"round", t.round},
+                          {"ready_at", t.ready_at},
+                          {"by", t.by},
+                          {"at", t.at},
+                          {"change", t.change},
+                          {"text", t.text},
+                          {"revision", t.revision}});
   j["drafts"] = json::object();
   for (const auto& [name, d] : c.drafts) {
     json revs = json::object();
     for (const auto& [id, r] : d.revisions)
-      revs[id] = {{"draft", r.draft}, {"parents", r.parents}, {"by", r.by},
-                  {"at", r.at},       {"sha256", r.sha256},   {"size", r.size},
-                  {"filename", r.filename}, {"media", r.media}, {"step", r.step}};
+      revs[id] = {{"draft", r.draft},
+                  {"parents", r.parents},
+                  {"by", r.by},
+                  {"at", r.at},
+                  {"sha256", r.sha256},
+                  {"size", r.size},
+                  {"filename", r.filename},
+                  {"media", r.media},
+                  {"step", r.step}};
     j["drafts"][name] = revs;
   }
   j["dispositions"] = json::object();
   for (const auto& [key, d] : c.dispositions) {
     json sibs = json::array();
     for (const auto& s : d.value.siblings())
-      sibs.push_back({{"dot", dot_to_json(s.dot)}, {"text", s.value.text}, {"by", s.value.by},
+      sibs.push_back({{"dot", dot_to_json(s.dot)},
+                      {"text", s.value.text},
+                      {"by", s.value.by},
                       {"at", s.value.at}});
     j["dispositions"][key] = {{"vv", vv_to_json(d.value.vv())}, {"siblings", sibs}};
   }
@@ -114,22 +133,35 @@ json case_to_json(const CaseState& c) {
   for (const auto& [id, k] : c.corrections) {
     json sibs = json::array();
     for (const auto& s : k.status.siblings())
-      sibs.push_back({{"dot", dot_to_json(s.dot)}, {"status", s.value.status}, {"by", s.value.by},
+      sibs.push_back({{"dot", dot_to_json(s.dot)},
+                      {"status", s.value.status},
+                      {"by", s.value.by},
                       {"at", s.value.at}});
-    j["corrections"][id] = {{"draft", k.draft}, {"revision", k.revision}, {"text", k.text},
-                            {"by", k.by},       {"at", k.at},             {"vv", vv_to_json(k.status.vv())},
-                            {"siblings", sibs}};
+    j["corrections"][id] = {
+        {"draft", k.draft}, {"revision", k.revision},          {"text", k.text},  {"by", k.by},
+        {"at", k.at},       {"vv", vv_to_json(k.status.vv())}, {"siblings", sibs}};
   }
   j["approvals"] = json::array();
   for (const auto& a : c.approvals)
-    j["approvals"].push_back({{"kind", a.kind}, {"task", a.task}, {"step", a.step},
-                              {"draft", a.draft}, {"revision", a.revision}, {"sha256", a.sha256},
-                              {"by", a.by}, {"role", a.role}, {"at", a.at}, {"change", a.change},
+    j["approvals"].push_back({{"kind", a.kind},
+                              {"task", a.task},
+                              {"step", a.step},
+                              {"draft", a.draft},
+                              {"revision", a.revision},
+                              {"sha256", a.sha256},
+                              {"by", a.by},
+                              {"role", a.role},
+                              {"at", a.at},
+                              {"change", a.change},
                               {"superseded", a.superseded}});
   j["returns"] = json::array();
   for (const auto& r : c.returns)
-    j["returns"].push_back({{"from_task", r.from_task}, {"to_step", r.to_step}, {"reason", r.reason},
-                            {"by", r.by}, {"at", r.at}, {"change", r.change}});
+    j["returns"].push_back({{"from_task", r.from_task},
+                            {"to_step", r.to_step},
+                            {"reason", r.reason},
+                            {"by", r.by},
+                            {"at", r.at},
+                            {"change", r.change}});
   return j;
 }
 
@@ -164,9 +196,10 @@ CaseState case_from_json(const json& j) {
     d.name = it.key();
     for (auto rit = it.value().begin(); rit != it.value().end(); ++rit) {
       const auto& r = rit.value();
-      Revision rev{rit.key(), r.at("draft"), r.at("parents").get<std::vector<std::string>>(),
-                   r.at("by"), r.at("at"), r.at("sha256"), r.at("size"), r.at("filename"),
-                   r.at("media"), r.at("step")};
+      Revision rev{rit.key(),    r.at("draft"),    r.at("parents").get<std::vector<std::string>>(),
+                   r.at("by"),   r.at("at"),       r.at("sha256"),
+                   r.at("size"), r.at("filename"), r.at("media"),
+                   r.at("step")};
       d.revisions.emplace(rev.id, std::move(rev));
     }
     c.drafts.emplace(d.name, std::move(d));

@@ -4,11 +4,10 @@
 // loading safe against hostile input: every string length and element count is checked
 // against the bytes left in the message before anything is allocated, bools and enums are
 // range-checked, and a message must be consumed exactly.
-#include <streambuf>
-#include <type_traits>
-
 #include <cereal/archives/portable_binary.hpp>
 #include <sstream>
+#include <streambuf>
+#include <type_traits>
 
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
@@ -41,11 +40,9 @@ std::size_t input_remaining() { return t_input ? t_input->remaining() : 0; }
 
 // --- scalar fields ---------------------------------------------------------------
 template <class T>
-  requires std::is_arithmetic_v<T> && (!std::is_same_v<T, bool>)
-void field(OutAr& ar, T& v) { ar(v); }
+requires std::is_arithmetic_v<T> &&(!std::is_same_v<T, bool>)void field(OutAr& ar, T& v) { ar(v); }
 template <class T>
-  requires std::is_arithmetic_v<T> && (!std::is_same_v<T, bool>)
-void field(InAr& ar, T& v) { ar(v); }
+requires std::is_arithmetic_v<T> &&(!std::is_same_v<T, bool>)void field(InAr& ar, T& v) { ar(v); }
 
 void field(OutAr& ar, bool& v) { ar(static_cast<std::uint8_t>(v ? 1 : 0)); }
 void field(InAr& ar, bool& v) {
@@ -76,7 +73,11 @@ void field(InAr& ar, std::string& s) {
 }
 
 // --- composite fields -------------------------------------------------------------
-template <class A> void fields(A& ar, Dot& d) { field(ar, d.replica); field(ar, d.counter); }
+template <class A>
+void fields(A& ar, Dot& d) {
+  field(ar, d.replica);
+  field(ar, d.counter);
+}
 
 void field(OutAr& ar, VersionVector& vv) {
   ar(static_cast<std::uint64_t>(vv.entries().size()));
@@ -101,7 +102,8 @@ void field(InAr& ar, VersionVector& vv) {
   }
 }
 
-template <class A> void fields(A& ar, Change& c) {
+template <class A>
+void fields(A& ar, Change& c) {
   field(ar, c.record);
   field(ar, c.op);
   fields(ar, c.dot);
@@ -111,13 +113,15 @@ template <class A> void fields(A& ar, Change& c) {
   field(ar, c.body);
   field(ar, c.prev);
 }
-template <class A> void fields(A& ar, CommittedEntry& e) {
+template <class A>
+void fields(A& ar, CommittedEntry& e) {
   field(ar, e.seq);
   field(ar, e.committed_at);
   fields(ar, e.change);
   field(ar, e.log_hash);
 }
-template <class A> void fields(A& ar, ChangeResult& r) {
+template <class A>
+void fields(A& ar, ChangeResult& r) {
   field(ar, r.counter);
   field(ar, r.outcome);
   field(ar, r.seq);
@@ -125,11 +129,13 @@ template <class A> void fields(A& ar, ChangeResult& r) {
   field(ar, r.message);
 }
 
-template <class T> void field_vector(OutAr& ar, std::vector<T>& v) {
+template <class T>
+void field_vector(OutAr& ar, std::vector<T>& v) {
   ar(static_cast<std::uint64_t>(v.size()));
   for (auto& x : v) fields(ar, x);
 }
-template <class T> void field_vector(InAr& ar, std::vector<T>& v) {
+template <class T>
+void field_vector(InAr& ar, std::vector<T>& v) {
   std::uint64_t n = 0;
   ar(n);
   // Every element takes at least 8 bytes on the wire.
@@ -144,34 +150,89 @@ template <class T> void field_vector(InAr& ar, std::vector<T>& v) {
 }
 
 // --- messages ---------------------------------------------------------------------
-template <class A> void fields(A& ar, Hello& m) {
-  field(ar, m.protocol); field(ar, m.replica); field(ar, m.token); field(ar, m.cursor);
+template <class A>
+void fields(A& ar, Hello& m) {
+  field(ar, m.protocol);
+  field(ar, m.replica);
+  field(ar, m.token);
+  field(ar, m.cursor);
   field(ar, m.client_version);
 }
-template <class A> void fields(A& ar, Enroll& m) {
-  field(ar, m.protocol); field(ar, m.username); field(ar, m.password); field(ar, m.device_key);
+template <class A>
+void fields(A& ar, Enroll& m) {
+  field(ar, m.protocol);
+  field(ar, m.username);
+  field(ar, m.password);
+  field(ar, m.device_key);
   field(ar, m.device_name);
 }
-template <class A> void fields(A& ar, Enrolled& m) {
-  field(ar, m.replica); field(ar, m.token); field(ar, m.username); field(ar, m.name);
+template <class A>
+void fields(A& ar, Enrolled& m) {
+  field(ar, m.replica);
+  field(ar, m.token);
+  field(ar, m.username);
+  field(ar, m.name);
   field(ar, m.unit);
 }
-template <class A> void fields(A& ar, Welcome& m) {
-  field(ar, m.server_head); field(ar, m.highest_counter); field(ar, m.last_hash);
-  field(ar, m.username); field(ar, m.server_time);
+template <class A>
+void fields(A& ar, Welcome& m) {
+  field(ar, m.server_head);
+  field(ar, m.highest_counter);
+  field(ar, m.last_hash);
+  field(ar, m.username);
+  field(ar, m.server_time);
 }
-template <class A> void fields(A& ar, Push& m) { field_vector(ar, m.changes); field(ar, m.head_signature); }
-template <class A> void fields(A& ar, PushResult& m) { field_vector(ar, m.results); }
-template <class A> void fields(A& ar, Pull& m) { field(ar, m.after); field(ar, m.max); }
-template <class A> void fields(A& ar, Entries& m) { field_vector(ar, m.entries); field(ar, m.server_head); }
-template <class A> void fields(A& ar, Notify& m) { field(ar, m.server_head); }
-template <class A> void fields(A& ar, BlobQuery& m) { field(ar, m.sha256); field(ar, m.size); }
-template <class A> void fields(A& ar, BlobState& m) { field(ar, m.sha256); field(ar, m.have); }
-template <class A> void fields(A& ar, BlobChunk& m) {
-  field(ar, m.sha256); field(ar, m.offset); field(ar, m.total); field(ar, m.data);
+template <class A>
+void fields(A& ar, Push& m) {
+  field_vector(ar, m.changes);
+  field(ar, m.head_signature);
 }
-template <class A> void fields(A& ar, BlobGet& m) { field(ar, m.sha256); field(ar, m.offset); }
-template <class A> void fields(A& ar, ErrorMsg& m) { field(ar, m.code); field(ar, m.message); field(ar, m.fatal); }
+template <class A>
+void fields(A& ar, PushResult& m) {
+  field_vector(ar, m.results);
+}
+template <class A>
+void fields(A& ar, Pull& m) {
+  field(ar, m.after);
+  field(ar, m.max);
+}
+template <class A>
+void fields(A& ar, Entries& m) {
+  field_vector(ar, m.entries);
+  field(ar, m.server_head);
+}
+template <class A>
+void fields(A& ar, Notify& m) {
+  field(ar, m.server_head);
+}
+template <class A>
+void fields(A& ar, BlobQuery& m) {
+  field(ar, m.sha256);
+  field(ar, m.size);
+}
+template <class A>
+void fields(A& ar, BlobState& m) {
+  field(ar, m.sha256);
+  field(ar, m.have);
+}
+template <class A>
+void fields(A& ar, BlobChunk& m) {
+  field(ar, m.sha256);
+  field(ar, m.offset);
+  field(ar, m.total);
+  field(ar, m.data);
+}
+template <class A>
+void fields(A& ar, BlobGet& m) {
+  field(ar, m.sha256);
+  field(ar, m.offset);
+}
+template <class A>
+void fields(A& ar, ErrorMsg& m) {
+  field(ar, m.code);
+  field(ar, m.message);
+  field(ar, m.fatal);
+}
 
 template <std::size_t I = 0>
 Message load_alternative(InAr& ar, std::size_t index) {
@@ -200,14 +261,14 @@ std::string encode(const Message& message) {
   {
     OutAr ar(os);
     ar(static_cast<std::uint8_t>(message.index()));
-    std::visit([&](const auto& m) { fields(ar, const_cast<std::decay_t<decltype(m)>&>(m)); }, message);
+    std::visit([&](const auto& m) { fields(ar, const_cast<std::decay_t<decltype(m)>&>(m)); },
+               message);
   }
   return std::move(os).str();
 }
 
 Message decode(std::string_view bytes) {
-  if (bytes.size() < 5 || bytes[0] != kMagic0 || bytes[1] != kMagic1)
-    malformed("bukan pesan alur");
+  if (bytes.size() < 5 || bytes[0] != kMagic0 || bytes[1] != kMagic1) malformed("bukan pesan alur");
   std::uint16_t version = static_cast<std::uint8_t>(bytes[2]) |
                           static_cast<std::uint16_t>(static_cast<std::uint8_t>(bytes[3]) << 8);
   if (version != kProtocolVersion)
@@ -233,9 +294,9 @@ Message decode(std::string_view bytes) {
 }
 
 const char* message_name(const Message& message) {
-  static const char* names[] = {"Hello",  "Enroll",    "Enrolled",  "Welcome",   "Push",
-                                "PushResult", "Pull",  "Entries",   "Notify",    "BlobQuery",
-                                "BlobState",  "BlobChunk", "BlobGet", "Error"};
+  static const char* names[] = {"Hello",      "Enroll",    "Enrolled", "Welcome", "Push",
+                                "PushResult", "Pull",      "Entries",  "Notify",  "BlobQuery",
+                                "BlobState",  "BlobChunk", "BlobGet",  "Error"};
   return names[message.index()];
 }
 

@@ -14,7 +14,9 @@ using nlohmann::json;
 
 namespace {
 
-Verdict reject(std::string code, std::string message) { return {std::move(code), std::move(message)}; }
+Verdict reject(std::string code, std::string message) {
+  return {std::move(code), std::move(message)};
+}
 
 Millis author_time(const Change& c) { return HybridClock::to_ms(c.hlc); }
 
@@ -89,8 +91,8 @@ struct Ctx {
 };
 
 // A revision described in a body {"sha256","size","filename","media","parents"}.
-Verdict read_revision(Ctx& x, const json& r, const CaseState& c, const std::string& draft,
-                      int step, Revision& out) {
+Verdict read_revision(Ctx& x, const json& r, const CaseState& c, const std::string& draft, int step,
+                      Revision& out) {
   if (!r.is_object()) return reject("bad_body", "Revisi draft tidak lengkap.");
   out.id = x.change.id();
   out.draft = draft;
@@ -110,7 +112,8 @@ Verdict read_revision(Ctx& x, const json& r, const CaseState& c, const std::stri
   auto d = c.drafts.find(draft);
   for (const auto& p : out.parents)
     if (d == c.drafts.end() || !d->second.revisions.count(p))
-      return reject("unknown_revision", "Revisi induk " + p + " tidak dikenal pada draft " + draft + ".");
+      return reject("unknown_revision",
+                    "Revisi induk " + p + " tidak dikenal pada draft " + draft + ".");
   if (x.options.check_blobs && !x.state.has_blob(out.sha256))
     return reject("blob_missing", "Berkas revisi belum diterima server; sinkronkan lagi.");
   return Verdict::accept();
@@ -122,7 +125,9 @@ Verdict open_case(Ctx& x, const json& body) {
   std::string sop = str_field(body, "sop"), period = str_field(body, "period");
   int version = body.value("version", 0);
   const Template* tpl = x.templates.find(sop, version);
-  if (!tpl) return reject("unknown_sop", "SOP " + sop + " versi " + std::to_string(version) + " tidak dikenal.");
+  if (!tpl)
+    return reject("unknown_sop",
+                  "SOP " + sop + " versi " + std::to_string(version) + " tidak dikenal.");
   try {
     check_period(period);
   } catch (const Error& e) {
@@ -130,12 +135,15 @@ Verdict open_case(Ctx& x, const json& body) {
   }
   const Org& org = x.state.org();
   bool may_open = false;
-  for (const auto& r : tpl->openers) may_open = may_open || org.holds(x.change.author, r, std::nullopt);
+  for (const auto& r : tpl->openers)
+    may_open = may_open || org.holds(x.change.author, r, std::nullopt);
   if (!may_open)
-    return reject("wrong_role", "Anda (" + x.change.author + ") tidak berwenang membuka kasus " + tpl->title + ".");
+    return reject("wrong_role", "Anda (" + x.change.author + ") tidak berwenang membuka kasus " +
+                                    tpl->title + ".");
   if (x.state.load_case(case_id)) return reject("case_exists", "Kasus " + case_id + " sudah ada.");
   if (auto other = x.state.case_for_period(sop, period))
-    return reject("case_exists", "Kasus " + tpl->case_title(period) + " sudah dibuka (" + *other + ").");
+    return reject("case_exists",
+                  "Kasus " + tpl->case_title(period) + " sudah dibuka (" + *other + ").");
 
   CaseState c;
   c.id = case_id;
@@ -195,12 +203,16 @@ Verdict check_task(Ctx& x, const CaseState& c, const TaskState* t, int round) {
                                     role_label(t->role, t->bidang, org) + " untuk langkah " +
                                     std::to_string(t->step) + ".");
   if (round != t->round)
-    return reject("stale_round", "Langkah " + std::to_string(t->step) +
-                                     " telah dikembalikan untuk diperbaiki sebelum tindakan ini diterima; lakukan lagi.");
+    return reject(
+        "stale_round",
+        "Langkah " + std::to_string(t->step) +
+            " telah dikembalikan untuk diperbaiki sebelum tindakan ini diterima; lakukan lagi.");
   if (t->state == "done")
-    return reject("already_done", "Langkah " + std::to_string(t->step) + " sudah diselesaikan oleh " + t->by + ".");
+    return reject("already_done",
+                  "Langkah " + std::to_string(t->step) + " sudah diselesaikan oleh " + t->by + ".");
   if (t->state != "ready")
-    return reject("not_ready", "Langkah " + std::to_string(t->step) + " belum dapat dikerjakan: langkah sebelumnya belum selesai.");
+    return reject("not_ready", "Langkah " + std::to_string(t->step) +
+                                   " belum dapat dikerjakan: langkah sebelumnya belum selesai.");
   return Verdict::accept();
 }
 
@@ -220,7 +232,8 @@ Verdict complete_task(Ctx& x, const json& body) {
   const std::string key = t->key;
   const StepDef* step = tpl->step(t->step);
   const std::string text = str_field(body, "text");
-  if (text.size() > kMaxTextBytes) return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
+  if (text.size() > kMaxTextBytes)
+    return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
   const Org& org = x.state.org();
 
   // The kind's action.
@@ -235,7 +248,7 @@ Verdict complete_task(Ctx& x, const json& body) {
     rev = std::move(r);
   }
   if ((kind == "disposition" || kind == "meeting" || kind == "correct") && text.empty())
-    return reject("bad_action", kind == "meeting" ? "Notulen rapat wajib diisi."
+    return reject("bad_action", kind == "meeting"   ? "Notulen rapat wajib diisi."
                                 : kind == "correct" ? "Isi koreksi wajib diisi."
                                                     : "Isi disposisi wajib diisi.");
   if ((kind == "draft" || kind == "prepare") && !rev && text.empty())
@@ -247,7 +260,8 @@ Verdict complete_task(Ctx& x, const json& body) {
     correction_on = str_field(body, "on_revision");
     auto d = c.drafts.find(step->draft);
     if (d == c.drafts.end() || !d->second.revisions.count(correction_on))
-      return reject("unknown_revision", "Koreksi harus menunjuk revisi draft " + step->draft + " yang ada.");
+      return reject("unknown_revision",
+                    "Koreksi harus menunjuk revisi draft " + step->draft + " yang ada.");
   }
 
   std::string bound_revision;
@@ -261,10 +275,11 @@ Verdict complete_task(Ctx& x, const json& body) {
     if (heads.size() != 1 || heads[0] != bound_revision)
       return reject("stale_revision",
                     heads.size() > 1
-                        ? "Draft " + step->draft + " memiliki beberapa versi terakhir; gabungkan dulu sebelum " +
+                        ? "Draft " + step->draft +
+                              " memiliki beberapa versi terakhir; gabungkan dulu sebelum " +
                               (kind == "sign" ? "menandatangani." : "memaraf.")
-                        : "Revisi " + bound_revision + " bukan lagi versi terakhir draft " + step->draft +
-                              "; periksa versi terbaru lalu ulangi.");
+                        : "Revisi " + bound_revision + " bukan lagi versi terakhir draft " +
+                              step->draft + "; periksa versi terbaru lalu ulangi.");
     if (d->second.revisions.at(bound_revision).sha256 != sha)
       return reject("stale_revision", "Hash isi revisi tidak cocok dengan revisi yang diparaf.");
   }
@@ -294,9 +309,10 @@ Verdict complete_task(Ctx& x, const json& body) {
     c.corrections[corr.id] = std::move(corr);
   }
   if (kind == "initial" || kind == "sign") {
-    c.approvals.push_back({kind == "sign" ? "tanda_tangan" : "paraf", key, step->no, step->draft,
-                           bound_revision, c.drafts[step->draft].revisions.at(bound_revision).sha256,
-                           x.change.author, role_label(t->role, t->bidang, org), at, x.change.id()});
+    c.approvals.push_back(
+        {kind == "sign" ? "tanda_tangan" : "paraf", key, step->no, step->draft, bound_revision,
+         c.drafts[step->draft].revisions.at(bound_revision).sha256, x.change.author,
+         role_label(t->role, t->bidang, org), at, x.change.id()});
   }
   t->state = "done";
   t->by = x.change.author;
@@ -320,7 +336,9 @@ Verdict return_case(Ctx& x, const json& body) {
   if (reason.empty()) return reject("bad_action", "Alasan pengembalian wajib diisi.");
   if (reason.size() > kMaxTextBytes) return reject("too_large", "Alasan terlalu panjang.");
   if (!tpl->step(to) || to >= t->step || !descendants(*tpl, to).count(t->step))
-    return reject("bad_return", "Langkah " + std::to_string(t->step) + " hanya dapat dikembalikan ke langkah sebelumnya yang mendahuluinya.");
+    return reject("bad_return",
+                  "Langkah " + std::to_string(t->step) +
+                      " hanya dapat dikembalikan ke langkah sebelumnya yang mendahuluinya.");
   std::set<int> redo = descendants(*tpl, to);
   for (auto& task : c.tasks) {
     if (!redo.count(task.step)) continue;
@@ -358,11 +376,15 @@ Verdict set_disposition(Ctx& x, const json& body) {
   const TaskState* t = c.task(key);
   if (it == c.dispositions.end() || !t) return reject("unknown_record", "Disposisi tidak dikenal.");
   if (!x.state.org().holds(x.change.author, t->role, t->bidang))
-    return reject("wrong_role", "Hanya pemegang peran " + role_label(t->role, t->bidang, x.state.org()) + " yang dapat mengubah disposisi ini.");
+    return reject("wrong_role", "Hanya pemegang peran " +
+                                    role_label(t->role, t->bidang, x.state.org()) +
+                                    " yang dapat mengubah disposisi ini.");
   std::string text = str_field(body, "text");
   if (text.empty()) return reject("bad_action", "Isi disposisi wajib diisi.");
-  if (text.size() > kMaxTextBytes) return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
-  it->second.value.apply(x.change.dot, x.change.context, {text, x.change.author, author_time(x.change)});
+  if (text.size() > kMaxTextBytes)
+    return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
+  it->second.value.apply(x.change.dot, x.change.context,
+                         {text, x.change.author, author_time(x.change)});
   x.state.save_case(c);
   return Verdict::accept();
 }
@@ -392,7 +414,8 @@ Verdict add_correction(Ctx& x, const json& body) {
   if (!acts_in(x.state.org(), x.change.author, *tpl))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berperan dalam SOP ini.");
   std::string id = task_key_of(x.change);
-  if (id != x.change.id()) return reject("bad_body", "Nomor koreksi harus sama dengan nomor perubahan.");
+  if (id != x.change.id())
+    return reject("bad_body", "Nomor koreksi harus sama dengan nomor perubahan.");
   Correction corr;
   corr.id = id;
   corr.draft = str_field(body, "draft");
@@ -404,7 +427,8 @@ Verdict add_correction(Ctx& x, const json& body) {
   if (d == c.drafts.end() || !d->second.revisions.count(corr.revision))
     return reject("unknown_revision", "Koreksi harus menunjuk revisi draft yang ada.");
   if (corr.text.empty()) return reject("bad_action", "Isi koreksi wajib diisi.");
-  if (corr.text.size() > kMaxTextBytes) return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
+  if (corr.text.size() > kMaxTextBytes)
+    return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
   c.corrections[id] = std::move(corr);
   x.state.save_case(c);
   return Verdict::accept();
@@ -421,7 +445,8 @@ Verdict set_correction_status(Ctx& x, const json& body) {
   std::string status = str_field(body, "status");
   if (status != "resolved" && status != "reopened")
     return reject("bad_body", "Status koreksi harus resolved atau reopened.");
-  it->second.status.apply(x.change.dot, x.change.context, {status, x.change.author, author_time(x.change)});
+  it->second.status.apply(x.change.dot, x.change.context,
+                          {status, x.change.author, author_time(x.change)});
   x.state.save_case(c);
   return Verdict::accept();
 }
@@ -444,7 +469,8 @@ Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, cons
     return Verdict::accept();
   }
   if (!state.org().is_member(change.author))
-    return reject("unknown_user", "Pengguna " + change.author + " tidak terdaftar atau tidak aktif.");
+    return reject("unknown_user",
+                  "Pengguna " + change.author + " tidak terdaftar atau tidak aktif.");
   json body;
   try {
     body = parse_body(change);

@@ -13,10 +13,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "alur/client/api.h"
 #include "alur/server/server_db.h"
@@ -111,7 +110,10 @@ inline std::string make_dir(const std::string& path) {
 // officials' Api objects (each in its own home under the same temp dir).
 class Office {
  public:
-  Office() : db(make_dir(dir.sub("server"))), service(db, TemplateRegistry::builtin(), clock), net(service) {
+  Office()
+      : db(make_dir(dir.sub("server"))),
+        service(db, TemplateRegistry::builtin(), clock),
+        net(service) {
     OrgFile f = parse_org_file(demo_org_json());
     for (const auto& [user, pw] : f.passwords) {
       passwords[user] = pw;
@@ -150,7 +152,9 @@ class Office {
   Api& operator[](const std::string& home) { return *officials.at(home); }
 
   // The server's committed log, in seq order.
-  std::vector<sync::CommittedEntry> log() { return db.entries_after(0, 1'000'000, std::size_t(1) << 40); }
+  std::vector<sync::CommittedEntry> log() {
+    return db.entries_after(0, 1'000'000, std::size_t(1) << 40);
+  }
   // How many times the committed log holds the change (replica, counter).
   std::size_t times_in_log(const std::string& replica, std::uint64_t counter) {
     std::size_t n = 0;
@@ -167,7 +171,8 @@ class Office {
   // The messages the server delivered (decoded), optionally since index `from`.
   std::vector<sync::Message> delivered(std::size_t from = 0) {
     std::vector<sync::Message> out;
-    for (std::size_t i = from; i < net.trace().size(); ++i) out.push_back(sync::decode(net.trace()[i]));
+    for (std::size_t i = from; i < net.trace().size(); ++i)
+      out.push_back(sync::decode(net.trace()[i]));
     return out;
   }
 };
@@ -180,6 +185,8 @@ inline json without_tentative(json show) {
 }
 
 // A task id "<case>.<key>".
-inline std::string task(const std::string& case_id, const std::string& key) { return case_id + "." + key; }
+inline std::string task(const std::string& case_id, const std::string& key) {
+  return case_id + "." + key;
+}
 
 }  // namespace alur::client::testing

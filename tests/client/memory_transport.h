@@ -86,7 +86,9 @@ class MemoryTransport final : public Transport {
   MemoryTransport(server::SyncService& service, std::shared_ptr<MemoryConnection> conn,
                   std::size_t max_message_bytes = server::kMaxMessageBytes,
                   std::size_t* largest_sent = nullptr)
-      : service_(service), conn_(std::move(conn)), max_message_bytes_(max_message_bytes),
+      : service_(service),
+        conn_(std::move(conn)),
+        max_message_bytes_(max_message_bytes),
         largest_sent_(largest_sent) {
     service_.on_open(conn_);
   }
@@ -171,7 +173,8 @@ class MemoryNetwork {
 
   // A Connector bound to this network (the network must outlive it and its transports).
   Connector connector() {
-    return [this](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
+    return [this](const std::string& url,
+                  const std::string& fingerprint) -> std::unique_ptr<Transport> {
       return connect(url, fingerprint);
     };
   }
@@ -180,7 +183,8 @@ class MemoryNetwork {
     last_url_ = url;
     if (offline_) throw Error("connect", "Server tidak dapat dihubungi (uji: jaringan putus).");
     if (fingerprint != fingerprint_)
-      throw Error("fingerprint_mismatch", "Sidik jari sertifikat server tidak cocok: " + fingerprint);
+      throw Error("fingerprint_mismatch",
+                  "Sidik jari sertifikat server tidak cocok: " + fingerprint);
     std::optional<std::size_t> drop = drop_next_after_;
     drop_next_after_.reset();
     auto conn = std::make_shared<MemoryConnection>(++next_id_, drop, &trace_);

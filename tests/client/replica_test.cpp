@@ -2,16 +2,15 @@
 // local validation before anything is written, the tentative overlay, applying the
 // server's committed log (gaps, hash chain, all-or-nothing, idempotence), and how results
 // of a push are kept (client/SCHEMA.md, sync/PROTOCOL.md §4, §5, §7).
+#include "alur/client/replica.h"
+
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
-#include <filesystem>
-#include <set>
-
-#include <nlohmann/json.hpp>
-
-#include "alur/client/replica.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 #include "alur/shared/org.h"
@@ -128,7 +127,8 @@ class ReplicaTest : public ::testing::Test {
   }
   // The log entries that bring org + an open case (opened by the kasubag on another device).
   std::vector<CommittedEntry> org_and_case() {
-    return {log.commit(org_change), log.commit(kasubag.make("case/c1", sync::op::kCaseOpen, open_body()))};
+    return {log.commit(org_change),
+            log.commit(kasubag.make("case/c1", sync::op::kCaseOpen, open_body()))};
   }
 
   TempDir dir;
@@ -150,7 +150,8 @@ TEST(ReplicaSchemaTest, CreatesSchemaInTempHome) {
     std::set<std::string> tables;
     sql::Statement s(r.db(), "SELECT name FROM sqlite_master WHERE type = 'table'");
     while (s.step()) tables.insert(s.get_text(0));
-    for (const char* t : {"meta", "outbox", "log", "cases", "blobs"}) EXPECT_TRUE(tables.count(t)) << t;
+    for (const char* t : {"meta", "outbox", "log", "cases", "blobs"})
+      EXPECT_TRUE(tables.count(t)) << t;
     EXPECT_EQ(r.meta("schema_version"), "1");
     EXPECT_EQ(r.cursor(), 0u);
     EXPECT_FALSE(r.enrolled());
@@ -190,8 +191,9 @@ TEST_F(ReplicaTest, TwoWritersOnOneReplicaQueueInsteadOfColliding) {
   auto writer = [&](int n) {
     Replica mine(dir.sub("home"));  // its own connection, like a second process
     for (int i = 0; i < n; ++i)
-      mine.append("disp/c1/1", sync::op::kDispositionSet, json{{"text", "arahan " + std::to_string(i)}}.dump(),
-                  {}, clock, templates(), std::nullopt);
+      mine.append("disp/c1/1", sync::op::kDispositionSet,
+                  json{{"text", "arahan " + std::to_string(i)}}.dump(), {}, clock, templates(),
+                  std::nullopt);
   };
   std::thread a(writer, 25), b(writer, 25);
   a.join();
@@ -241,7 +243,8 @@ TEST_F(ReplicaTest, NextChangeIncrementsCounterAndChainsPrev) {
 
   // The chain survives reopening the replica.
   Replica reopened(dir.sub("home"));
-  Change c4 = reopened.next_change("disp/c1/1", sync::op::kDispositionSet, R"({"text":"x"})", {}, clock);
+  Change c4 =
+      reopened.next_change("disp/c1/1", sync::op::kDispositionSet, R"({"text":"x"})", {}, clock);
   EXPECT_EQ(c4.dot.counter, 4u);
   EXPECT_EQ(c4.prev, c3.hash());
   EXPECT_GT(c4.hlc, c3.hlc);
@@ -263,7 +266,8 @@ TEST_F(ReplicaTest, WriteOfARejectedChangeThrowsTheRuleCodeAndWritesNothing) {
   // No such case.
   EXPECT_EQ(attempt("task/nope/1", sync::op::kTaskComplete, disposition_body()), "unknown_case");
   // Step 2 belongs to the kabid of the bidang, not the sekretaris.
-  EXPECT_EQ(attempt("task/c1/2.koperasi", sync::op::kTaskComplete, disposition_body()), "wrong_role");
+  EXPECT_EQ(attempt("task/c1/2.koperasi", sync::op::kTaskComplete, disposition_body()),
+            "wrong_role");
   // Step 4 waits for steps 2 and 3 — and its file must not be stored either.
   const std::string file = "Notulen rapat\n";
   json meeting = {{"round", 0},
@@ -334,7 +338,8 @@ TEST_F(ReplicaTest, PendingChangeOvertakenByTheLogIsShownAsDoomed) {
   replica.apply_entries(org_and_case(), templates());
   Change mine = write("task/c1/1", sync::op::kTaskComplete, disposition_body("dari PC"));
   // The sekretaris' laptop did step 1 first and the server committed that.
-  Change theirs = laptop.make("task/c1/1", sync::op::kTaskComplete, disposition_body("dari laptop"));
+  Change theirs =
+      laptop.make("task/c1/1", sync::op::kTaskComplete, disposition_body("dari laptop"));
   replica.apply_entries({log.commit(theirs)}, templates());
   View v = replica.view(templates());
   ASSERT_EQ(v.doomed().count(mine.dot.counter), 1u);
@@ -347,13 +352,17 @@ TEST_F(ReplicaTest, PendingChangeOvertakenByTheLogIsShownAsDoomed) {
 
 TEST_F(ReplicaTest, ApplyEntriesWithAGapThrowsLogGap) {
   auto entries = org_and_case();  // seq 1, 2
-  auto third = log.commit(kasubag.make("disp/c1/1", sync::op::kDispositionSet, {{"text", "x"}}));  // seq 3
+  auto third =
+      log.commit(kasubag.make("disp/c1/1", sync::op::kDispositionSet, {{"text", "x"}}));  // seq 3
   // A gap at the start.
   EXPECT_EQ(error_code_of([&] { replica.apply_entries({entries[1]}, templates()); }), "log_gap");
   EXPECT_EQ(replica.cursor(), 0u);
   EXPECT_EQ(count("SELECT COUNT(*) FROM log"), 0);
   // A gap inside a batch: nothing of it is applied.
-  EXPECT_EQ(error_code_of([&] { replica.apply_entries({entries[0], third}, templates()); }), "log_gap");
+  EXPECT_EQ(error_code_of([&] {
+              replica.apply_entries({entries[0], third}, templates());
+            }),
+            "log_gap");
   EXPECT_EQ(replica.cursor(), 0u);
   EXPECT_EQ(count("SELECT COUNT(*) FROM log"), 0);
   EXPECT_TRUE(replica.org().people.empty());
@@ -403,7 +412,8 @@ TEST_F(ReplicaTest, ApplyEntriesIsAllOrNothing) {
   std::vector<CommittedEntry> batch = {
       bad_log.commit(k.make("case/c1", sync::op::kCaseOpen, open_body())),
       bad_log.commit(laptop.make("task/c1/1", sync::op::kTaskComplete, disposition_body())),
-      bad_log.commit(k.make("task/c1/5", sync::op::kTaskComplete, {{"round", 0}, {"text", "telaah"}})),
+      bad_log.commit(
+          k.make("task/c1/5", sync::op::kTaskComplete, {{"round", 0}, {"text", "telaah"}})),
   };
   EXPECT_EQ(error_code_of([&] { replica.apply_entries(batch, templates()); }), "replay_failed");
   EXPECT_EQ(replica.cursor(), cursor);
@@ -451,8 +461,10 @@ TEST_F(ReplicaTest, ApplyEntriesIsAllOrNothing) {
 
 TEST_F(ReplicaTest, ApplyingTheSameEntriesTwiceIsANoOp) {
   auto entries = org_and_case();
-  entries.push_back(log.commit(laptop.make("task/c1/1", sync::op::kTaskComplete, disposition_body())));
-  entries.push_back(log.commit(kasubag.make("task/c1/3", sync::op::kTaskComplete, {{"round", 0}, {"text", "data"}})));
+  entries.push_back(
+      log.commit(laptop.make("task/c1/1", sync::op::kTaskComplete, disposition_body())));
+  entries.push_back(log.commit(
+      kasubag.make("task/c1/3", sync::op::kTaskComplete, {{"round", 0}, {"text", "data"}})));
   ASSERT_EQ(replica.apply_entries({entries[0], entries[1], entries[2]}, templates()), 3u);
   const std::string state = committed("c1");
   const auto hash = replica.meta("last_log_hash");
@@ -495,7 +507,8 @@ TEST_F(ReplicaTest, RecordResultsKeepsRejectedChangesWithCodeAndMessageAfterLate
 
   // Later pulls (our accepted change and others' work) leave the rejection as it is.
   replica.apply_entries({log.commit(act)}, templates());
-  replica.apply_entries({log.commit(kasubag.make("task/c1/3", sync::op::kTaskComplete, {{"round", 0}, {"text", "d"}}))},
+  replica.apply_entries({log.commit(kasubag.make("task/c1/3", sync::op::kTaskComplete,
+                                                 {{"round", 0}, {"text", "d"}}))},
                         templates());
   // A late, different answer for it (e.g. a resend) does not turn a rejection around.
   replica.record_results({ChangeResult{disp.dot.counter, Outcome::kAccepted, 9, "", ""}});
@@ -532,9 +545,13 @@ TEST_F(ReplicaTest, BlobsAreContentAddressedAndMissingOnesAreListed) {
   replica.apply_entries(org_and_case(), templates());
   const std::string content = "Capaian kinerja\nIKU 1: 82%\n";
   const std::string sha = crypto::sha256_hex(content);
-  json body = {{"sha256", sha}, {"size", content.size()}, {"filename", "a.txt"}, {"media", "text"},
+  json body = {{"sha256", sha},
+               {"size", content.size()},
+               {"filename", "a.txt"},
+               {"media", "text"},
                {"parents", json::array()}};
-  replica.apply_entries({log.commit(kasubag.make("draft/c1/bahan", sync::op::kDraftRevise, body))}, templates());
+  replica.apply_entries({log.commit(kasubag.make("draft/c1/bahan", sync::op::kDraftRevise, body))},
+                        templates());
   EXPECT_EQ(replica.missing_blobs(), std::vector<std::string>{sha});
   replica.put_blob(content);
   replica.put_blob(content);  // idempotent

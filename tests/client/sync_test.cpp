@@ -6,11 +6,10 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "alur/client/api.h"
 #include "alur/client/sync_client.h"
@@ -88,7 +87,10 @@ TEST(MemoryTransportTest, MovesBytesAndReportsClosedConnections) {
   EXPECT_EQ(std::get<sync::ErrorMsg>(m).code, "malformed");
   EXPECT_TRUE(std::get<sync::ErrorMsg>(m).fatal);
   EXPECT_EQ(error_code_of([&] { t->receive(std::chrono::seconds(1)); }), "closed");
-  EXPECT_EQ(error_code_of([&] { t->send(sync::encode(sync::Pull{0, 0}), std::chrono::seconds(1)); }), "closed");
+  EXPECT_EQ(error_code_of([&] {
+              t->send(sync::encode(sync::Pull{0, 0}), std::chrono::seconds(1));
+            }),
+            "closed");
 
   // The client closing: later calls throw too.
   auto t2 = o.net.connect(kServerUrl, test_fingerprint());
@@ -97,7 +99,10 @@ TEST(MemoryTransportTest, MovesBytesAndReportsClosedConnections) {
   EXPECT_EQ(error_code_of([&] { t2->receive(std::chrono::seconds(1)); }), "closed");
   EXPECT_EQ(error_code_of([&] { t2->send("x", std::chrono::seconds(1)); }), "closed");
 
-  EXPECT_EQ(error_code_of([&] { o.net.connect(kServerUrl, crypto::normalize_fingerprint("sha256:" + std::string(64, 'f'))); }),
+  EXPECT_EQ(error_code_of([&] {
+              o.net.connect(kServerUrl,
+                            crypto::normalize_fingerprint("sha256:" + std::string(64, 'f')));
+            }),
             "fingerprint_mismatch");
   o.net.set_offline(true);
   EXPECT_EQ(error_code_of([&] { o.net.connect(kServerUrl, test_fingerprint()); }), "connect");
@@ -124,10 +129,13 @@ TEST(SyncEnrollTest, EnrolmentPinsTheFingerprintAndBringsTheOrg) {
   EXPECT_EQ(dev->device_key, r.device_key().public_raw());
 
   // Enrolling again on the same home is refused; so are a wrong password and a wrong pin.
-  EXPECT_EQ(error_code_of([&] { sek.enroll(kServerUrl, "sekretaris", "sekre-rahasia-1", test_fingerprint()); }),
+  EXPECT_EQ(error_code_of([&] {
+              sek.enroll(kServerUrl, "sekretaris", "sekre-rahasia-1", test_fingerprint());
+            }),
             "already_enrolled");
   Api& bad = o.api("intruder");
-  EXPECT_EQ(error_code_of([&] { bad.enroll(kServerUrl, "kadis", "salah", test_fingerprint()); }), "bad_credentials");
+  EXPECT_EQ(error_code_of([&] { bad.enroll(kServerUrl, "kadis", "salah", test_fingerprint()); }),
+            "bad_credentials");
   EXPECT_FALSE(bad.replica().enrolled());
   EXPECT_EQ(error_code_of([&] {
               bad.enroll(kServerUrl, "kadis", "kadis-rahasia-1", "sha256:" + std::string(64, 'a'));
@@ -163,8 +171,8 @@ TEST(SyncEnrollTest, NothingWorksBeforeEnrolmentAndARevokedDeviceKeepsItsWork) {
 
 TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   Office o;
-  const std::vector<std::string> users = {"sekretaris", "kabid_koperasi", "kabid_mikro", "kabid_ukm",
-                                          "kasubag",    "pelaksana",      "kadis"};
+  const std::vector<std::string> users = {
+      "sekretaris", "kabid_koperasi", "kabid_mikro", "kabid_ukm", "kasubag", "pelaksana", "kadis"};
   for (const auto& u : users) o.enroll(u);
   o.enroll("sekretaris", "sekretaris-laptop");
   std::vector<std::string> homes = users;
@@ -184,7 +192,8 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   json opened = sek.case_open("LAKIP", "2026-Q3");
   const std::string id = opened["case"];
   EXPECT_EQ(opened["state"], "tentative");
-  sek.act(task(id, "1"), "Kabid dan Kasubag KPE: siapkan rapat koordinasi pengukuran kinerja LAKIP Triwulan III.",
+  sek.act(task(id, "1"),
+          "Kabid dan Kasubag KPE: siapkan rapat koordinasi pengukuran kinerja LAKIP Triwulan III.",
           std::nullopt);
   EXPECT_EQ(sek.status()["tentative"], 2);
   EXPECT_EQ(error_code_of([&] { sek.sync(); }), "connect");
@@ -208,13 +217,15 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   }
 
   // A kabid acting for another bidang is refused on their own device, writing nothing.
-  EXPECT_EQ(error_code_of([&] { mikro.act(task(id, "2.koperasi"), "bukan bidang saya", std::nullopt); }),
-            "wrong_role");
+  EXPECT_EQ(
+      error_code_of([&] { mikro.act(task(id, "2.koperasi"), "bukan bidang saya", std::nullopt); }),
+      "wrong_role");
   EXPECT_EQ(mikro.status()["tentative"], 0);
 
   // Steps 2 (per bidang) and 3 in parallel; step 4 waits for all of them.
   step();
-  kop.act(task(id, "2.koperasi"), "Kasubid: siapkan capaian kinerja, IKU dan proyek prioritas Bidang Koperasi.",
+  kop.act(task(id, "2.koperasi"),
+          "Kasubid: siapkan capaian kinerja, IKU dan proyek prioritas Bidang Koperasi.",
           std::nullopt);
   mikro.act(task(id, "2.usaha_mikro"), "Kasubid: siapkan bahan Bidang Usaha Mikro.", std::nullopt);
   kasubag.act(task(id, "3"), "Data dari seluruh bidang dihimpun",
@@ -235,7 +246,8 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   step();
   laptop.sync();
   sek.act(task(id, "4"), "Notulen: data seluruh bidang dikonfirmasi.",
-          file("Draft capaian kinerja (rapat koordinasi)\nIKU 1: 82%\nIKU 2: 74%\nProyek prioritas: 3 dari 4\n",
+          file("Draft capaian kinerja (rapat koordinasi)\nIKU 1: 82%\nIKU 2: 74%\nProyek "
+               "prioritas: 3 dari 4\n",
                "dck.txt"));
   laptop.act(task(id, "4"), "Notulen (laptop)", std::nullopt);
   sek.sync();
@@ -251,7 +263,8 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
     EXPECT_FALSE(st["rejected"][0]["message"].get<std::string>().empty());
     EXPECT_EQ(st["tentative"], 0);
   }
-  EXPECT_EQ(laptop.case_show(id)["steps"][3]["tasks"][0]["text"], "Notulen: data seluruh bidang dikonfirmasi.");
+  EXPECT_EQ(laptop.case_show(id)["steps"][3]["tasks"][0]["text"],
+            "Notulen: data seluruh bidang dikonfirmasi.");
 
   // Steps 5 and 6.
   step();
@@ -260,7 +273,8 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   kasubag.sync();
   pelaksana.sync();
   const std::string lakip1 =
-      "LAKIP DKUKM Triwulan III 2026\nBab I Pendahuluan\nBab II Perencanaan Kinerja\nBab III Akuntabilitas Kinerja\n";
+      "LAKIP DKUKM Triwulan III 2026\nBab I Pendahuluan\nBab II Perencanaan Kinerja\nBab III "
+      "Akuntabilitas Kinerja\n";
   pelaksana.act(task(id, "6"), "", file(lakip1, "lakip.txt"));
   pelaksana.sync();
 
@@ -276,16 +290,19 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
     EXPECT_EQ(inbox[0]["task"], task(id, "6"));
     EXPECT_EQ(inbox[0]["round"], 1);
   }
-  pelaksana.act(task(id, "6"), "", file(lakip1 + "  Analisis IKU 2: 74% dari target 80%\n", "lakip2.txt"));
+  pelaksana.act(task(id, "6"), "",
+                file(lakip1 + "  Analisis IKU 2: 74% dari target 80%\n", "lakip2.txt"));
   pelaksana.sync();
   kasubag.sync();
   kasubag.act(task(id, "7"), "Koreksi: angka IKU 2 sesuaikan dengan data BPS.", std::nullopt);
   kasubag.sync();
   sek.sync();
-  sek.act(task(id, "8"), "Notulen rapat pembahasan: draft LAKIP disepakati dengan perbaikan kecil.", std::nullopt);
+  sek.act(task(id, "8"), "Notulen rapat pembahasan: draft LAKIP disepakati dengan perbaikan kecil.",
+          std::nullopt);
   sek.sync();
   kasubag.sync();
-  kasubag.act(task(id, "9"), "Pelaksana: susun draft Capaian Kinerja final dari hasil rapat.", std::nullopt);
+  kasubag.act(task(id, "9"), "Pelaksana: susun draft Capaian Kinerja final dari hasil rapat.",
+              std::nullopt);
   kasubag.sync();
   pelaksana.sync();
   const std::string final_text =
@@ -311,13 +328,15 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   kasubag.sync();
   EXPECT_EQ(kasubag.draft_show(id, draft)["heads"].size(), 2u);
   // A paraf while the draft has two heads is refused on the device.
-  EXPECT_EQ(error_code_of([&] { kasubag.act(task(id, "11"), "", std::nullopt); }), "stale_revision");
+  EXPECT_EQ(error_code_of([&] { kasubag.act(task(id, "11"), "", std::nullopt); }),
+            "stale_revision");
   json merged = kasubag.draft_merge(id, draft);
   EXPECT_EQ(merged["parents"].size(), 2u);
   {
     auto [mm, mtext] = kasubag.draft_get(id, draft, "");
-    EXPECT_EQ(mtext, "Laporan Capaian Kinerja DKUKM Triwulan III 2026\nIKU 1: 82% (tercapai)\nIKU 2: 74%\n"
-                     "Penutup dan rekomendasi\n");
+    EXPECT_EQ(mtext,
+              "Laporan Capaian Kinerja DKUKM Triwulan III 2026\nIKU 1: 82% (tercapai)\nIKU 2: 74%\n"
+              "Penutup dan rekomendasi\n");
   }
   kasubag.sync();
 
@@ -492,24 +511,28 @@ TEST(SyncMergeTest, ConcurrentWritesBecomeConflictsEveryReplicaSeesAndCanResolve
   }
   kasubag.correction_status(id, cid, "resolved");
   sync_all();
-  for (const auto& h : homes) EXPECT_EQ(o[h].case_show(id)["corrections"][0]["state"], "resolved") << h;
+  for (const auto& h : homes)
+    EXPECT_EQ(o[h].case_show(id)["corrections"][0]["state"], "resolved") << h;
 
   // Draft: overlapping concurrent edits do not merge automatically; a manual revision
   // naming both heads does.
   kasubag.draft_put(id, "catatan", file("baris 1\nbaris 2 (kasubag)\nbaris 3\n", "catatan.txt"));
-  pelaksana.draft_put(id, "catatan", file("baris 1\nbaris 2 (pelaksana)\nbaris 3\n", "catatan.txt"));
+  pelaksana.draft_put(id, "catatan",
+                      file("baris 1\nbaris 2 (pelaksana)\nbaris 3\n", "catatan.txt"));
   sync_all();
   expect_converged(o, homes, id);
   EXPECT_EQ(pelaksana.draft_show(id, "catatan")["heads"].size(), 2u);
   EXPECT_EQ(error_code_of([&] { pelaksana.draft_merge(id, "catatan"); }), "merge_conflict");
   EXPECT_EQ(pelaksana.status()["tentative"], 0) << "a failed merge writes nothing";
-  json manual = pelaksana.draft_put(id, "catatan", file("baris 1\nbaris 2 (berdua)\nbaris 3\n", "catatan.txt"));
+  json manual = pelaksana.draft_put(id, "catatan",
+                                    file("baris 1\nbaris 2 (berdua)\nbaris 3\n", "catatan.txt"));
   EXPECT_EQ(manual["parents"].size(), 2u);
   sync_all();
   expect_converged(o, homes, id);
   for (const auto& h : homes) {
     EXPECT_EQ(o[h].draft_show(id, "catatan")["heads"].size(), 1u) << h;
-    EXPECT_EQ(o[h].draft_get(id, "catatan", "").second, "baris 1\nbaris 2 (berdua)\nbaris 3\n") << h;
+    EXPECT_EQ(o[h].draft_get(id, "catatan", "").second, "baris 1\nbaris 2 (berdua)\nbaris 3\n")
+        << h;
   }
 }
 
@@ -701,7 +724,8 @@ TEST(SyncInterruptedTest, MultiBatchPushCutBeforeTheLastPushResultResumes) {
 
   // A backlog of more than one push batch (the client pushes 500 changes at a time).
   const std::size_t n = 520;
-  for (std::size_t i = 0; i < n; ++i) sek.disposition_set(task(id, "1"), "Arahan ke-" + std::to_string(i));
+  for (std::size_t i = 0; i < n; ++i)
+    sek.disposition_set(task(id, "1"), "Arahan ke-" + std::to_string(i));
   const std::uint64_t last = first + n - 1;
   const std::uint64_t head_before = o.db.head();
 
@@ -719,7 +743,8 @@ TEST(SyncInterruptedTest, MultiBatchPushCutBeforeTheLastPushResultResumes) {
   for (const auto& pr : push_results(o, mark))
     for (const auto& cr : pr.results) EXPECT_EQ(cr.outcome, Outcome::kDuplicate) << cr.counter;
   EXPECT_EQ(o.db.head(), head_before + n);
-  for (std::uint64_t c : {first, first + 499, first + 500, last}) EXPECT_EQ(o.times_in_log(rid, c), 1u) << c;
+  for (std::uint64_t c : {first, first + 499, first + 500, last})
+    EXPECT_EQ(o.times_in_log(rid, c), 1u) << c;
   EXPECT_EQ(sek.replica().count_pending(), 0u);
   kadis.sync();
   expect_converged(o, {"sekretaris", "kadis"}, id);
@@ -765,7 +790,9 @@ TEST(SyncRejectTest, ChangesBuiltOnARejectedChangeAreRejectedTooAndKept) {
 void store_pending(Replica& r, const sync::Change& c) {
   sql::Transaction tx(r.db());
   r.db()
-      .cached("INSERT INTO outbox (counter, case_id, encoded, blob, created_at) VALUES (?, ?, ?, '', ?)")
+      .cached(
+          "INSERT INTO outbox (counter, case_id, encoded, blob, created_at) VALUES (?, ?, ?, '', "
+          "?)")
       .bind(1, static_cast<std::int64_t>(c.dot.counter))
       .bind_text(2, c.case_id())
       .bind_blob(3, sync::encode_change(c))
@@ -802,8 +829,9 @@ TEST(SyncPushBatchBytesRegression, ALargeOfflineBacklogStillSyncs) {
       rep.view(TemplateRegistry::builtin()).load_case(id)->dispositions.at("1").value.vv();
   std::uint64_t last_counter = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    sync::Change c = rep.next_change("disp/" + id + "/1", sync::op::kDispositionSet,
-                                     json{{"text", std::to_string(i) + long_text}}.dump(), context, o.clock);
+    sync::Change c =
+        rep.next_change("disp/" + id + "/1", sync::op::kDispositionSet,
+                        json{{"text", std::to_string(i) + long_text}}.dump(), context, o.clock);
     if (i == 0)
       rep.write(c, TemplateRegistry::builtin(), std::nullopt);  // validated like any write
     else

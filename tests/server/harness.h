@@ -11,13 +11,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
@@ -100,7 +99,8 @@ const T& as(const Message& m) {
   if (const T* p = std::get_if<T>(&m)) return *p;
   std::string extra;
   if (auto* e = std::get_if<sync::ErrorMsg>(&m)) extra = " (" + e->code + ": " + e->message + ")";
-  throw std::runtime_error(std::string("expected another message, got ") + sync::message_name(m) + extra);
+  throw std::runtime_error(std::string("expected another message, got ") + sync::message_name(m) +
+                           extra);
 }
 
 // The code of the alur::Error f throws, or "<no error>".
@@ -132,7 +132,8 @@ class HandClient {
   SyncService::Session session;  // the handle()-level session (sockets use their own)
 
   sync::Enroll enroll_message() const {
-    return sync::Enroll{sync::kProtocolVersion, username, password, key.public_raw(), "pc-" + username};
+    return sync::Enroll{sync::kProtocolVersion, username, password, key.public_raw(),
+                        "pc-" + username};
   }
   void adopt(const sync::Enrolled& e) {
     replica = e.replica;
@@ -174,7 +175,8 @@ class HandClient {
     sync::Push p;
     p.changes = std::move(changes);
     const auto& last = p.changes.back();
-    p.head_signature = key.sign(sync::chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
+    p.head_signature =
+        key.sign(sync::chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
     return p;
   }
   // A Push signed with another key (the signature does not verify).
@@ -189,7 +191,8 @@ class HandClient {
 
   // Change builders for the LAKIP SOP.
   sync::Change open_case(const std::string& case_id, const std::string& period = "2026-Q3") {
-    return make("case/" + case_id, sync::op::kCaseOpen, {{"sop", "LAKIP"}, {"version", 1}, {"period", period}});
+    return make("case/" + case_id, sync::op::kCaseOpen,
+                {{"sop", "LAKIP"}, {"version", 1}, {"period", period}});
   }
   sync::Change complete(const std::string& case_id, const std::string& task_key, json body) {
     if (!body.contains("round")) body["round"] = 0;
@@ -224,10 +227,12 @@ class Office {
     Org org = test_org();
     {
       sql::Transaction tx(db.db());
-      for (const auto& p : org.people) db.upsert_user(p.username, p.name, fast_hash(password_of(p.username)));
+      for (const auto& p : org.people)
+        db.upsert_user(p.username, p.name, fast_hash(password_of(p.username)));
       tx.commit();
     }
-    commit_server_change(db, TemplateRegistry::builtin(), clock, sync::op::kOrgSet, "org", json(org).dump());
+    commit_server_change(db, TemplateRegistry::builtin(), clock, sync::op::kOrgSet, "org",
+                         json(org).dump());
   }
 
   TempDir dir;
@@ -243,7 +248,8 @@ class Office {
   // One message in, exactly one reply out.
   Message one(SyncService::Session& s, const Message& m) {
     auto replies = handle(s, m);
-    if (replies.size() != 1) throw std::runtime_error("expected exactly one reply, got " + std::to_string(replies.size()));
+    if (replies.size() != 1)
+      throw std::runtime_error("expected exactly one reply, got " + std::to_string(replies.size()));
     return replies.front();
   }
   Message one(HandClient& c, const Message& m) { return one(c.session, m); }
@@ -281,15 +287,19 @@ class Office {
     return s.get_int(0);
   }
   std::vector<LogRow> log() {
-    sql::Statement s(db.db(), "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log ORDER BY seq");
+    sql::Statement s(
+        db.db(),
+        "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log ORDER BY seq");
     std::vector<LogRow> out;
     while (s.step())
-      out.push_back({static_cast<std::uint64_t>(s.get_int(0)), s.get_text(1), static_cast<std::uint64_t>(s.get_int(2)),
-                     s.get_int(3), s.get_blob(4), s.get_blob(5)});
+      out.push_back({static_cast<std::uint64_t>(s.get_int(0)), s.get_text(1),
+                     static_cast<std::uint64_t>(s.get_int(2)), s.get_int(3), s.get_blob(4),
+                     s.get_blob(5)});
     return out;
   }
   std::optional<ChangeRow> change_row(const std::string& replica, std::uint64_t counter) {
-    sql::Statement s(db.db(), "SELECT status, code, seq FROM changes WHERE replica = ? AND counter = ?");
+    sql::Statement s(db.db(),
+                     "SELECT status, code, seq FROM changes WHERE replica = ? AND counter = ?");
     s.bind_text(1, replica).bind(2, static_cast<std::int64_t>(counter));
     if (!s.step()) return std::nullopt;
     ChangeRow r{s.get_text(0), s.get_text(1), std::nullopt};

@@ -19,7 +19,8 @@ std::vector<Change> commit_n(Office& o, HandClient& sekre, int n) {
                              {{"text", "Arahan ke-" + std::to_string(i)}}));
   out.resize(n);
   auto r = o.push(sekre, out);
-  for (const auto& x : r.results) EXPECT_EQ(x.outcome, Outcome::kAccepted) << x.code << ": " << x.message;
+  for (const auto& x : r.results)
+    EXPECT_EQ(x.outcome, Outcome::kAccepted) << x.code << ": " << x.message;
   return out;
 }
 
@@ -135,9 +136,13 @@ TEST(ServerBlob, WrongOffsetIsBlobOffsetAndKeepsWhatWasThere) {
   o.one(c, BlobChunk{sha, 0, data.size(), data.substr(0, 500)});
   // handle() throws; on_message turns the Error into a fatal ErrorMsg with its code (the
   // socket test checks that on the wire).
-  EXPECT_EQ(error_code_of([&] { o.one(c, BlobChunk{sha, 800, data.size(), data.substr(800, 200)}); }),
+  EXPECT_EQ(error_code_of([&] {
+              o.one(c, BlobChunk{sha, 800, data.size(), data.substr(800, 200)});
+            }),
             "blob_offset");
-  EXPECT_EQ(error_code_of([&] { o.one(c, BlobChunk{sha, 0, data.size(), data.substr(0, 200)}); }),
+  EXPECT_EQ(error_code_of([&] {
+              o.one(c, BlobChunk{sha, 0, data.size(), data.substr(0, 200)});
+            }),
             "blob_offset");
   EXPECT_EQ(as<BlobState>(o.one(c, BlobQuery{sha, data.size()})).have, 500u);
   // A first chunk not at 0 is out of order too.
@@ -177,12 +182,12 @@ TEST(ServerBlob, ContentNotMatchingItsHashIsBlobMismatchAndNothingIsStored) {
   EXPECT_EQ(as<BlobState>(o.one(c, BlobChunk{sha, 0, data.size(), data})).have, data.size());
 }
 
-// Regression (fixed; this test pinned it): server_db.cpp put_blob_chunk(): on a hash mismatch it DELETEs the partial upload and then
-// throws blob_mismatch; the throw unwinds SyncService::blob_chunk's sql::Transaction, which
-// rolls the DELETE back. So the corrupt first part stays in blob_uploads, BlobQuery keeps
-// answering have = its size, and a client that resumes from `have` (as sync_client.cpp
-// upload_blob does) resends only the tail and fails again, forever. The message even says
-// "kirim ulang" (send again) — which cannot succeed.
+// Regression (fixed; this test pinned it): server_db.cpp put_blob_chunk(): on a hash mismatch it
+// DELETEs the partial upload and then throws blob_mismatch; the throw unwinds
+// SyncService::blob_chunk's sql::Transaction, which rolls the DELETE back. So the corrupt first
+// part stays in blob_uploads, BlobQuery keeps answering have = its size, and a client that resumes
+// from `have` (as sync_client.cpp upload_blob does) resends only the tail and fails again, forever.
+// The message even says "kirim ulang" (send again) — which cannot succeed.
 TEST(ServerBlobRegression, MismatchAfterAPartialUploadKeepsTheCorruptPart) {
   Office o;
   HandClient c = o.enrolled("kasubag");
@@ -191,7 +196,8 @@ TEST(ServerBlobRegression, MismatchAfterAPartialUploadKeepsTheCorruptPart) {
   std::string corrupt_head = data.substr(0, 1000);
   corrupt_head[10] ^= 0x55;  // e.g. a flipped bit on a bad disk / cable
   EXPECT_EQ(as<BlobState>(o.one(c, BlobChunk{sha, 0, data.size(), corrupt_head})).have, 1000u);
-  EXPECT_EQ(chunk_refusal(o, c, BlobChunk{sha, 1000, data.size(), data.substr(1000)}), "blob_mismatch");
+  EXPECT_EQ(chunk_refusal(o, c, BlobChunk{sha, 1000, data.size(), data.substr(1000)}),
+            "blob_mismatch");
   // Expected: nothing stored, the upload starts again from 0.
   EXPECT_EQ(as<BlobState>(o.one(c, BlobQuery{sha, data.size()})).have, 0u);
   EXPECT_EQ(o.count("SELECT COUNT(*) FROM blob_uploads"), 0);
@@ -241,7 +247,8 @@ TEST(ServerBlob, RevisionWhoseBlobWasNeverUploadedIsBlobMissing) {
   EXPECT_EQ(r2.outcome, Outcome::kAccepted) << r2.code << ": " << r2.message;
   auto c = o.case_state(kCase);
   ASSERT_EQ(c->drafts.count("laporan-persiapan-rapat"), 1u);
-  EXPECT_EQ(c->drafts.at("laporan-persiapan-rapat").revisions.begin()->second.sha256, crypto::to_hex(sha));
+  EXPECT_EQ(c->drafts.at("laporan-persiapan-rapat").revisions.begin()->second.sha256,
+            crypto::to_hex(sha));
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ constexpr const char* kCase = "5e0c1d2a3b4c5d6e";
 HandClient case_with_step1_done(Office& o) {
   HandClient sekre = o.enrolled("sekre");
   auto r = o.push(sekre, {sekre.open_case(kCase), sekre.complete(kCase, "1", disposition())});
-  for (const auto& x : r.results) EXPECT_EQ(x.outcome, Outcome::kAccepted) << x.code << ": " << x.message;
+  for (const auto& x : r.results)
+    EXPECT_EQ(x.outcome, Outcome::kAccepted) << x.code << ": " << x.message;
   return sekre;
 }
 
@@ -99,9 +100,12 @@ TEST(ServerSequencer, Step4BeforeEveryStep2TaskIsNotReady) {
   HandClient sekre = case_with_step1_done(o);
   HandClient kop = o.enrolled("kabid_kop");
   HandClient kasubag = o.enrolled("kasubag");
-  EXPECT_EQ(o.push1(kop, kop.complete(kCase, "2.koperasi", disposition())).outcome, Outcome::kAccepted);
-  EXPECT_EQ(o.push1(kasubag, kasubag.complete(kCase, "3", {{"text", "Capaian triwulan terlampir."}})).outcome,
+  EXPECT_EQ(o.push1(kop, kop.complete(kCase, "2.koperasi", disposition())).outcome,
             Outcome::kAccepted);
+  EXPECT_EQ(
+      o.push1(kasubag, kasubag.complete(kCase, "3", {{"text", "Capaian triwulan terlampir."}}))
+          .outcome,
+      Outcome::kAccepted);
   // 2.ukm is still open.
   auto head = o.db.head();
   auto r = o.push1(sekre, sekre.complete(kCase, "4", {{"text", "Notulen rapat."}}));
@@ -211,7 +215,8 @@ TEST(ServerSequencer, WrongPrevIsChainBrokenAndCommitsNothing) {
 
   // A first change must have an empty prev.
   HandClient kasubag = o.enrolled("kasubag");
-  auto f = kasubag.next("case/other", op::kCaseOpen, {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q4"}});
+  auto f = kasubag.next("case/other", op::kCaseOpen,
+                        {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q4"}});
   f.prev = crypto::sha256("x");
   kasubag.chain(f);
   EXPECT_EQ(as<ErrorMsg>(o.one(kasubag, kasubag.push({f}))).code, "chain_broken");
@@ -234,7 +239,8 @@ TEST(ServerSequencer, ChainBrokenInTheMiddleOfABatchCommitsNoneOfIt) {
 TEST(ServerSequencer, ResentAcceptedBatchIsDuplicateWithTheOriginalSeqs) {
   Office o;
   HandClient sekre = o.enrolled("sekre");
-  auto batch = std::vector<Change>{sekre.open_case(kCase), sekre.complete(kCase, "1", disposition())};
+  auto batch =
+      std::vector<Change>{sekre.open_case(kCase), sekre.complete(kCase, "1", disposition())};
   auto first = o.push(sekre, batch);
   ASSERT_EQ(first.results.size(), 2u);
   auto log_before = o.log().size();
@@ -254,7 +260,8 @@ TEST(ServerSequencer, ResentAcceptedBatchIsDuplicateWithTheOriginalSeqs) {
   EXPECT_EQ(o.db.device(sekre.replica)->last_counter, 2u);
 
   // A batch of an old change followed by a new one: duplicate, then accepted.
-  auto c = sekre.make("disp/" + std::string(kCase) + "/1", op::kDispositionSet, {{"text", "Arahan baru."}});
+  auto c = sekre.make("disp/" + std::string(kCase) + "/1", op::kDispositionSet,
+                      {{"text", "Arahan baru."}});
   auto mixed = o.push(sekre, {batch[1], c});
   EXPECT_EQ(mixed.results[0].outcome, Outcome::kDuplicate);
   EXPECT_EQ(mixed.results[1].outcome, Outcome::kAccepted) << mixed.results[1].code;
@@ -324,10 +331,10 @@ TEST(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
   Office o;
   HandClient kabid = o.enrolled("kabid_kop");
   HandClient sekre = o.enrolled("sekre");
-  o.push1(kabid, kabid.open_case(kCase));                                   // wrong_role
-  o.push1(sekre, sekre.complete("tidak-ada", "1", disposition()));         // unknown_case
-  o.push1(sekre, sekre.make("org", op::kOrgSet, json(test_org())));        // forbidden_op
-  o.push1(sekre, sekre.open_case(kCase));                                   // accepted
+  o.push1(kabid, kabid.open_case(kCase));                            // wrong_role
+  o.push1(sekre, sekre.complete("tidak-ada", "1", disposition()));   // unknown_case
+  o.push1(sekre, sekre.make("org", op::kOrgSet, json(test_org())));  // forbidden_op
+  o.push1(sekre, sekre.open_case(kCase));                            // accepted
 
   sql::Statement s(o.db.db(),
                    "SELECT replica, counter, status, code, message, seq, op, author FROM changes "
@@ -337,7 +344,9 @@ TEST(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
     bool has_message, has_seq;
   };
   std::map<std::pair<std::string, std::int64_t>, Row> rows;
-  while (s.step()) rows[{s.get_text(0), s.get_int(1)}] = {s.get_text(2), s.get_text(3), !s.get_text(4).empty(), !s.is_null(5)};
+  while (s.step())
+    rows[{s.get_text(0), s.get_int(1)}] = {s.get_text(2), s.get_text(3), !s.get_text(4).empty(),
+                                           !s.is_null(5)};
   ASSERT_EQ(rows.size(), 4u);
   auto check = [&](const std::string& replica, std::int64_t counter, const std::string& status,
                    const std::string& code) {
@@ -353,7 +362,8 @@ TEST(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
   check(sekre.replica, 2, "rejected", "forbidden_op");
   check(sekre.replica, 3, "accepted", "");
   // The stored encoding is the change as received.
-  sql::Statement e(o.db.db(), "SELECT encoded, hash FROM changes WHERE replica = ? AND counter = 1");
+  sql::Statement e(o.db.db(),
+                   "SELECT encoded, hash FROM changes WHERE replica = ? AND counter = 1");
   e.bind_text(1, kabid.replica);
   ASSERT_TRUE(e.step());
   auto decoded = decode_change(e.get_blob(0));
@@ -372,14 +382,16 @@ void busy_day(Office& o) {
   auto s1 = sekre.complete(kCase, "1", disposition());
   o.push(sekre, {open, s1});
   o.clock.advance(60'000);
-  o.push(kop, {kop.complete(kCase, "2.ukm", disposition()), kop.complete(kCase, "2.koperasi", disposition())});
+  o.push(kop, {kop.complete(kCase, "2.ukm", disposition()),
+               kop.complete(kCase, "2.koperasi", disposition())});
   o.push(sekre, {open, s1});  // duplicates
   o.clock.advance(1'000);
   o.push(ukm, {ukm.complete(kCase, "2.ukm", disposition())});
   o.push(sekre, {sekre.complete(kCase, "4", {{"text", "Terlalu cepat."}})});  // not_ready
   o.push(kasubag, {kasubag.complete(kCase, "3", {{"text", "Bahan siap."}})});
   o.clock.advance(5'000);
-  o.push(sekre, {sekre.complete(kCase, "4", {{"text", "Notulen."}}), sekre.open_case("kasus-dua", "2026-Q4")});
+  o.push(sekre, {sekre.complete(kCase, "4", {{"text", "Notulen."}}),
+                 sekre.open_case("kasus-dua", "2026-Q4")});
 }
 
 TEST(ServerSequencer, EveryAcceptedChangeIsInTheLogExactlyOnceWithGapFreeSeq) {
@@ -400,7 +412,8 @@ TEST(ServerSequencer, EveryAcceptedChangeIsInTheLogExactlyOnceWithGapFreeSeq) {
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> seq_of;
   for (const auto& r : log) seq_of[{r.replica, r.counter}] = r.seq;
   while (s.step()) {
-    std::pair<std::string, std::uint64_t> dot{s.get_text(0), static_cast<std::uint64_t>(s.get_int(1))};
+    std::pair<std::string, std::uint64_t> dot{s.get_text(0),
+                                              static_cast<std::uint64_t>(s.get_int(1))};
     if (s.get_text(2) == "accepted") {
       accepted.insert(dot);
       EXPECT_EQ(static_cast<std::uint64_t>(s.get_int(3)), seq_of[dot]);
@@ -464,7 +477,8 @@ TEST(ServerSequencer, BatchWithTheMiddleChangeRejectedAcceptsTheOthersAndAdvance
   EXPECT_EQ(w.highest_counter, 3u);
   EXPECT_EQ(w.last_hash, c3.hash());
   // The next change chains after c3.
-  auto c4 = sekre.make("disp/" + std::string(kCase) + "/1", op::kDispositionSet, {{"text", "Ubah arahan."}});
+  auto c4 = sekre.make("disp/" + std::string(kCase) + "/1", op::kDispositionSet,
+                       {{"text", "Ubah arahan."}});
   EXPECT_EQ(o.push1(sekre, c4).outcome, Outcome::kAccepted);
 }
 
@@ -483,7 +497,8 @@ TEST(ServerSequencer, BatchOverTheChangeLimitIsTooLargeAndCommitsNothing) {
   std::vector<Change> batch;
   batch.push_back(sekre.open_case(kCase));
   while (batch.size() <= kMaxChangesPerPush)
-    batch.push_back(sekre.make("disp/" + std::string(kCase) + "/1", op::kDispositionSet, {{"text", "x"}}));
+    batch.push_back(
+        sekre.make("disp/" + std::string(kCase) + "/1", op::kDispositionSet, {{"text", "x"}}));
   auto e = as<ErrorMsg>(o.one(sekre, sekre.push(batch)));
   EXPECT_EQ(e.code, "too_large");
   EXPECT_TRUE(e.fatal);
@@ -491,10 +506,10 @@ TEST(ServerSequencer, BatchOverTheChangeLimitIsTooLargeAndCommitsNothing) {
   EXPECT_EQ(o.db.device(sekre.replica)->last_counter, 0u);
 }
 
-// Regression (fixed; this test pinned it): PROTOCOL.md §4/§5.1: the head signature is over "the batch's last change" and "one
-// verification vouches for the whole batch" — through the hash chain, which only links
-// changes *before* the signed one. The server does not require the batch to be in counter
-// order (sync_service.cpp push(): resends `continue` past the chain check, and the
+// Regression (fixed; this test pinned it): PROTOCOL.md §4/§5.1: the head signature is over "the
+// batch's last change" and "one verification vouches for the whole batch" — through the hash chain,
+// which only links changes *before* the signed one. The server does not require the batch to be in
+// counter order (sync_service.cpp push(): resends `continue` past the chain check, and the
 // signature is checked on m.changes.back() only), so a batch [new change, old change]
 // signed with the old change's *replayed* signature commits the new change although no
 // signature of the device covers it. Anyone holding a device token and one captured Push

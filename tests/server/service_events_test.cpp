@@ -13,7 +13,9 @@ using namespace alur::sync;
 class FakeConnection : public net::Connection {
  public:
   explicit FakeConnection(std::uint64_t id) : id_(id) {}
-  void send(std::shared_ptr<const std::string> message) override { sent.push_back(decode(*message)); }
+  void send(std::shared_ptr<const std::string> message) override {
+    sent.push_back(decode(*message));
+  }
   void close(const std::string& reason) override { closed.push_back(reason); }
   std::string remote_address() const override { return "127.0.0.1:5555"; }
   std::uint64_t id() const override { return id_; }
@@ -150,19 +152,20 @@ TEST(ServerDbStaleSnapshotRegression, TickNotifiesOfACommitMadeByAnotherProcess)
     ServerDb admin(o.dir.path().string());  // `alur-server org import`
     Org org = test_org();
     org.unit = "Dinas baru";
-    commit_server_change(admin, TemplateRegistry::builtin(), o.clock, op::kOrgSet, "org", json(org).dump());
+    commit_server_change(admin, TemplateRegistry::builtin(), o.clock, op::kOrgSet, "org",
+                         json(org).dump());
   }
   o.service.tick();
   ASSERT_EQ(wa.conn->sent.size(), 2u);
   EXPECT_EQ(as<Notify>(wa.conn->sent[1]).server_head, 2u);
 }
 
-// Regression (fixed; this test pinned it): Bug (server/src/server_db.cpp ServerDb::org(), l.289-295): the org is read from meta
-// once and cached in org_ for the life of the ServerDb; only set_org() in the same process
-// refreshes it. `alur-server org import` commits the new org from another process while the
-// server serves, so the running server keeps validating with the old org (even once its
-// snapshot is fresh): a person added by the import cannot enrol (bad_credentials), a removed
-// or deactivated one can still act, and a case opened after the import gets its per-bidang
+// Regression (fixed; this test pinned it): Bug (server/src/server_db.cpp ServerDb::org(),
+// l.289-295): the org is read from meta once and cached in org_ for the life of the ServerDb; only
+// set_org() in the same process refreshes it. `alur-server org import` commits the new org from
+// another process while the server serves, so the running server keeps validating with the old org
+// (even once its snapshot is fresh): a person added by the import cannot enrol (bad_credentials), a
+// removed or deactivated one can still act, and a case opened after the import gets its per-bidang
 // tasks from the old org on the server while replicas, replaying org.set then case.open from
 // the log, build them from the new one — server and replicas disagree (DESIGN.md §3 "One
 // order, everywhere").
@@ -172,7 +175,8 @@ TEST(ServerDbOrgCacheRegression, OrgImportedByAnotherProcessIsUsedByTheServer) {
   Org v1 = test_org();
   {
     ServerDb admin(dir.path().string());
-    commit_server_change(admin, TemplateRegistry::builtin(), clock, op::kOrgSet, "org", json(v1).dump());
+    commit_server_change(admin, TemplateRegistry::builtin(), clock, op::kOrgSet, "org",
+                         json(v1).dump());
   }
   ServerDb server(dir.path().string());
   EXPECT_EQ(server.org().unit, v1.unit);
@@ -183,7 +187,8 @@ TEST(ServerDbOrgCacheRegression, OrgImportedByAnotherProcessIsUsedByTheServer) {
   v2.bidang.push_back({"pariwisata", "Bidang Pariwisata"});
   {
     ServerDb admin(dir.path().string());
-    commit_server_change(admin, TemplateRegistry::builtin(), clock, op::kOrgSet, "org", json(v2).dump());
+    commit_server_change(admin, TemplateRegistry::builtin(), clock, op::kOrgSet, "org",
+                         json(v2).dump());
   }
   auto stored = server.meta("org");
   ASSERT_TRUE(stored.has_value());

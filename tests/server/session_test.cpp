@@ -153,7 +153,8 @@ TEST(ServerHello, AnyMessageBeforeHelloIsUnexpected) {
   Office o;
   HandClient c = o.enrolled("sekre");
   std::vector<Message> before_hello = {
-      c.push({c.next("case/x", op::kCaseOpen, {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}})}),
+      c.push({c.next("case/x", op::kCaseOpen,
+                     {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}})}),
       Pull{0, 10},
       BlobQuery{crypto::sha256("x"), 1},
       BlobChunk{crypto::sha256("x"), 0, 1, "x"},
@@ -171,7 +172,8 @@ TEST(ServerHello, AnyMessageBeforeHelloIsUnexpected) {
     EXPECT_TRUE(s.replica.empty());
   }
   EXPECT_EQ(o.db.head(), head);
-  EXPECT_EQ(o.count("SELECT COUNT(*) FROM blobs") + o.count("SELECT COUNT(*) FROM blob_uploads"), 0);
+  EXPECT_EQ(o.count("SELECT COUNT(*) FROM blobs") + o.count("SELECT COUNT(*) FROM blob_uploads"),
+            0);
 }
 
 TEST(ServerHello, SecondHelloInASessionIsUnexpected) {

@@ -27,7 +27,8 @@ const crypto::CertificateAndKey& certificate() {
 class LiveServer {
  public:
   explicit LiveServer(Office& office, net::ServerLimits limits = {})
-      : server_(io_, certificate().cert_pem, certificate().key_pem, "127.0.0.1", 0, office.service, limits) {
+      : server_(io_, certificate().cert_pem, certificate().key_pem, "127.0.0.1", 0, office.service,
+                limits) {
     server_.start();
     thread_ = std::thread([this] {
       io_.run();
@@ -192,7 +193,8 @@ TEST(ServerSocket, MessageOverTheSizeBoundClosesAndTheServerKeepsServing) {
     as<Welcome>(ask(*ws, c.hello_message()));
     std::string big(100 * 1024, 'x');
     std::string send_error = error_code_of([&] { ws->send(big, 3s); });
-    EXPECT_TRUE(send_error == "<no error>" || send_error == "closed" || send_error == "network") << send_error;
+    EXPECT_TRUE(send_error == "<no error>" || send_error == "closed" || send_error == "network")
+        << send_error;
     std::string end = error_code_of([&] {
       for (int i = 0; i < 10; ++i) {
         auto m = ws->receive(3s);
@@ -248,10 +250,10 @@ TEST(ServerSocket, OtherClientIsNotifiedOfACommitWithoutPolling) {
   wb->close();
 }
 
-// Regression (fixed; this test pinned it): PROTOCOL.md §4: "the server answers Enrolled — ... — and closes." SyncService::enroll
-// only marks the session `closing` (sync_service.cpp enroll(): `s.closing = true`), and
-// on_message closes the connection only after a fatal ErrorMsg, so an enrolment
-// connection stays open (ignoring everything) until the idle timeout (60 s by default):
+// Regression (fixed; this test pinned it): PROTOCOL.md §4: "the server answers Enrolled — ... — and
+// closes." SyncService::enroll only marks the session `closing` (sync_service.cpp enroll():
+// `s.closing = true`), and on_message closes the connection only after a fatal ErrorMsg, so an
+// enrolment connection stays open (ignoring everything) until the idle timeout (60 s by default):
 // one lingering TLS connection per enrolment, and a client that waits for the close hangs.
 TEST(ServerSocketRegression, EnrolmentConnectionIsClosedByTheServer) {
   Office o;

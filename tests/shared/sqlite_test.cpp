@@ -138,7 +138,8 @@ TEST(SqliteTest, CachedStatementIsReusedAndComesBackClean) {
   Database db(":memory:");
   db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
   const std::string sql = "INSERT INTO t (k, v) VALUES (?, ?)";
-  for (int i = 0; i < 100; ++i) db.cached(sql).bind(1, i).bind_text(2, "baris " + std::to_string(i)).exec();
+  for (int i = 0; i < 100; ++i)
+    db.cached(sql).bind(1, i).bind_text(2, "baris " + std::to_string(i)).exec();
   EXPECT_EQ(count_rows(db, "t"), 100);
 
   // The next cached() of the same SQL comes back reset, with its bindings cleared.

@@ -562,7 +562,8 @@ TEST_F(RulesTest, ReturnBeforeAParafSupersedesItButKeepsItInTheRecord) {
   ASSERT_EQ(kase().approvals.size(), 1u);
   EXPECT_TRUE(kase().approvals[0].superseded);
   EXPECT_EQ(task("11").state, "pending");
-  ASSERT_ACCEPTED(complete("pelaksana", "10", {{"revision", revision("capaian final v2", {rev10})}}));
+  ASSERT_ACCEPTED(
+      complete("pelaksana", "10", {{"revision", revision("capaian final v2", {rev10})}}));
   std::string v2 = last.id();
   EXPECT_ACCEPTED(paraf("kasubag", "11", v2));
   ASSERT_EQ(kase().approvals.size(), 2u);

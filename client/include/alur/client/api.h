@@ -9,10 +9,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "alur/client/replica.h"
 #include "alur/client/transport.h"
@@ -50,15 +49,17 @@ class Api {
                      const std::optional<Attachment>& file);
   nlohmann::json return_task(const std::string& task, int to_step, const std::string& reason);
 
-  nlohmann::json draft_put(const std::string& case_ref, const std::string& name, const Attachment& file);
+  nlohmann::json draft_put(const std::string& case_ref, const std::string& name,
+                           const Attachment& file);
   nlohmann::json draft_show(const std::string& case_ref, const std::string& name);
   // The content of a revision (the head when rev is empty): {"rev","sha256","filename"} + bytes.
-  std::pair<nlohmann::json, std::string> draft_get(const std::string& case_ref, const std::string& name,
-                                                   const std::string& rev);
+  std::pair<nlohmann::json, std::string> draft_get(const std::string& case_ref,
+                                                   const std::string& name, const std::string& rev);
   nlohmann::json draft_merge(const std::string& case_ref, const std::string& name);
 
   nlohmann::json disposition_set(const std::string& task, const std::string& text);
-  nlohmann::json correction_add(const std::string& case_ref, const std::string& name, const std::string& text);
+  nlohmann::json correction_add(const std::string& case_ref, const std::string& name,
+                                const std::string& text);
   nlohmann::json correction_status(const std::string& case_ref, const std::string& id,
                                    const std::string& status);
 

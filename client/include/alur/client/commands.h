@@ -36,7 +36,8 @@ class Commands {
   int draft_merge(const std::string& case_ref, const std::string& name);
   int disposition_set(const std::string& task, const std::string& text);
   int correction_add(const std::string& case_ref, const std::string& name, const std::string& text);
-  int correction_status(const std::string& case_ref, const std::string& id, const std::string& status);
+  int correction_status(const std::string& case_ref, const std::string& id,
+                        const std::string& status);
 
   // Prints an error (stderr line; with --json also {"error": {...}} on stdout); returns 1.
   int fail(const std::string& code, const std::string& message);

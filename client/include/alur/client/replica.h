@@ -42,7 +42,8 @@ class View : public sync::StateAccess {
   void set_org(const Org& org) override { org_ = org; }
   std::optional<sync::CaseState> load_case(const std::string& id) override;
   void save_case(const sync::CaseState& c) override { cases_[c.id] = c; }
-  std::optional<std::string> case_for_period(const std::string& sop, const std::string& period) override;
+  std::optional<std::string> case_for_period(const std::string& sop,
+                                             const std::string& period) override;
   bool has_blob(const std::string&) override { return true; }
 
   std::vector<std::string> case_ids() const;
@@ -90,7 +91,8 @@ class Replica : public sync::StateAccess {
   // ending in "/" is named by the change itself (a correction: "corr/<case>/<change id>").
   sync::Change append(const std::string& record, const std::string& op, const std::string& body,
                       const sync::VersionVector& context, const Clock& clock,
-                      const TemplateRegistry& templates, const std::optional<std::string>& attachment);
+                      const TemplateRegistry& templates,
+                      const std::optional<std::string>& attachment);
 
   // --- sync ----------------------------------------------------------------------
   std::vector<OutboxRow> outbox(const std::string& status_filter = "");

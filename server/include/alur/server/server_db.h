@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "alur/server/store.h"
 #include "alur/shared/clock.h"
 #include "alur/shared/org.h"
 #include "alur/shared/sqlite.h"
 #include "alur/sync/case_state.h"
 #include "alur/sync/messages.h"
-#include "alur/server/store.h"
 
 namespace alur::server {
 
@@ -45,14 +45,17 @@ class ServerDb final : public ServerStore {
   std::optional<std::string> token_hash(const std::string& replica) override;
   std::vector<Device> devices() override;
   void revoke_device(const std::string& replica, Millis at) override;
-  void advance_device(const std::string& replica, std::uint64_t counter, const std::string& hash) override;
+  void advance_device(const std::string& replica, std::uint64_t counter,
+                      const std::string& hash) override;
 
   // Changes and the committed log.
-  std::optional<StoredChange> stored_change(const std::string& replica, std::uint64_t counter) override;
+  std::optional<StoredChange> stored_change(const std::string& replica,
+                                            std::uint64_t counter) override;
   void store_change(const sync::Change& c, const std::string& hash, const std::string& status,
                     const std::string& code, const std::string& message, std::uint64_t seq,
                     Millis received_at) override;
-  std::uint64_t append_log(const sync::Change& c, const std::string& change_hash, Millis committed_at) override;
+  std::uint64_t append_log(const sync::Change& c, const std::string& change_hash,
+                           Millis committed_at) override;
   std::uint64_t head() override;
   std::vector<sync::CommittedEntry> entries_after(std::uint64_t after, std::size_t max_count,
                                                   std::size_t max_bytes) override;

@@ -75,7 +75,8 @@ class ServerStore : public sync::StateAccess {
   virtual std::uint64_t append_log(const sync::Change& c, const std::string& change_hash,
                                    Millis committed_at) = 0;
   virtual std::uint64_t head() = 0;
-  virtual std::vector<sync::CommittedEntry> entries_after(std::uint64_t after, std::size_t max_count,
+  virtual std::vector<sync::CommittedEntry> entries_after(std::uint64_t after,
+                                                          std::size_t max_count,
                                                           std::size_t max_bytes) = 0;
 
   // Blobs (hex sha256).

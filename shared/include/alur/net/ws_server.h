@@ -21,11 +21,11 @@ class io_context;
 namespace alur::net {
 
 struct ServerLimits {
-  std::size_t max_message_bytes = 8u << 20;     // a larger frame/message closes the connection
-  std::size_t max_queued_bytes = 64u << 20;     // outgoing queue bound per connection
-  std::chrono::seconds handshake_timeout{15};   // TLS + WebSocket handshake
-  std::chrono::seconds idle_timeout{60};        // no traffic (pings answered count) -> closed
-  bool send_pings = true;                        // keep-alive pings at idle_timeout/2
+  std::size_t max_message_bytes = 8u << 20;    // a larger frame/message closes the connection
+  std::size_t max_queued_bytes = 64u << 20;    // outgoing queue bound per connection
+  std::chrono::seconds handshake_timeout{15};  // TLS + WebSocket handshake
+  std::chrono::seconds idle_timeout{60};       // no traffic (pings answered count) -> closed
+  bool send_pings = true;                      // keep-alive pings at idle_timeout/2
 };
 
 // One accepted connection. Safe to call from any thread.
@@ -55,15 +55,14 @@ class WsServer {
   // cert_pem/key_pem: the server's certificate and private key. Binds immediately
   // (throws alur::Error("listen") on failure); port 0 picks a free port.
   WsServer(boost::asio::io_context& io, const std::string& cert_pem, const std::string& key_pem,
-           const std::string& host, std::uint16_t port, Handler& handler,
-           ServerLimits limits = {});
+           const std::string& host, std::uint16_t port, Handler& handler, ServerLimits limits = {});
   ~WsServer();
   WsServer(const WsServer&) = delete;
   WsServer& operator=(const WsServer&) = delete;
 
-  void start();                 // begins accepting
-  std::uint16_t port() const;   // the bound port
-  void stop();                  // stops accepting and closes every connection
+  void start();                // begins accepting
+  std::uint16_t port() const;  // the bound port
+  void stop();                 // stops accepting and closes every connection
 
  private:
   struct Impl;

@@ -30,10 +30,10 @@ class Sha256 {
   void* ctx_;  // EVP_MD_CTX*
 };
 
-std::string to_hex(std::string_view bytes);            // lowercase
-std::string from_hex(std::string_view hex);            // throws Error("bad_hex") on bad input
-std::string base64_encode(std::string_view bytes);     // standard alphabet, padded, no newlines
-std::string base64_decode(std::string_view b64);       // throws Error("bad_base64")
+std::string to_hex(std::string_view bytes);         // lowercase
+std::string from_hex(std::string_view hex);         // throws Error("bad_hex") on bad input
+std::string base64_encode(std::string_view bytes);  // standard alphabet, padded, no newlines
+std::string base64_decode(std::string_view b64);    // throws Error("bad_base64")
 
 // Cryptographically secure random bytes (RAND_bytes).
 std::string random_bytes(std::size_t n);
@@ -63,9 +63,9 @@ class Ed25519Key {
  public:
   static Ed25519Key generate();
   static Ed25519Key from_private(std::string_view private_raw32);  // throws on bad size
-  std::string public_raw() const { return public_; }    // 32 bytes
-  std::string private_raw() const { return private_; }  // 32 bytes
-  std::string sign(std::string_view message) const;      // 64 bytes
+  std::string public_raw() const { return public_; }               // 32 bytes
+  std::string private_raw() const { return private_; }             // 32 bytes
+  std::string sign(std::string_view message) const;                // 64 bytes
  private:
   std::string private_, public_;
 };

@@ -4,11 +4,10 @@
 // committed log alone. Passwords are never part of an Org; see OrgFile.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace alur {
 

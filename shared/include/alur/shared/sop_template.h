@@ -4,12 +4,11 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace alur {
 
@@ -42,7 +41,7 @@ struct Template {
   std::string sop;  // short code used on the command line, e.g. "LAKIP"
   int version = 1;
   std::string title;
-  nlohmann::json identity;  // nomor, tanggal, disahkan_oleh, dasar_hukum, ...
+  nlohmann::json identity;           // nomor, tanggal, disahkan_oleh, dasar_hukum, ...
   std::vector<std::string> openers;  // roles that may open a case
   std::vector<StepDef> steps;
 

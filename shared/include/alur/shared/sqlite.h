@@ -81,9 +81,18 @@ class CachedStatement {
     s_->bind(std::forward<A>(a)...);
     return *this;
   }
-  CachedStatement& bind_text(int i, std::string_view v) { s_->bind_text(i, v); return *this; }
-  CachedStatement& bind_blob(int i, std::string_view v) { s_->bind_blob(i, v); return *this; }
-  CachedStatement& bind_null(int i) { s_->bind_null(i); return *this; }
+  CachedStatement& bind_text(int i, std::string_view v) {
+    s_->bind_text(i, v);
+    return *this;
+  }
+  CachedStatement& bind_blob(int i, std::string_view v) {
+    s_->bind_blob(i, v);
+    return *this;
+  }
+  CachedStatement& bind_null(int i) {
+    s_->bind_null(i);
+    return *this;
+  }
   bool step() { return s_->step(); }
   void exec() { s_->exec(); }
   void reset() { s_->reset(); }

@@ -16,7 +16,7 @@ namespace alur::sync {
 // Operations. Case-state ops (open, complete, return) are decided by the server alone;
 // disposition.set and correction.status are multi-value registers merged by DvvSet.
 namespace op {
-inline constexpr const char* kOrgSet = "org.set";                    // server only
+inline constexpr const char* kOrgSet = "org.set";  // server only
 inline constexpr const char* kCaseOpen = "case.open";
 inline constexpr const char* kTaskComplete = "task.complete";
 inline constexpr const char* kCaseReturn = "case.return";

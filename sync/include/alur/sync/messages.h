@@ -20,8 +20,8 @@ inline constexpr std::uint16_t kProtocolVersion = 1;
 struct Hello {
   std::uint16_t protocol = kProtocolVersion;
   std::string replica;
-  std::string token;        // the device token from enrolment
-  std::uint64_t cursor = 0; // last commit seq this replica has applied
+  std::string token;         // the device token from enrolment
+  std::uint64_t cursor = 0;  // last commit seq this replica has applied
   std::string client_version;
 };
 
@@ -49,7 +49,7 @@ struct Welcome {
   std::uint64_t highest_counter = 0;  // highest counter of this replica the server has received
   std::string last_hash;              // hash of that change ("" if none): heals lost acks
   std::string username;
-  std::int64_t server_time = 0;       // ms since epoch
+  std::int64_t server_time = 0;  // ms since epoch
 };
 
 // client -> server: a batch of changes, in counter order, and the device's signature of
@@ -91,7 +91,7 @@ struct Notify {
 };
 
 // Attachments: content-addressed blobs, sent in chunks, resumable.
-struct BlobQuery {  // client -> server: how much of this blob do you have?
+struct BlobQuery {     // client -> server: how much of this blob do you have?
   std::string sha256;  // 32 raw bytes
   std::uint64_t size = 0;
 };
