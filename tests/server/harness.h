@@ -28,46 +28,15 @@
 #include "alur/shared/sqlite.h"
 #include "alur/sync/change.h"
 #include "alur/sync/messages.h"
+#include "common/test_support.h"
 
 namespace alur::server::testing {
 
 using nlohmann::json;
 using sync::Message;
 
-// A wall clock the test moves by hand. Atomic: the socket tests read it from the server
-// thread.
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(Millis start = 1'790'000'000'000) : now_(start) {}  // 2026-09
-  Millis now_ms() const override { return now_.load(); }
-  void advance(Millis ms) { now_ += ms; }
-
- private:
-  std::atomic<Millis> now_;
-};
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    auto base = std::filesystem::temp_directory_path();
-    for (;;) {
-      path_ = base / ("alur-server-test-" + std::to_string(rd()) + std::to_string(rd()));
-      if (std::filesystem::create_directory(path_)) break;
-    }
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using alur::testing::FakeClock;
+using alur::testing::TempDir;
 
 // The office of the tests: two bidang, one person per role of the LAKIP SOP, and one
 // person who is no longer active.
