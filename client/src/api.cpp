@@ -82,6 +82,12 @@ std::string Api::resolve_case(View& v, const std::string& ref) {
               "Awalan \"" + ref + "\" cocok dengan beberapa kasus; tulis lebih panjang.");
 }
 
+std::pair<std::string, CaseState> Api::open_case(const std::string& ref) {
+  View v = replica().view(templates());
+  std::string id = resolve_case(v, ref);
+  return {id, *v.load_case(id)};
+}
+
 json Api::write(const std::string& record, const std::string& op_name, const json& body,
                 const VersionVector& context, const std::optional<std::string>& attachment) {
   Change c =
@@ -328,10 +334,8 @@ json Api::inbox() {
 
 json Api::act(const std::string& task, const std::string& text,
               const std::optional<Attachment>& file) {
-  View v = replica().view(templates());
   auto [case_ref, key] = split_task_id(task);
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   const TaskState* t = c.task(key);
   if (!t) throw Error("unknown_task", "Tugas " + task + " tidak ada pada kasus ini.");
   const StepDef* s = templates().find(c.sop, c.version)->step(t->step);
@@ -374,10 +378,8 @@ json Api::act(const std::string& task, const std::string& text,
 }
 
 json Api::return_task(const std::string& task, int to_step, const std::string& reason) {
-  View v = replica().view(templates());
   auto [case_ref, key] = split_task_id(task);
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   const TaskState* t = c.task(key);
   if (!t) throw Error("unknown_task", "Tugas " + task + " tidak ada pada kasus ini.");
   json out = write("task/" + id + "/" + key, op::kCaseReturn,
@@ -389,9 +391,7 @@ json Api::return_task(const std::string& task, int to_step, const std::string& r
 // --- drafts, dispositions, corrections ----------------------------------------------------------
 
 json Api::draft_put(const std::string& case_ref, const std::string& name, const Attachment& file) {
-  View v = replica().view(templates());
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   std::vector<std::string> parents;
   if (auto d = c.drafts.find(name); d != c.drafts.end()) parents = d->second.heads();
   json out = write("draft/" + id + "/" + name, op::kDraftRevise,
@@ -405,9 +405,7 @@ json Api::draft_put(const std::string& case_ref, const std::string& name, const 
 }
 
 json Api::draft_show(const std::string& case_ref, const std::string& name) {
-  View v = replica().view(templates());
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   const Draft& d = find_draft(c, name);
   std::vector<const Revision*> revs;
   for (const auto& [rid, rv] : d.revisions) revs.push_back(&rv);
@@ -430,9 +428,7 @@ json Api::draft_show(const std::string& case_ref, const std::string& name) {
 
 std::pair<json, std::string> Api::draft_get(const std::string& case_ref, const std::string& name,
                                             const std::string& rev) {
-  View v = replica().view(templates());
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   const Draft& d = find_draft(c, name);
   std::string rid = rev.empty() ? d.heads().back() : rev;
   auto it = d.revisions.find(rid);
@@ -444,9 +440,7 @@ std::pair<json, std::string> Api::draft_get(const std::string& case_ref, const s
 }
 
 json Api::draft_merge(const std::string& case_ref, const std::string& name) {
-  View v = replica().view(templates());
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   const Draft& d = find_draft(c, name);
   auto heads = d.heads();
   if (heads.size() != 2)
@@ -494,10 +488,8 @@ json Api::draft_merge(const std::string& case_ref, const std::string& name) {
 }
 
 json Api::disposition_set(const std::string& task, const std::string& text) {
-  View v = replica().view(templates());
   auto [case_ref, key] = split_task_id(task);
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   auto it = c.dispositions.find(key);
   if (it == c.dispositions.end())
     throw Error("unknown_record", "Tugas ini belum memiliki disposisi.");
@@ -509,9 +501,7 @@ json Api::disposition_set(const std::string& task, const std::string& text) {
 
 json Api::correction_add(const std::string& case_ref, const std::string& name,
                          const std::string& text) {
-  View v = replica().view(templates());
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   const Draft& d = find_draft(c, name);
   json out = write("corr/" + id + "/", op::kCorrectionAdd,
                    {{"draft", name}, {"revision", d.heads().back()}, {"text", text}});
@@ -522,9 +512,7 @@ json Api::correction_add(const std::string& case_ref, const std::string& name,
 
 json Api::correction_status(const std::string& case_ref, const std::string& cid,
                             const std::string& status) {
-  View v = replica().view(templates());
-  std::string id = resolve_case(v, case_ref);
-  CaseState c = *v.load_case(id);
+  auto [id, c] = open_case(case_ref);
   auto it = c.corrections.find(cid);
   if (it == c.corrections.end()) throw Error("unknown_record", "Koreksi " + cid + " tidak ada.");
   json out = write("corr/" + id + "/" + cid, op::kCorrectionStatus, {{"status", status}},

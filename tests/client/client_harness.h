@@ -37,15 +37,7 @@ using nlohmann::json;
 using alur::testing::FakeClock;
 using alur::testing::TempDir;
 
-// The code of the alur::Error f throws, or "<no error>".
-inline std::string error_code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "<no error>";
-}
+using alur::testing::error_code_of;
 
 // scripts/demo/org.json: three bidang, one person per role of the LAKIP SOP.
 inline const char* demo_org_json() {

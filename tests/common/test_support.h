@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <system_error>
 
 #include "alur/shared/clock.h"
+#include "alur/shared/error.h"
 
 namespace alur::testing {
 
@@ -46,5 +48,15 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The code of the alur::Error f throws, or "<no error>".
+inline std::string error_code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "<no error>";
+}
 
 }  // namespace alur::testing

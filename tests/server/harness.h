@@ -72,15 +72,7 @@ const T& as(const Message& m) {
                            extra);
 }
 
-// The code of the alur::Error f throws, or "<no error>".
-inline std::string error_code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "<no error>";
-}
+using alur::testing::error_code_of;
 
 // A device enrolled by hand: its key, replica id and token, and its hash chain (counter,
 // last hash, HLC), plus its session with the service for the handle()-level tests.

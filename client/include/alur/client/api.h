@@ -65,6 +65,8 @@ class Api {
 
  private:
   std::string resolve_case(View& v, const std::string& ref);
+  // The id and current view (committed + tentative) of the case a reference names.
+  std::pair<std::string, sync::CaseState> open_case(const std::string& ref);
   nlohmann::json write(const std::string& record, const std::string& op, const nlohmann::json& body,
                        const sync::VersionVector& context = {},
                        const std::optional<std::string>& attachment = std::nullopt);
