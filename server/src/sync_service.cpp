@@ -83,9 +83,10 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
   if (commit) notify_all();
 }
 
-std::vector<Message> SyncService::handle(Session& s, const Message& m, const std::string& peer) {
+std::vector<Message> SyncService::handle(Session& s, const Message& m,
+                                         const std::string& /*peer*/) {
   if (s.replica.empty()) {
-    if (auto* e = std::get_if<Enroll>(&m)) return {enroll(s, *e, peer)};
+    if (auto* e = std::get_if<Enroll>(&m)) return {enroll(s, *e)};
     if (auto* h = std::get_if<Hello>(&m)) return {hello(s, *h)};
     return {fatal("unexpected", std::string("Pesan ") + message_name(m) + " sebelum Hello.")};
   }
@@ -101,8 +102,7 @@ std::vector<Message> SyncService::handle(Session& s, const Message& m, const std
       fatal("unexpected", std::string("Pesan ") + message_name(m) + " tidak diharapkan di sini.")};
 }
 
-Message SyncService::enroll(Session& s, const Enroll& m, const std::string& peer) {
-  (void)peer;
+Message SyncService::enroll(Session& s, const Enroll& m) {
   if (m.protocol != kProtocolVersion)
     return fatal("protocol_version", "Versi protokol tidak didukung; perbarui aplikasi.");
   auto hash = db_.password_hash(m.username);

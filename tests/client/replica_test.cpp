@@ -206,6 +206,29 @@ TEST_F(ReplicaTest, TwoWritersOnOneReplicaQueueInsteadOfColliding) {
   }
 }
 
+// A full disk while writing: a clear disk_full error, the outbox and chain as they were,
+// and work continues once there is room again.
+TEST_F(ReplicaTest, FullDiskRefusesTheWriteAndKeepsTheOutbox) {
+  replica.apply_entries({log.commit(org_change)}, templates());
+  write("case/c1", sync::op::kCaseOpen, open_body());
+  const auto counter = replica.meta("counter");
+  const auto last_hash = replica.meta("last_hash");
+  sql::Statement pages(replica.db(), "PRAGMA page_count");
+  ASSERT_TRUE(pages.step());
+  replica.db().set_max_page_count(pages.get_int(0));
+  std::string big(256 * 1024, 'x');  // an attachment that needs new pages
+  EXPECT_EQ(
+      error_code_of([&] { write("task/c1/1", sync::op::kTaskComplete, disposition_body(), big); }),
+      "disk_full");
+  EXPECT_EQ(replica.outbox().size(), 1u);
+  EXPECT_EQ(replica.meta("counter"), counter);
+  EXPECT_EQ(replica.meta("last_hash"), last_hash);
+  replica.db().set_max_page_count(1 << 30);  // space freed
+  Change c = write("task/c1/1", sync::op::kTaskComplete, disposition_body());
+  EXPECT_EQ(c.dot.counter, 2u);
+  EXPECT_EQ(replica.outbox().size(), 2u);
+}
+
 TEST_F(ReplicaTest, NextChangeIncrementsCounterAndChainsPrev) {
   replica.apply_entries({log.commit(org_change)}, templates());
   // next_change alone moves nothing: only a write takes the counter.

@@ -75,6 +75,14 @@ void expect_converged(Office& o, const std::vector<std::string>& homes, const st
 // ------------------------------------------------------------------------------------
 // The transport itself.
 
+// Opens the LAKIP case for 2026-Q3 as the Sekretaris and gives step 1's disposition
+// (tentatively); returns the case id.
+std::string open_with_disposition(Api& sek, const std::string& text) {
+  const std::string id = sek.case_open("LAKIP", "2026-Q3")["case"];
+  sek.act(task(id, "1"), text, std::nullopt);
+  return id;
+}
+
 TEST(MemoryTransportTest, MovesBytesAndReportsClosedConnections) {
   Office o;
   auto t = o.net.connect(kServerUrl, test_fingerprint());
@@ -544,9 +552,7 @@ TEST(SyncBlobTest, LargeAttachmentUploadResumesAfterACutAndDownloadsInChunks) {
   Api& sek = o.enroll("sekretaris");
   Api& kasubag = o.enroll("kasubag");
   Api& kadis = o.enroll("kadis");
-  json opened = sek.case_open("LAKIP", "2026-Q3");
-  const std::string id = opened["case"];
-  sek.act(task(id, "1"), "Siapkan data.", std::nullopt);
+  const std::string id = open_with_disposition(sek, "Siapkan data.");
   sek.sync();
   kasubag.sync();
 
@@ -603,9 +609,7 @@ TEST(SyncInterruptedTest, LostPushResultLosesNothingAndDuplicatesNothing) {
   Office o;
   Api& sek = o.enroll("sekretaris");
   Api& kadis = o.enroll("kadis");
-  json opened = sek.case_open("LAKIP", "2026-Q3");
-  const std::string id = opened["case"];
-  sek.act(task(id, "1"), "Siapkan rapat koordinasi.", std::nullopt);
+  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
   const std::string rid = sek.replica().require_meta("replica");
   const std::uint64_t head_before = o.db.head();
 
@@ -656,9 +660,7 @@ TEST(SyncInterruptedTest, PullCutBetweenBatchesResumesFromTheCursor) {
   Api& sek = o.enroll("sekretaris");
   Api& kasubag = o.enroll("kasubag");
   Api& kadis = o.enroll("kadis");
-  json opened = sek.case_open("LAKIP", "2026-Q3");
-  const std::string id = opened["case"];
-  sek.act(task(id, "1"), "Siapkan rapat koordinasi.", std::nullopt);
+  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
   sek.sync();
   kasubag.sync();
   kadis.sync();  // and then the kepala dinas stays offline for all of what follows
@@ -715,9 +717,7 @@ TEST(SyncInterruptedTest, MultiBatchPushCutBeforeTheLastPushResultResumes) {
   Office o;
   Api& sek = o.enroll("sekretaris");
   Api& kadis = o.enroll("kadis");
-  json opened = sek.case_open("LAKIP", "2026-Q3");
-  const std::string id = opened["case"];
-  sek.act(task(id, "1"), "Siapkan rapat koordinasi.", std::nullopt);
+  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
   sek.sync();
   const std::string rid = sek.replica().require_meta("replica");
   const std::uint64_t first = std::stoull(sek.replica().require_meta("counter")) + 1;
@@ -814,9 +814,7 @@ void store_pending(Replica& r, const sync::Change& c) {
 TEST(SyncPushBatchBytesRegression, ALargeOfflineBacklogStillSyncs) {
   Office o;
   Api& sek = o.enroll("sekretaris");
-  json opened = sek.case_open("LAKIP", "2026-Q3");
-  const std::string id = opened["case"];
-  sek.act(task(id, "1"), "Siapkan rapat koordinasi.", std::nullopt);
+  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
   sek.sync();
 
   // Offline for a while: long instructions for step 1, each within the 64 KiB text limit,

@@ -74,6 +74,12 @@ const T& as(const Message& m) {
 
 using alur::testing::error_code_of;
 
+// Every change of a push was accepted (each failure names its reason).
+inline void expect_all_accepted(const sync::PushResult& r) {
+  for (const auto& x : r.results)
+    EXPECT_EQ(x.outcome, sync::Outcome::kAccepted) << x.code << ": " << x.message;
+}
+
 // A device enrolled by hand: its key, replica id and token, and its hash chain (counter,
 // last hash, HLC), plus its session with the service for the handle()-level tests.
 class HandClient {

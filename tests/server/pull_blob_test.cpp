@@ -19,8 +19,7 @@ std::vector<Change> commit_n(Office& o, HandClient& sekre, int n) {
                              {{"text", "Arahan ke-" + std::to_string(i)}}));
   out.resize(n);
   auto r = o.push(sekre, out);
-  for (const auto& x : r.results)
-    EXPECT_EQ(x.outcome, Outcome::kAccepted) << x.code << ": " << x.message;
+  expect_all_accepted(r);
   return out;
 }
 

@@ -17,8 +17,7 @@ constexpr const char* kCase = "5e0c1d2a3b4c5d6e";
 HandClient case_with_step1_done(Office& o) {
   HandClient sekre = o.enrolled("sekre");
   auto r = o.push(sekre, {sekre.open_case(kCase), sekre.complete(kCase, "1", disposition())});
-  for (const auto& x : r.results)
-    EXPECT_EQ(x.outcome, Outcome::kAccepted) << x.code << ": " << x.message;
+  expect_all_accepted(r);
   return sekre;
 }
 

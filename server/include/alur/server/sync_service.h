@@ -50,7 +50,7 @@ class SyncService : public net::Handler {
   void tick();
 
  private:
-  sync::Message enroll(Session& s, const sync::Enroll& m, const std::string& peer);
+  sync::Message enroll(Session& s, const sync::Enroll& m);
   sync::Message hello(Session& s, const sync::Hello& m);
   sync::Message push(Session& s, const sync::Push& m);
   sync::Message pull(Session& s, const sync::Pull& m);

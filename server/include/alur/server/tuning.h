@@ -17,8 +17,5 @@ inline constexpr std::size_t kMaxMessageBytes = 8u << 20;
 // Attachments: the largest blob, and the chunk size of a BlobChunk.
 inline constexpr std::uint64_t kMaxBlobBytes = 64ull << 20;
 inline constexpr std::size_t kBlobChunkBytes = 1u << 20;
-// How far in the future (server clock) a change's timestamp may be before it is clamped
-// in displays; clients with skewed clocks still sync.
-inline constexpr std::int64_t kMaxFutureSkewMs = 24LL * 3600 * 1000;
 
 }  // namespace alur::server
