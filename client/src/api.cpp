@@ -63,6 +63,12 @@ Api::Api(std::string home, const Clock& clock, Connector connector)
   if (home_.empty()) home_ = default_home();
 }
 
+Api::Api(std::unique_ptr<Replica> replica, const Clock& clock, Connector connector)
+    : home_(replica->db().path()),
+      clock_(clock),
+      connector_(std::move(connector)),
+      replica_(std::move(replica)) {}
+
 Replica& Api::replica() {
   if (!replica_) replica_ = std::make_unique<Replica>(home_);
   return *replica_;

@@ -68,6 +68,8 @@ ServerDb::ServerDb(const std::string& data_dir)
   migrate();
 }
 
+ServerDb::ServerDb(const sql::File& file) : db_(file.path) { migrate(); }
+
 std::unique_ptr<ServerStore::Transaction> ServerDb::begin() {
   struct Tx final : ServerStore::Transaction {
     explicit Tx(sql::Database& db) : tx(db) {}

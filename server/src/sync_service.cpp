@@ -6,6 +6,7 @@
 #include "alur/server/tuning.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "alur/shared/planted.h"
 #include "alur/sync/case_state.h"
 
 namespace alur::server {
@@ -107,7 +108,9 @@ Message SyncService::enroll(Session& s, const Enroll& m) {
     return fatal("protocol_version", "Versi protokol tidak didukung; perbarui aplikasi.");
   auto hash = db_.password_hash(m.username);
   // Verify even for unknown users, so that timing does not reveal which usernames exist.
-  static const std::string dummy = crypto::hash_password("alur-dummy-password");
+  // A hash in the default format and cost that no password matches (its hash part is
+  // zero); a constant, so that nothing random is drawn here (the simulator replays seeds).
+  static const std::string dummy = "scrypt$32768$8$1$YWx1ci1kdW1teS1zYWx0IQ==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   bool ok = crypto::verify_password(m.password, hash ? *hash : dummy) && hash.has_value();
   const Person* person = db_.org().find(m.username);
   if (!ok || !person || !person->active)
@@ -198,6 +201,10 @@ Message SyncService::push(Session& s, const Push& m) {
         r.outcome = Outcome::kRejected;
         r.code = "dot_reused";
         r.message = "Nomor perubahan " + c.id() + " sudah dipakai untuk perubahan lain.";
+      } else if (stored->status == "accepted" &&
+                 planted::on(planted::Defect::kResendSequencedAgain)) {
+        r.outcome = Outcome::kAccepted;
+        r.seq = db_.append_log(c, hashes[i], now);
       } else if (stored->status == "accepted") {
         r.outcome = Outcome::kDuplicate;
         r.seq = stored->seq;

@@ -440,8 +440,21 @@ std::string base64_decode(std::string_view b64) {
 
 // --- randomness --------------------------------------------------------------------------
 
+namespace {
+RandomSource& random_source() {
+  static RandomSource source;
+  return source;
+}
+}  // namespace
+
+void set_random_source_for_testing(RandomSource source) { random_source() = std::move(source); }
+
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
+  if (random_source()) {
+    random_source()(bytes_of(out), n);
+    return out;
+  }
   for (std::size_t at = 0; at < n;) {
     const std::size_t chunk = std::min(n - at, kChunkBytes);
     check(RAND_bytes(bytes_of(out) + at, static_cast<int>(chunk)), "RAND_bytes");
@@ -504,16 +517,9 @@ bool verify_password(std::string_view password, std::string_view encoded) {
 // --- Ed25519 -----------------------------------------------------------------------------
 
 Ed25519Key Ed25519Key::generate() {
-  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
-  if (!key) fail("membuat kunci Ed25519");
-  Ed25519Key result;
-  result.private_.assign(kEd25519KeyBytes, '\0');
-  std::size_t len = result.private_.size();
-  check(EVP_PKEY_get_raw_private_key(key.get(), bytes_of(result.private_), &len),
-        "membaca kunci privat Ed25519");
-  if (len != kEd25519KeyBytes) fail("panjang kunci privat Ed25519");
-  result.public_ = ed25519_public_of(key.get());
-  return result;
+  // An Ed25519 private key is 32 random bytes; drawing them through random_bytes lets the
+  // simulator's seeded source make the same keys on every replay.
+  return from_private(random_bytes(kEd25519KeyBytes));
 }
 
 Ed25519Key Ed25519Key::from_private(std::string_view private_raw32) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "alur/shared/error.h"
+#include "alur/shared/planted.h"
 #include "alur/sync/case_state.h"
 
 namespace alur::sync {
@@ -198,7 +199,8 @@ Verdict check_task(Ctx& x, const CaseState& c, const TaskState* t, int round) {
   const Org& org = x.state.org();
   if (c.state != "open") return reject("case_closed", "Kasus " + c.title + " sudah selesai.");
   if (!t) return reject("unknown_task", "Tugas tidak dikenal pada kasus ini.");
-  if (!org.holds(x.change.author, t->role, t->bidang))
+  if (!org.holds(x.change.author, t->role, t->bidang) &&
+      !planted::on(planted::Defect::kRoleUnchecked))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak memegang peran " +
                                     role_label(t->role, t->bidang, org) + " untuk langkah " +
                                     std::to_string(t->step) + ".");
@@ -210,7 +212,7 @@ Verdict check_task(Ctx& x, const CaseState& c, const TaskState* t, int round) {
   if (t->state == "done")
     return reject("already_done",
                   "Langkah " + std::to_string(t->step) + " sudah diselesaikan oleh " + t->by + ".");
-  if (t->state != "ready")
+  if (t->state != "ready" && !planted::on(planted::Defect::kPredecessorsUnchecked))
     return reject("not_ready", "Langkah " + std::to_string(t->step) +
                                    " belum dapat dikerjakan: langkah sebelumnya belum selesai.");
   return Verdict::accept();

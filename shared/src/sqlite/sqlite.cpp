@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 #include <utility>
 
 #include "alur/shared/error.h"
@@ -137,9 +138,13 @@ Statement& Statement::bind(int index, const std::optional<std::string>& text_or_
 }
 
 bool Statement::step() {
+  if (sqlite3_stmt_busy(stmt_.get()) == 0) db_->fault_point(FaultPoint::kBefore, sqlite3_sql(stmt_.get()));
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_DONE) {
+    db_->fault_point(FaultPoint::kAfter, sqlite3_sql(stmt_.get()));
+    return false;
+  }
   // Build the error before resetting: the reset may change the connection's errmsg. The
   // reset ends the failed statement so it does not pin a read snapshot or block ROLLBACK.
   Error error = make_error(rc, sql_head(sqlite3_sql(stmt_.get())), db_->handle());
@@ -229,8 +234,15 @@ Database::~Database() = default;  // cache_ is declared after db_, so statements
 void Database::exec(std::string_view sql) {
   // sqlite3_exec needs a NUL-terminated string.
   std::string text(sql);
+  fault_point(FaultPoint::kBefore, sql);
   int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) throw_error(rc, sql_head(sql));
+  fault_point(FaultPoint::kAfter, sql);
+}
+
+void Database::run_fault_hook(FaultPoint where, std::string_view sql) {
+  if (std::uncaught_exceptions() > 0) return;  // a crash is already on its way up
+  fault_hook_(where, sql);
 }
 
 CachedStatement Database::cached(const std::string& sql) {

@@ -30,6 +30,8 @@ class Api {
   explicit Api(std::string home, const Clock& clock = Clock::system(),
                Connector connector = wss_connector());
 
+  // Works on an already opened replica (the simulator's in-memory ones).
+  Api(std::unique_ptr<Replica> replica, const Clock& clock, Connector connector);
   const std::string& home() const { return home_; }
   Replica& replica();
 

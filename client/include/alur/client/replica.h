@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "alur/shared/clock.h"
@@ -65,6 +66,9 @@ class Replica : public sync::StateAccess {
 
   // Opens (creating if needed) HOME/replica.db and migrates its schema.
   explicit Replica(const std::string& home);
+  // Opens (creating if needed) the database named directly — a file, or a SQLite URI such
+  // as the simulator's in-memory "file:/node?vfs=memdb" — and migrates its schema.
+  explicit Replica(const sql::File& file);
 
   sql::Database& db() { return db_; }
   std::optional<std::string> meta(const std::string& key);
@@ -122,11 +126,15 @@ class Replica : public sync::StateAccess {
 
  private:
   void migrate();
+  // The case a stored body describes, parsed once per distinct body: every command and
+  // every tentative overlay reads all cases, and JSON parsing was most of their cost.
+  const sync::CaseState& parsed(const std::string& id, std::string body);
   void write_in(sql::Transaction& tx, const sync::Change& change, const TemplateRegistry& templates,
                 const std::optional<std::string>& attachment);
   sql::Database db_;
   std::optional<Org> org_;
   std::string org_text_;  // the stored JSON org_ was parsed from
+  std::unordered_map<std::string, std::pair<std::string, sync::CaseState>> parsed_;  // id -> (body, case)
 };
 
 // The per-user default home: $ALUR_HOME, else %LOCALAPPDATA%\alur or ~/.local/share/alur.

@@ -25,6 +25,9 @@ class ServerDb final : public ServerStore {
 
   // Opens (and creates/migrates) DIR/alur-server.db.
   explicit ServerDb(const std::string& data_dir);
+  // Opens the database named directly (a file, or a SQLite URI such as the simulator's
+  // in-memory "file:/server?vfs=memdb").
+  explicit ServerDb(const sql::File& file);
 
   // The SQLite handle, for tests and tools that inspect the file.
   sql::Database& db() { return db_; }

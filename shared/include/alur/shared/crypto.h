@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,13 @@ std::string base64_decode(std::string_view b64);    // throws Error("bad_base64"
 std::string random_bytes(std::size_t n);
 // A random 128-bit id as 32 lowercase hex digits (ids of replicas, cases, changes).
 std::string random_id();
+
+// The deterministic simulator replays a seed exactly, so every random id and key it
+// causes must come from its seeded generator: while a source is installed, random_bytes
+// (and so device keys, tokens and ids) draws from it. Tests only; the binaries never
+// install one. Not thread-safe (the simulator runs one thread at a time).
+using RandomSource = std::function<void(unsigned char* out, std::size_t n)>;
+void set_random_source_for_testing(RandomSource source);  // empty: back to RAND_bytes
 
 // Compares in time independent of where the inputs differ (CRYPTO_memcmp);
 // different lengths compare unequal.

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,19 @@ class CachedStatement {
   Statement* s_;
 };
 
+// Names a database file (or a SQLite URI such as "file:/x?vfs=memdb") directly, for the
+// constructors that otherwise take a folder: ServerDb(sql::File{...}), Replica(sql::File{...}).
+struct File {
+  std::string path;
+};
+
+// Where a fault hook runs: before a statement starts and after it has finished (for
+// Database::exec, around the whole call — BEGIN and COMMIT included).
+enum class FaultPoint { kBefore, kAfter };
+// Tests and the simulator install one to crash a node between statements and transactions
+// (it may throw; it is never called while an exception unwinds the stack).
+using FaultHook = std::function<void(FaultPoint, std::string_view sql)>;
+
 struct OpenOptions {
   bool create = true;
   bool read_only = false;
@@ -141,6 +155,12 @@ class Database {
   // Page limit (PRAGMA max_page_count) — lets tests simulate a full disk.
   void set_max_page_count(std::int64_t pages);
 
+  // Installs (or, with an empty function, removes) the fault hook (see FaultHook).
+  void set_fault_hook(FaultHook hook) { fault_hook_ = std::move(hook); }
+  void fault_point(FaultPoint where, std::string_view sql) {
+    if (fault_hook_) run_fault_hook(where, sql);
+  }
+
   // Throws alur::Error mapped from an SQLite result code (see the file comment).
   [[noreturn]] void throw_error(int rc, std::string_view context) const;
 
@@ -151,6 +171,8 @@ class Database {
   std::unique_ptr<sqlite3, Closer> db_;
   std::string path_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  FaultHook fault_hook_;
+  void run_fault_hook(FaultPoint where, std::string_view sql);
 };
 
 // BEGIN IMMEDIATE on construction (the write lock is taken up front, so a transaction
