@@ -42,10 +42,10 @@ extern "C" void on_signal(int) { g_stop = true; }
 Commands::Commands(Options options)
     : options_(options), clock_(options.clock_offset_ms), api_(options.home, clock_) {}
 
-int Commands::fail(const std::string& code, const std::string& message) {
+int Commands::fail(const std::string& code, const std::string& m) {
+  // SQLite found damage before alur's own checks did: say what to do about it.
+  std::string message = code == "db_corrupt" ? m + " — data lokal rusak; jalankan: alur repair" : m;
   std::cerr << "alur: " << message << " [" << code << "]" << std::endl;
-  if (code == "db_corrupt")  // SQLite found the damage before alur's own checks did
-    std::cerr << "alur: data lokal rusak; jalankan: alur repair" << std::endl;
   if (options_.json)
     std::cout << json{{"error", {{"code", code}, {"message", message}}}}.dump() << std::endl;
   return 1;

@@ -42,8 +42,8 @@ T& expect(Message& m, const char* what) {
 }
 
 std::string duration_text(std::int64_t ms) {
-  std::int64_t hours = ms / 3'600'000;
-  if (hours >= 48) return std::to_string(hours / 24) + " hari";
+  std::int64_t hours = (ms + 1'800'000) / 3'600'000;  // rounded
+  if (hours >= 48) return std::to_string((hours + 12) / 24) + " hari";
   if (hours >= 1) return std::to_string(hours) + " jam";
   return std::to_string(std::max<std::int64_t>(1, ms / 60'000)) + " menit";
 }

@@ -36,8 +36,8 @@ ErrorMsg storage_full() {
 constexpr Millis kClockAheadTolerance = 60'000;
 
 std::string hours_text(Millis ms) {
-  Millis hours = ms / 3'600'000;
-  if (hours >= 48) return std::to_string(hours / 24) + " hari";
+  Millis hours = (ms + 1'800'000) / 3'600'000;  // rounded
+  if (hours >= 48) return std::to_string((hours + 12) / 24) + " hari";
   if (hours >= 1) return std::to_string(hours) + " jam";
   return std::to_string(std::max<Millis>(1, ms / 60'000)) + " menit";
 }
