@@ -111,7 +111,8 @@ class Replica : public sync::StateAccess {
   bool adopt_chain_head(std::uint64_t highest_counter, const std::string& last_hash);
 
   // --- integrity -----------------------------------------------------------------
-  // Cheap checks for every open (a few indexed reads, well under a millisecond): the
+  // Cheap checks for every open (measured: 11 ms on a 50,000-entry, 32 MiB log, half of
+  // PRAGMA quick_check's 22 ms, almost all of it the COUNT(*) that finds deleted rows): the
   // committed log ends where the cursor and last_log_hash say, the outbox ends where the
   // chain head (counter, last_hash) says. Returns the problems found (empty: none).
   // SQLite's own damage (SQLITE_CORRUPT/NOTADB) surfaces as Error("db_corrupt").
