@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
+#include "alur/client/repair.h"
 #include "alur/client/sync_client.h"
 #include "alur/shared/error.h"
 #include "alur/sync/text_merge.h"
@@ -69,8 +71,34 @@ Api::Api(std::unique_ptr<Replica> replica, const Clock& clock, Connector connect
       connector_(std::move(connector)),
       replica_(std::move(replica)) {}
 
-Replica& Api::replica() {
-  if (!replica_) replica_ = std::make_unique<Replica>(home_);
+namespace {
+// Written at enrolment, beside the replica: what device this folder was enrolled as (no
+// secrets). It tells a deleted replica from a folder that was never enrolled.
+constexpr const char* kEnrolmentMarker = "enrolment.json";
+}  // namespace
+
+Replica& Api::replica() { return open_replica(false); }
+
+Replica& Api::open_replica(bool allow_deleted) {
+  if (replica_) return *replica_;
+  fs::path file = fs::path(home_) / Replica::kFileName;
+  if (!allow_deleted && !fs::exists(file) && fs::exists(fs::path(home_) / kEnrolmentMarker))
+    throw Error("replica_deleted",
+                "Data lokal " + file.string() +
+                    " terhapus. Kunci perangkat ikut hilang, jadi perangkat ini harus didaftarkan "
+                    "ulang: alur enroll --server ... --username ... . Perubahan yang sudah "
+                    "tersinkron aman di server; yang belum tersinkron dari perangkat ini tidak "
+                    "dapat diselamatkan.");
+  auto r = std::make_unique<Replica>(home_);
+  if (auto problems = r->quick_check(); !problems.empty()) {
+    std::string list;
+    for (const auto& p : problems) list += (list.empty() ? "" : "; ") + p;
+    throw Error("replica_damaged",
+                "Data lokal rusak (" + list +
+                    "). Jalankan: alur repair — perubahan yang belum "
+                    "terkirim diselamatkan dan data dibangun ulang dari server.");
+  }
+  replica_ = std::move(r);
   return *replica_;
 }
 
@@ -105,10 +133,17 @@ json Api::write(const std::string& record, const std::string& op_name, const jso
 
 json Api::enroll(const std::string& server, const std::string& username,
                  const std::string& password, const std::string& fingerprint) {
-  Enrolled e = client::enroll(replica(), server, fingerprint, username, password, connector_);
+  Enrolled e =
+      client::enroll(open_replica(true), server, fingerprint, username, password, connector_);
   json out{{"replica", e.replica}, {"username", e.username}, {"name", e.name}, {"unit", e.unit}};
+  {
+    std::ofstream marker(fs::path(home_) / kEnrolmentMarker);
+    marker << json{{"replica", e.replica}, {"username", e.username}, {"server", server}}.dump()
+           << "\n";
+  }
   try {  // the first sync brings the organisation and open cases
     SyncClient sc(replica(), templates(), connector_);
+    sc.set_clock(clock_);
     sc.connect();
     sc.sync_once();
     out["synced"] = true;
@@ -122,24 +157,48 @@ json Api::enroll(const std::string& server, const std::string& username,
 json Api::sync() {
   std::string me = replica().require_meta("replica");
   SyncClient sc(replica(), templates(), connector_);
-  sc.connect();
-  SyncReport r = sc.sync_once();
-  json rej = json::array();
+  sc.set_clock(clock_);
+  SyncReport r;
+  try {
+    sc.connect();
+    r = sc.sync_once();
+  } catch (const Error& e) {
+    // Kept for `alur status`, so that the official can see later what went wrong (e.g. the
+    // server's disk is full: nothing was sent, everything waits in the outbox).
+    try {
+      replica().set_meta(
+          "last_sync_error",
+          json{{"code", e.code()}, {"message", e.what()}, {"at", clock_.now_ms()}}.dump());
+    } catch (const Error&) {  // a full local disk: the error itself is still reported
+    }
+    throw;
+  }
+  replica().db().cached("DELETE FROM meta WHERE key = 'last_sync_error'").exec();
+  json rej = json::array(), warn = json::array();
   for (const auto& x : r.rejections)
     rej.push_back({{"change", me + ":" + std::to_string(x.counter)},
                    {"code", x.code},
                    {"message", x.message}});
-  return {{"pushed", r.pushed},
-          {"accepted", r.accepted},
-          {"rejected", r.rejected},
-          {"pulled", r.pulled},
-          {"rejections", rej}};
+  for (const auto& x : r.warnings)
+    warn.push_back({{"change", me + ":" + std::to_string(x.counter)},
+                    {"code", x.code},
+                    {"message", x.message}});
+  json out{{"pushed", r.pushed},
+           {"accepted", r.accepted},
+           {"rejected", r.rejected},
+           {"pulled", r.pulled},
+           {"rejections", rej},
+           {"warnings", warn},
+           {"clock_skew_ms", sc.clock_skew_ms()}};
+  if (auto w = clock_skew_warning(sc.clock_skew_ms()); !w.empty()) out["clock_warning"] = w;
+  return out;
 }
 
 void Api::watch(const std::atomic<bool>& stop,
                 const std::function<void(const std::string&)>& event) {
   replica().require_meta("replica");
   SyncClient sc(replica(), templates(), connector_);
+  sc.set_clock(clock_);
   sc.watch(stop, event);
 }
 
@@ -164,7 +223,18 @@ json Api::status() {
   for (const auto& [counter, verdict] : v.doomed())
     doomed.push_back({{"counter", counter}, {"code", verdict.code}, {"message", verdict.message}});
   auto last = r.meta("last_sync");
+  json last_error;
+  if (auto e = r.meta("last_sync_error")) {
+    last_error = json::parse(*e);
+    last_error["at"] = format_time_utc(last_error["at"].get<Millis>());
+  }
+  std::int64_t skew = std::stoll(r.meta("clock_skew_ms").value_or("0"));
+  json clock_warning;
+  if (auto w = clock_skew_warning(skew); !w.empty()) clock_warning = w;
   return {{"tentative", pending.size()},
+          {"last_sync_error", last_error},
+          {"clock_skew_ms", skew},
+          {"clock_warning", clock_warning},
           {"pending", pending},
           {"rejected", rejected},
           {"conflicting", doomed},
@@ -173,6 +243,180 @@ json Api::status() {
           {"username", r.require_meta("username")},
           {"name", r.meta("name").value_or("")},
           {"server", r.meta("server").value_or("")}};
+}
+
+// --- repair ------------------------------------------------------------------------------
+
+namespace {
+
+json change_summary(const Change& c) {
+  return {{"change", c.id()},
+          {"op", c.op},
+          {"record", c.record},
+          {"at", time_or_null(HybridClock::to_ms(c.hlc))},
+          {"body", c.body}};
+}
+
+// "20260930T081500Z": a timestamp that is a valid file name everywhere.
+std::string file_stamp(Millis ms) {
+  std::string t = format_time_utc(ms), out;
+  for (char ch : t)
+    if (ch != ':' && ch != '-') out += ch;
+  return out;
+}
+
+// Moves FILE (and its -wal and -shm) to FILE.rusak-<stamp>; returns the new name.
+std::string move_aside(const fs::path& file, Millis now) {
+  std::string aside = file.string() + ".rusak-" + file_stamp(now);
+  for (const char* suffix : {"-wal", "-shm", ""}) {
+    fs::path from = file.string() + suffix;
+    if (fs::exists(from)) fs::rename(from, aside + suffix);
+  }
+  return aside;
+}
+
+}  // namespace
+
+json Api::repair(bool force) {
+  fs::path file = fs::path(home_) / Replica::kFileName;
+  replica_.reset();
+  if (!fs::exists(file))
+    throw Error(fs::exists(fs::path(home_) / kEnrolmentMarker) ? "replica_deleted" : "not_enrolled",
+                "Tidak ada data lokal di " + home_ +
+                    ": tidak ada yang dapat diperbaiki. Bila berkas itu terhapus, kunci perangkat "
+                    "ikut hilang: daftarkan ulang perangkat ini dengan alur enroll. Perubahan yang "
+                    "sudah tersinkron aman di server; yang belum tersinkron tidak dapat "
+                    "diselamatkan.");
+  json out{{"file", file.string()}};
+  // 1. The full check (integrity_check, both hash chains).
+  std::vector<std::string> problems;
+  try {
+    Replica r(home_);
+    problems = r.full_check();
+  } catch (const Error& e) {
+    problems.push_back(e.what());
+  }
+  out["problems"] = problems;
+  if (problems.empty() && !force) {
+    out["repaired"] = false;
+    return out;
+  }
+  // 2. Salvage from a copy of the damaged file.
+  Salvage salvaged = salvage_replica(file.string());
+  out["salvage_notes"] = salvaged.notes;
+  const Millis now = clock_.now_ms();
+  std::vector<std::string> missing;
+  for (const char* key : kEnrolmentKeys)
+    if (!salvaged.meta.count(key)) missing.push_back(key);
+  if (!missing.empty()) {
+    // Without its key and token this device cannot speak for its changes any more: keep the
+    // evidence, write down the unsent changes that could be read, and say so plainly.
+    std::string aside = move_aside(file, now);
+    json unsent = json::array();
+    for (const auto& [counter, r] : salvaged.rows)
+      if (r.row.status == "pending") unsent.push_back(change_summary(r.row.change));
+    std::string report = (fs::path(home_) / ("perbaikan-" + file_stamp(now) + ".json")).string();
+    std::ofstream(report) << json{{"damaged_file", aside},
+                                  {"unsent_not_saved", unsent},
+                                  {"notes", salvaged.notes}}
+                                 .dump(2)
+                          << "\n";
+    fs::remove(fs::path(home_) / kEnrolmentMarker);
+    throw Error(
+        "reenroll_needed",
+        "Data lokal rusak sampai pengaturan pendaftaran (kunci perangkat/token) tidak "
+        "terbaca; berkas rusak disimpan sebagai " +
+            aside +
+            ". Perangkat ini harus didaftarkan ulang: alur enroll --server ... "
+            "--username ... . " +
+            (unsent.empty() ? std::string("Tidak ada perubahan belum terkirim yang terbaca.")
+                            : std::to_string(unsent.size()) +
+                                  " perubahan yang belum terkirim tidak dapat dikirim; isinya "
+                                  "dicatat di " +
+                                  report + " untuk dikerjakan ulang."));
+  }
+  // 3. A fresh replica beside the damaged one, rebuilt from the server's whole log.
+  fs::path work = fs::path(home_) / "perbaikan";
+  fs::remove_all(work);  // what an interrupted repair left: only a rebuild, never evidence
+  RequeuePlan plan;
+  std::size_t pulled = 0;
+  {
+    Replica fresh(work.string());
+    {
+      sql::Transaction tx(fresh.db());
+      for (const char* key :
+           {"server", "fingerprint", "replica", "username", "name", "unit", "token", "device_key"})
+        if (auto it = salvaged.meta.find(key); it != salvaged.meta.end())
+          fresh.set_meta(key, it->second);
+      tx.commit();
+    }
+    SyncClient sc(fresh, templates(), connector_);
+    sc.set_clock(clock_);
+    sc.connect();  // throws when the server cannot be reached: nothing has been moved yet
+    pulled = sc.pull_all();
+    std::optional<std::uint64_t> local_head;
+    if (auto it = salvaged.meta.find("counter"); it != salvaged.meta.end())
+      local_head = std::stoull(it->second);
+    plan = plan_requeue(salvaged, sc.welcome().highest_counter, sc.welcome().last_hash, local_head);
+    // 4. Re-queue: the stored bytes as they were, so that their hashes (and the chain) hold.
+    sql::Transaction tx(fresh.db());
+    std::uint64_t hlc = std::stoull(fresh.meta("hlc").value_or("0"));
+    if (auto it = salvaged.meta.find("hlc"); it != salvaged.meta.end())
+      hlc = std::max<std::uint64_t>(hlc, std::stoull(it->second));
+    for (const auto& r : plan.keep) {
+      fresh.db()
+          .cached(
+              "INSERT INTO outbox (counter, case_id, encoded, status, code, message, seq, blob, "
+              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          .bind(1, static_cast<std::int64_t>(r.row.counter))
+          .bind_text(2, r.row.change.case_id())
+          .bind_blob(3, r.encoded)
+          .bind_text(4, r.row.status)
+          .bind_text(5, r.row.code)
+          .bind_text(6, r.row.message)
+          .bind(7, static_cast<std::int64_t>(r.row.seq))
+          .bind_text(8, r.row.blob)
+          .bind(9, r.created_at)
+          .exec();
+      if (auto b = salvaged.blobs.find(r.row.blob); b != salvaged.blobs.end())
+        fresh.put_blob(b->second);
+      hlc = std::max(hlc, r.row.change.hlc);
+    }
+    fresh.set_meta("counter", std::to_string(plan.head_counter));
+    fresh.set_meta("last_hash", crypto::to_hex(plan.head_hash));
+    fresh.set_meta("hlc", std::to_string(hlc));
+    tx.commit();
+  }  // closed: checkpointed into one file
+  // 5. The damaged file aside (evidence), the rebuilt one in its place.
+  std::string aside = move_aside(file, now);
+  fs::rename(work / Replica::kFileName, file);
+  fs::remove_all(work);
+
+  json saved = json::array(), lost = json::array();
+  for (const auto& r : plan.keep)
+    if (r.row.status == "pending") saved.push_back(change_summary(r.row.change));
+  for (std::uint64_t c : plan.lost) {
+    auto it = plan.lost_known.find(c);
+    lost.push_back(it != plan.lost_known.end()
+                       ? change_summary(it->second)
+                       : json{{"change", salvaged.meta["replica"] + ":" + std::to_string(c)},
+                              {"op", nullptr},
+                              {"record", nullptr}});
+  }
+  out["repaired"] = true;
+  out["damaged_file"] = aside;
+  out["pulled"] = pulled;
+  out["saved"] = saved;
+  out["lost"] = lost;
+  // 6. Send the saved changes now; if that fails they wait in the outbox as usual.
+  try {
+    out["sync"] = sync();
+  } catch (const Error& e) {
+    out["sync_error"] = json{{"code", e.code()}, {"message", e.what()}};
+  }
+  std::ofstream(fs::path(home_) / ("perbaikan-" + file_stamp(now) + ".json"))
+      << out.dump(2) << "\n";
+  return out;
 }
 
 // --- cases ---------------------------------------------------------------------------------

@@ -39,9 +39,12 @@ extern "C" void on_signal(int) { g_stop = true; }
 
 }  // namespace
 
-Commands::Commands(Options options) : options_(options), api_(options.home) {}
+Commands::Commands(Options options)
+    : options_(options), clock_(options.clock_offset_ms), api_(options.home, clock_) {}
 
-int Commands::fail(const std::string& code, const std::string& message) {
+int Commands::fail(const std::string& code, const std::string& m) {
+  // SQLite found damage before alur's own checks did: say what to do about it.
+  std::string message = code == "db_corrupt" ? m + " — data lokal rusak; jalankan: alur repair" : m;
   std::cerr << "alur: " << message << " [" << code << "]" << std::endl;
   if (options_.json)
     std::cout << json{{"error", {{"code", code}, {"message", message}}}}.dump() << std::endl;
@@ -89,12 +92,47 @@ int Commands::sync(bool watch) {
     std::cout << r.dump() << std::endl;
     return 0;
   }
+  if (r.contains("clock_warning")) std::cout << "PERINGATAN: " << str(r["clock_warning"]) << "\n";
   std::cout << "Sinkron: dikirim " << r["pushed"] << " (diterima " << r["accepted"] << ", ditolak "
             << r["rejected"] << "), ditarik " << r["pulled"] << " perubahan." << std::endl;
   for (const auto& x : r["rejections"])
     std::cout << "  DITOLAK " << str(x["change"]) << " [" << str(x["code"])
               << "]: " << str(x["message"]) << std::endl;
+  for (const auto& x : r["warnings"])
+    std::cout << "  PERINGATAN " << str(x["change"]) << " [" << str(x["code"])
+              << "]: " << str(x["message"]) << std::endl;
   return 0;
+}
+
+int Commands::repair(bool force) {
+  json r = api_.repair(force);
+  if (options_.json) {
+    std::cout << r.dump() << std::endl;
+    return r["lost"].empty() ? 0 : 1;
+  }
+  if (!r["repaired"].get<bool>()) {
+    std::cout << "Data lokal utuh: pemeriksaan lengkap tidak menemukan kerusakan." << std::endl;
+    return 0;
+  }
+  std::cout << "Data lokal rusak:\n";
+  for (const auto& p : r["problems"]) std::cout << "  - " << str(p) << "\n";
+  std::cout << "Berkas rusak disimpan sebagai " << str(r["damaged_file"]) << "\n"
+            << "Data dibangun ulang dari server: " << r["pulled"] << " perubahan ditarik.\n"
+            << "Perubahan belum terkirim yang diselamatkan: " << r["saved"].size() << "\n";
+  for (const auto& x : r["saved"])
+    std::cout << "  ✓ " << str(x["op"]) << " " << str(x["record"]) << "\n";
+  if (!r["lost"].empty()) {
+    std::cout << "TIDAK DAPAT DISELAMATKAN: " << r["lost"].size()
+              << " perubahan (kerjakan ulang):\n";
+    for (const auto& x : r["lost"])
+      std::cout << "  ✗ " << str(x["change"]) << " " << str(x["op"]) << " " << str(x["record"])
+                << "\n";
+  }
+  if (r.contains("sync_error"))
+    std::cout << "Sinkronisasi belum berhasil (" << str(r["sync_error"]["message"])
+              << "); perubahan menunggu di kotak keluar.\n";
+  std::cout << std::flush;
+  return r["lost"].empty() ? 0 : 1;
 }
 
 int Commands::status() {
@@ -103,6 +141,11 @@ int Commands::status() {
     std::cout << r.dump() << std::endl;
     return 0;
   }
+  if (!r["clock_warning"].is_null()) std::cout << "PERINGATAN: " << str(r["clock_warning"]) << "\n";
+  if (!r["last_sync_error"].is_null())
+    std::cout << "Sinkronisasi terakhir GAGAL (" << str(r["last_sync_error"]["at"])
+              << "): " << str(r["last_sync_error"]["message"]) << " ["
+              << str(r["last_sync_error"]["code"]) << "]\n";
   std::cout << "Pengguna: " << str(r["name"]) << " (" << str(r["username"]) << ")\n"
             << "Sinkron terakhir: "
             << (r["last_sync"].is_null() ? "belum pernah" : str(r["last_sync"])) << "\n"

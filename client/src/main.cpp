@@ -95,6 +95,13 @@ int main(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "Perubahan menunggu sinkronisasi dan yang ditolak");
 
+  bool force = false;
+  auto* repair = app.add_subcommand(
+      "repair",
+      "Periksa data lokal; bila rusak, bangun ulang dari server tanpa kehilangan "
+      "perubahan yang belum terkirim");
+  repair->add_flag("--force", force, "Bangun ulang walaupun pemeriksaan tidak menemukan kerusakan");
+
   auto* draft = app.add_subcommand("draft", "Draft dokumen kasus");
   draft->require_subcommand(1);
   auto* draft_put =
@@ -140,6 +147,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  // Test-only (documented in README, "What is tested"): runs this client with its clock
+  // moved, to test a PC whose clock is days off.
+  if (const char* off = std::getenv("ALUR_TEST_CLOCK_OFFSET_MS"); off && *off)
+    opt.clock_offset_ms = std::stoll(off);
   client::Commands cmd(opt);
   try {
     if (*enroll) {
@@ -162,6 +173,7 @@ int main(int argc, char** argv) {
     if (*ret) return cmd.return_task(task, to_step, reason);
     if (*sync) return cmd.sync(watch);
     if (*status) return cmd.status();
+    if (*repair) return cmd.repair(force);
     if (*draft_put) return cmd.draft_put(case_id, name, file);
     if (*draft_show) return cmd.draft_show(case_id, name);
     if (*draft_get) return cmd.draft_get(case_id, name, rev, out);

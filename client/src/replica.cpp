@@ -332,6 +332,130 @@ void Replica::record_results(const std::vector<ChangeResult>& results) {
 
 std::uint64_t Replica::cursor() { return std::stoull(meta("cursor").value_or("0")); }
 
+bool Replica::adopt_chain_head(std::uint64_t highest_counter, const std::string& last_hash) {
+  sql::Transaction tx(db_);
+  if (std::stoull(meta("counter").value_or("0")) >= highest_counter) return false;
+  set_meta("counter", std::to_string(highest_counter));
+  set_meta("last_hash", crypto::to_hex(last_hash));
+  tx.commit();
+  return true;
+}
+
+std::vector<std::string> Replica::quick_check() {
+  // One read transaction, so that another process's commit between two reads cannot look
+  // like damage.
+  db_.exec("BEGIN");
+  struct End {
+    sql::Database& db;
+    ~End() { sqlite3_end(db); }
+    static void sqlite3_end(sql::Database& d) {
+      try {
+        d.exec("COMMIT");
+      } catch (...) {
+      }
+    }
+  } end{db_};
+  std::vector<std::string> problems;
+  std::uint64_t cur = cursor();
+  {
+    auto s = db_.cached("SELECT seq, log_hash FROM log ORDER BY seq DESC LIMIT 1");
+    std::uint64_t last = 0;
+    std::string hash;
+    if (s.step()) {
+      last = static_cast<std::uint64_t>(s.get_int(0));
+      hash = s.get_blob(1);
+    }
+    if (last != cur)
+      problems.push_back("log berakhir di #" + std::to_string(last) + ", kursor #" +
+                         std::to_string(cur));
+    else if (cur > 0 && crypto::to_hex(hash) != meta("last_log_hash").value_or(""))
+      problems.push_back("hash log terakhir tidak cocok");
+  }
+  {
+    auto s = db_.cached("SELECT COUNT(*) FROM log");
+    s.step();
+    if (static_cast<std::uint64_t>(s.get_int(0)) != cur)
+      problems.push_back("log berisi " + std::to_string(s.get_int(0)) + " entri, seharusnya " +
+                         std::to_string(cur));
+  }
+  {
+    auto s = db_.cached("SELECT counter, encoded FROM outbox ORDER BY counter DESC LIMIT 1");
+    if (s.step()) {
+      auto counter = static_cast<std::uint64_t>(s.get_int(0));
+      std::string encoded = s.get_blob(1);
+      s.reset();
+      std::uint64_t head = std::stoull(meta("counter").value_or("0"));
+      // The head may be past the outbox (adopted from the server), never before it.
+      if (counter > head)
+        problems.push_back("kotak keluar melewati kepala rantai #" + std::to_string(head));
+      else if (counter == head) {
+        try {
+          if (crypto::to_hex(decode_change(encoded).hash()) != meta("last_hash").value_or(""))
+            problems.push_back("perubahan terakhir di kotak keluar tidak cocok dengan rantainya");
+        } catch (const Error&) {
+          problems.push_back("perubahan #" + std::to_string(counter) + " tidak terbaca");
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+std::vector<std::string> Replica::full_check() {
+  std::vector<std::string> problems;
+  if (std::string ic = db_.integrity_check(); ic != "ok") problems.push_back("SQLite: " + ic);
+  std::string prev_log;
+  std::uint64_t expect_seq = 1;
+  {
+    auto s = db_.cached("SELECT seq, committed_at, log_hash, encoded FROM log ORDER BY seq");
+    while (s.step()) {
+      auto seq = static_cast<std::uint64_t>(s.get_int(0));
+      if (seq != expect_seq) {
+        problems.push_back("log melompat dari #" + std::to_string(expect_seq - 1) + " ke #" +
+                           std::to_string(seq));
+        break;
+      }
+      std::string h;
+      try {
+        h = decode_change(s.get_blob(3)).hash();
+      } catch (const Error&) {
+        problems.push_back("entri log #" + std::to_string(seq) + " tidak terbaca");
+        break;
+      }
+      std::string lh = s.get_blob(2);
+      if (log_hash(prev_log, seq, h, s.get_int(1)) != lh) {
+        problems.push_back("rantai hash log putus pada #" + std::to_string(seq));
+        break;
+      }
+      prev_log = lh;
+      ++expect_seq;
+    }
+  }
+  if (expect_seq - 1 != cursor() && problems.empty())
+    problems.push_back("log berakhir di #" + std::to_string(expect_seq - 1) + ", kursor #" +
+                       std::to_string(cursor()));
+  std::optional<Change> before;
+  for (auto& p : quick_check())
+    if (std::find(problems.begin(), problems.end(), p) == problems.end()) problems.push_back(p);
+  auto s = db_.cached("SELECT counter, encoded FROM outbox ORDER BY counter");
+  while (s.step()) {
+    auto counter = static_cast<std::uint64_t>(s.get_int(0));
+    Change c;
+    try {
+      c = decode_change(s.get_blob(1));
+    } catch (const Error&) {
+      problems.push_back("perubahan #" + std::to_string(counter) + " tidak terbaca");
+      before.reset();
+      continue;
+    }
+    if (c.dot.counter != counter ||
+        (before && before->dot.counter + 1 == counter && c.prev != before->hash()))
+      problems.push_back("rantai perubahan putus pada #" + std::to_string(counter));
+    before = std::move(c);
+  }
+  return problems;
+}
+
 std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
                                    const TemplateRegistry& templates) {
   std::optional<std::uint64_t> planted_cur;
@@ -377,7 +501,11 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
           .bind(2, static_cast<std::int64_t>(e.change.dot.counter))
           .exec();
     HybridClock hlc(Clock::system(), std::stoull(meta("hlc").value_or("0")));
-    hlc.observe(e.change.hlc);
+    // Observed as the rules record it: bounded by the commit time, so that one PC whose
+    // clock runs days ahead does not drag every other replica's clock into the future.
+    // Causality holds for the recorded times: whatever this device writes next is stamped
+    // at least at the commit time of everything it has seen.
+    hlc.observe(std::min(e.change.hlc, HybridClock::from_ms(e.committed_at)));
     set_meta("hlc", std::to_string(hlc.last()));
     cur = e.seq;
     prev_log = e.log_hash;

@@ -31,7 +31,34 @@ std::string hostname() {
 
 [[noreturn]] void raise(const ErrorMsg& e) { throw Error(e.code, e.message); }
 
+// The reply of type T, or the server's refusal as an Error (a non-fatal ErrorMsg such as
+// server_disk_full answers a message without ending the session).
+template <class T>
+T& expect(Message& m, const char* what) {
+  if (auto* e = std::get_if<ErrorMsg>(&m)) raise(*e);
+  auto* t = std::get_if<T>(&m);
+  if (!t) throw Error("protocol", std::string("Jawaban tak terduga atas ") + what + ".");
+  return *t;
+}
+
+std::string duration_text(std::int64_t ms) {
+  std::int64_t hours = (ms + 1'800'000) / 3'600'000;  // rounded
+  if (hours >= 48) return std::to_string((hours + 12) / 24) + " hari";
+  if (hours >= 1) return std::to_string(hours) + " jam";
+  return std::to_string(std::max<std::int64_t>(1, ms / 60'000)) + " menit";
+}
+
 }  // namespace
+
+std::string clock_skew_warning(std::int64_t skew_ms) {
+  if (skew_ms > kClockSkewWarnMs)
+    return "Jam perangkat Anda lebih cepat " + duration_text(skew_ms) +
+           " dari server; perbaiki jam komputer ini (waktu tindakan dicatat menurut server).";
+  if (skew_ms < -kClockSkewWarnMs)
+    return "Jam perangkat Anda lebih lambat " + duration_text(-skew_ms) +
+           " dari server; perbaiki jam komputer ini.";
+  return "";
+}
 
 Connector wss_connector() {
   return [](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
@@ -85,8 +112,14 @@ void SyncClient::connect() {
   if (!w)
     throw Error("protocol", std::string("Jawaban tak terduga dari server: ") + message_name(m));
   server_head_ = w->server_head;
+  welcome_ = *w;
+  clock_skew_ms_ = w->server_time ? clock_->now_ms() - w->server_time : 0;
+  replica_.set_meta("clock_skew_ms", std::to_string(clock_skew_ms_));
   // The server has received our changes up to highest_counter: if an acknowledgement was
-  // lost, the resend below is answered as a duplicate with the original outcome.
+  // lost, the resend below is answered as a duplicate with the original outcome. If this
+  // replica is behind that (restored from an older copy, or rebuilt), its next change must
+  // continue after the server's head of its chain, or its counters would be reused.
+  replica_.adopt_chain_head(w->highest_counter, w->last_hash);
 }
 
 void SyncClient::upload_blob(const std::string& sha_hex) {
@@ -97,15 +130,13 @@ void SyncClient::upload_blob(const std::string& sha_hex) {
   std::string raw_sha = crypto::from_hex(sha_hex);
   send(BlobQuery{raw_sha, data->size()});
   Message m = receive_reply(kReplyTimeout);
-  auto* st = std::get_if<BlobState>(&m);
-  if (!st) throw Error("protocol", "Jawaban tak terduga atas BlobQuery.");
+  auto* st = &expect<BlobState>(m, "BlobQuery");
   std::uint64_t have = st->have;
   while (have < data->size()) {  // resumes where the server stopped
     std::size_t n = std::min<std::size_t>(kBlobChunk, data->size() - have);
     send(BlobChunk{raw_sha, have, data->size(), data->substr(have, n)});
     Message r = receive_reply(kReplyTimeout);
-    auto* s2 = std::get_if<BlobState>(&r);
-    if (!s2) throw Error("protocol", "Jawaban tak terduga atas BlobChunk.");
+    auto* s2 = &expect<BlobState>(r, "BlobChunk");
     if (s2->have <= have) throw Error("blob_stalled", "Server tidak menerima potongan berkas.");
     have = s2->have;
   }
@@ -132,8 +163,7 @@ std::size_t SyncClient::push(SyncReport& report) {
         key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
     send(p);
     Message m = receive_reply(kReplyTimeout);
-    auto* pr = std::get_if<PushResult>(&m);
-    if (!pr) throw Error("protocol", "Jawaban tak terduga atas Push.");
+    auto* pr = &expect<PushResult>(m, "Push");
     replica_.record_results(pr->results);
     for (const auto& r : pr->results) {
       if (r.outcome == Outcome::kRejected) {
@@ -141,6 +171,7 @@ std::size_t SyncClient::push(SyncReport& report) {
         report.rejections.push_back(r);
       } else {
         ++report.accepted;
+        if (!r.code.empty()) report.warnings.push_back(r);
       }
     }
     pushed += p.changes.size();
@@ -195,7 +226,7 @@ SyncReport SyncClient::sync_once() {
     push(report);
     report.pulled += pull();
   }
-  replica_.set_meta("last_sync", std::to_string(Clock::system().now_ms()));
+  replica_.set_meta("last_sync", std::to_string(clock_->now_ms()));
   return report;
 }
 
@@ -208,6 +239,7 @@ void SyncClient::watch(const std::atomic<bool>& stop,
       if (!ws_) {
         connect();
         log("terhubung ke server");
+        if (auto w = clock_skew_warning(clock_skew_ms_); !w.empty()) log("PERINGATAN " + w);
       }
       SyncReport r = sync_once();
       if (r.pushed || r.pulled)
@@ -215,6 +247,8 @@ void SyncClient::watch(const std::atomic<bool>& stop,
             ", ditolak " + std::to_string(r.rejected) + "), ditarik " + std::to_string(r.pulled));
       for (const auto& x : r.rejections)
         log("DITOLAK #" + std::to_string(x.counter) + " [" + x.code + "] " + x.message);
+      for (const auto& x : r.warnings)
+        log("PERINGATAN #" + std::to_string(x.counter) + " [" + x.code + "] " + x.message);
       backoff = 1s;
       // Wait for the server's Notify, checking the local outbox every second.
       while (!stop) {

@@ -21,6 +21,28 @@ ErrorMsg fatal(std::string code, std::string message) {
 
 std::string bytes_hex_short(const std::string& s) { return crypto::to_hex(s).substr(0, 12); }
 
+// The answer when the server's disk is full (SQLite's SQLITE_FULL, alur's "disk_full"): not
+// fatal, since the session itself is fine and the same message succeeds once space is
+// freed; the writing transaction has rolled back, so nothing of the message was stored.
+ErrorMsg storage_full() {
+  return {"server_disk_full",
+          "Penyimpanan server penuh: kiriman ini tidak disimpan sama sekali. Perubahan Anda tetap "
+          "aman di perangkat ini dan akan dikirim ulang; beri tahu admin TI, lalu sinkronkan lagi.",
+          false};
+}
+
+// A change cannot have been made after the server received it: an author time further
+// ahead of the server's clock than this is reported to its writer as a wrong PC clock.
+// (The time recorded is bounded by the commit time in any case; see sync/src/rules.cpp.)
+constexpr Millis kClockAheadTolerance = 60'000;
+
+std::string hours_text(Millis ms) {
+  Millis hours = (ms + 1'800'000) / 3'600'000;  // rounded
+  if (hours >= 48) return std::to_string((hours + 12) / 24) + " hari";
+  if (hours >= 1) return std::to_string(hours) + " jam";
+  return std::to_string(std::max<Millis>(1, ms / 60'000)) + " menit";
+}
+
 }  // namespace
 
 SyncService::SyncService(ServerStore& db, const TemplateRegistry& templates, const Clock& clock)
@@ -45,7 +67,7 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
   } catch (const Error& e) {
     // Malformed input or a storage failure: say why, close; nothing half-applied (every
     // write path runs inside one transaction).
-    replies = {fatal(e.code(), e.what())};
+    replies = {e.code() == "disk_full" ? storage_full() : fatal(e.code(), e.what())};
   } catch (const std::exception& e) {
     replies = {fatal("internal", std::string("Kesalahan internal server: ") + e.what())};
   }
@@ -188,14 +210,26 @@ Message SyncService::push(Session& s, const Push& m) {
     break;
   }
 
+  try {
+    return commit_push(s, m, *device, hashes);
+  } catch (const Error& e) {
+    // Everything the batch wrote is rolled back with its transaction: refuse it whole.
+    if (e.code() != "disk_full") throw;
+    return storage_full();
+  }
+}
+
+Message SyncService::commit_push(Session& s, const Push& m, Device device,
+                                 const std::vector<std::string>& hashes) {
   PushResult result;
   Millis now = clock_.now_ms();
+  Millis ahead = 0;  // the furthest an accepted change's author clock was ahead of ours
   auto tx = db_.begin();
   for (std::size_t i = 0; i < m.changes.size(); ++i) {
     const auto& c = m.changes[i];
     ChangeResult r;
     r.counter = c.dot.counter;
-    if (c.dot.counter <= device->last_counter) {
+    if (c.dot.counter <= device.last_counter) {
       auto stored = db_.stored_change(c.dot.replica, c.dot.counter);
       if (!stored || stored->hash != hashes[i]) {
         r.outcome = Outcome::kRejected;
@@ -226,18 +260,30 @@ Message SyncService::push(Session& s, const Push& m) {
     if (v.ok()) {
       r.outcome = Outcome::kAccepted;
       r.seq = db_.append_log(c, hashes[i], now);
+      // Accepted, with a warning in the code and message of the result (the wire format
+      // stays as it is; see PROTOCOL.md §8.2, clock_ahead).
+      if (Millis d = HybridClock::to_ms(c.hlc) - now; d > kClockAheadTolerance) {
+        ahead = std::max(ahead, d);
+        r.code = "clock_ahead";
+        r.message = "Jam perangkat Anda lebih cepat " + hours_text(d) +
+                    " dari server; waktu perubahan ini dicatat menurut waktu server. Perbaiki "
+                    "jam komputer ini.";
+      }
     } else {
       r.outcome = Outcome::kRejected;
       r.code = v.code;
       r.message = v.message;
     }
     db_.store_change(c, hashes[i], v.ok() ? "accepted" : "rejected", r.code, r.message, r.seq, now);
-    device->last_counter = c.dot.counter;
-    device->last_hash = hashes[i];
+    device.last_counter = c.dot.counter;
+    device.last_hash = hashes[i];
     result.results.push_back(std::move(r));
   }
-  db_.advance_device(s.replica, device->last_counter, device->last_hash);
+  db_.advance_device(s.replica, device.last_counter, device.last_hash);
   tx->commit();
+  if (ahead > 0)
+    log_("jam perangkat " + s.username + " (replika " + s.replica + ") lebih cepat " +
+         hours_text(ahead) + " dari server; waktu perubahannya dibatasi waktu commit");
   return result;
 }
 

@@ -19,8 +19,6 @@ Verdict reject(std::string code, std::string message) {
   return {std::move(code), std::move(message)};
 }
 
-Millis author_time(const Change& c) { return HybridClock::to_ms(c.hlc); }
-
 std::string role_label(const std::string& role, const std::optional<std::string>& bidang,
                        const Org& org) {
   return org.role_label(role, bidang);
@@ -91,6 +89,13 @@ struct Ctx {
   const ApplyOptions& options;
 };
 
+// The time recorded for an action: the author's clock, bounded by the commit time — a
+// change cannot have been made after the server committed it, so a PC whose clock runs
+// days ahead cannot stamp its actions in the future. The commit time is part of the
+// committed entry, so every replica records the same time (byte-identical state). A
+// tentative change is applied with its own author time as commit time (no bound yet).
+Millis author_time(const Ctx& x) { return std::min(HybridClock::to_ms(x.change.hlc), x.now); }
+
 // A revision described in a body {"sha256","size","filename","media","parents"}.
 Verdict read_revision(Ctx& x, const json& r, const CaseState& c, const std::string& draft, int step,
                       Revision& out) {
@@ -103,7 +108,7 @@ Verdict read_revision(Ctx& x, const json& r, const CaseState& c, const std::stri
   out.filename = str_field(r, "filename");
   out.media = str_field(r, "media") == "text" ? "text" : "binary";
   out.by = x.change.author;
-  out.at = author_time(x.change);
+  out.at = author_time(x);
   out.step = step;
   if (r.contains("parents") && r["parents"].is_array())
     for (const auto& p : r["parents"]) {
@@ -153,7 +158,7 @@ Verdict open_case(Ctx& x, const json& body) {
   c.period = period;
   c.title = tpl->case_title(period);
   c.opened_by = x.change.author;
-  c.opened_at = author_time(x.change);
+  c.opened_at = author_time(x);
   for (const auto& s : tpl->steps) {
     if (s.per_bidang) {
       for (const auto& b : org.bidang) {
@@ -287,7 +292,7 @@ Verdict complete_task(Ctx& x, const json& body) {
   }
 
   // Effects.
-  Millis at = author_time(x.change);
+  Millis at = author_time(x);
   if (rev) {
     auto& d = c.drafts[step->draft];
     d.name = step->draft;
@@ -357,7 +362,7 @@ Verdict return_case(Ctx& x, const json& body) {
   }
   for (auto& a : c.approvals)
     if (redo.count(a.step)) a.superseded = true;
-  c.returns.push_back({key, to, reason, x.change.author, author_time(x.change), x.change.id()});
+  c.returns.push_back({key, to, reason, x.change.author, author_time(x), x.change.id()});
   recompute(c, *tpl, x.now);
   x.state.save_case(c);
   return Verdict::accept();
@@ -385,8 +390,7 @@ Verdict set_disposition(Ctx& x, const json& body) {
   if (text.empty()) return reject("bad_action", "Isi disposisi wajib diisi.");
   if (text.size() > kMaxTextBytes)
     return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
-  it->second.value.apply(x.change.dot, x.change.context,
-                         {text, x.change.author, author_time(x.change)});
+  it->second.value.apply(x.change.dot, x.change.context, {text, x.change.author, author_time(x)});
   x.state.save_case(c);
   return Verdict::accept();
 }
@@ -424,7 +428,7 @@ Verdict add_correction(Ctx& x, const json& body) {
   corr.revision = str_field(body, "revision");
   corr.text = str_field(body, "text");
   corr.by = x.change.author;
-  corr.at = author_time(x.change);
+  corr.at = author_time(x);
   auto d = c.drafts.find(corr.draft);
   if (d == c.drafts.end() || !d->second.revisions.count(corr.revision))
     return reject("unknown_revision", "Koreksi harus menunjuk revisi draft yang ada.");
@@ -448,7 +452,7 @@ Verdict set_correction_status(Ctx& x, const json& body) {
   if (status != "resolved" && status != "reopened")
     return reject("bad_body", "Status koreksi harus resolved atau reopened.");
   it->second.status.apply(x.change.dot, x.change.context,
-                          {status, x.change.author, author_time(x.change)});
+                          {status, x.change.author, author_time(x)});
   x.state.save_case(c);
   return Verdict::accept();
 }

@@ -404,8 +404,12 @@ void Sim::install_server_hook() {
 
 void Sim::open_client(int i) {
   Client& c = clients[i];
+  auto replica = std::make_unique<client::Replica>(sql::File{c.uri});
+  // What `alur` checks on every start: a crash must never leave a damaged replica.
+  if (auto problems = replica->quick_check(); !problems.empty())
+    fail(c.user + ": replica damaged after a restart: " + problems.front());
   c.api = std::make_unique<client::Api>(
-      std::make_unique<client::Replica>(sql::File{c.uri}), *c.clock,
+      std::move(replica), *c.clock,
       [this, i](const std::string&, const std::string&) { return connect(i); });
   c.api->replica().db().set_fault_hook([this](sql::FaultPoint, std::string_view) {
     if (chaos.on && !observing_ && world.chance(chaos.client_crash_per_stmt)) throw Crash{};

@@ -33,7 +33,12 @@ class Api {
   // Works on an already opened replica (the simulator's in-memory ones).
   Api(std::unique_ptr<Replica> replica, const Clock& clock, Connector connector);
   const std::string& home() const { return home_; }
+  // The replica, opened on first use with its cheap integrity check (Replica::quick_check):
+  // throws Error("replica_damaged") or ("db_corrupt") when it is damaged — `alur repair`
+  // rebuilds it — and Error("replica_deleted") when an enrolled replica's file is gone.
   Replica& replica();
+  // Closes the replica (it reopens on next use).
+  void close() { replica_.reset(); }
 
   nlohmann::json enroll(const std::string& server, const std::string& username,
                         const std::string& password, const std::string& fingerprint);
@@ -41,6 +46,9 @@ class Api {
   // Runs until stop is set; `event` gets one line per thing that happened.
   void watch(const std::atomic<bool>& stop, const std::function<void(const std::string&)>& event);
   nlohmann::json status();
+  // `alur repair`: checks the replica fully; if it is damaged (or `force`), salvages it and
+  // rebuilds it from the server (repair.h). Returns what was found, saved and lost.
+  nlohmann::json repair(bool force);
 
   nlohmann::json case_open(const std::string& sop, const std::string& period);
   nlohmann::json case_list();
@@ -73,6 +81,7 @@ class Api {
                        const sync::VersionVector& context = {},
                        const std::optional<std::string>& attachment = std::nullopt);
 
+  Replica& open_replica(bool allow_deleted);
   std::string home_;
   const Clock& clock_;
   Connector connector_;

@@ -3,6 +3,7 @@
 // and returns the process exit code. Errors are thrown as alur::Error and reported by fail().
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,9 @@ namespace alur::client {
 struct Options {
   std::string home;  // empty: default_home()
   bool json = false;
+  // Test-only: added to the system clock (ALUR_TEST_CLOCK_OFFSET_MS, read by main), so the
+  // end-to-end tests can run a client whose clock is days off.
+  std::int64_t clock_offset_ms = 0;
 };
 
 class Commands {
@@ -29,6 +33,7 @@ class Commands {
   int return_task(const std::string& task, int to_step, const std::string& reason);
   int sync(bool watch);
   int status();
+  int repair(bool force);
   int draft_put(const std::string& case_ref, const std::string& name, const std::string& file);
   int draft_show(const std::string& case_ref, const std::string& name);
   int draft_get(const std::string& case_ref, const std::string& name, const std::string& rev,
@@ -46,7 +51,15 @@ class Commands {
   // Prints the result of a write: its message and that it waits for sync.
   int written(const nlohmann::json& result);
 
+  // The system clock moved by Options::clock_offset_ms.
+  struct OffsetClock : Clock {
+    explicit OffsetClock(std::int64_t offset) : offset_ms(offset) {}
+    Millis now_ms() const override { return Clock::system().now_ms() + offset_ms; }
+    std::int64_t offset_ms;
+  };
+
   Options options_;
+  OffsetClock clock_;
   Api api_;
 };
 

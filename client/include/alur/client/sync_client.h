@@ -18,7 +18,15 @@ namespace alur::client {
 struct SyncReport {
   std::size_t pushed = 0, accepted = 0, rejected = 0, pulled = 0;
   std::vector<sync::ChangeResult> rejections;
+  // Accepted changes the server accepted with a warning (code clock_ahead).
+  std::vector<sync::ChangeResult> warnings;
 };
+
+// How far this device's clock is from the server's (ms, positive = ahead), measured from
+// the Welcome's server_time; beyond kClockSkewWarnMs the official is told to fix the clock.
+inline constexpr std::int64_t kClockSkewWarnMs = 5 * 60'000;
+// A sentence for the official ("" when within kClockSkewWarnMs).
+std::string clock_skew_warning(std::int64_t skew_ms);
 
 class SyncClient {
  public:
@@ -34,6 +42,15 @@ class SyncClient {
   // Reconnects with exponential backoff and jitter. `log` receives one line per event.
   void watch(const std::atomic<bool>& stop, const std::function<void(const std::string&)>& log);
 
+  // The wall clock used for the skew measurement and the last_sync stamp (default: system).
+  void set_clock(const Clock& clock) { clock_ = &clock; }
+  // What the last connect() learnt: this device's clock minus the server's (ms), and the
+  // server's view of this device's chain (Welcome highest_counter / last_hash).
+  std::int64_t clock_skew_ms() const { return clock_skew_ms_; }
+  const sync::Welcome& welcome() const { return welcome_; }
+  // Pulls everything new (also used by `alur repair` to rebuild a replica from the log).
+  std::size_t pull_all() { return pull(); }
+
  private:
   sync::Message receive_reply(std::chrono::milliseconds timeout);
   void send(const sync::Message& m);
@@ -47,6 +64,9 @@ class SyncClient {
   Connector connector_;
   std::unique_ptr<Transport> ws_;
   std::uint64_t server_head_ = 0;
+  const Clock* clock_ = &Clock::system();
+  std::int64_t clock_skew_ms_ = 0;
+  sync::Welcome welcome_;
 };
 
 // Enrols this device: logs in over wss:// with the pinned fingerprint, creates the device

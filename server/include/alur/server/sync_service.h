@@ -53,6 +53,9 @@ class SyncService : public net::Handler {
   sync::Message enroll(Session& s, const sync::Enroll& m);
   sync::Message hello(Session& s, const sync::Hello& m);
   sync::Message push(Session& s, const sync::Push& m);
+  // The writing half of push: one transaction for the whole, already verified, batch.
+  sync::Message commit_push(Session& s, const sync::Push& m, Device device,
+                            const std::vector<std::string>& hashes);
   sync::Message pull(Session& s, const sync::Pull& m);
   sync::Message blob_query(const sync::BlobQuery& m);
   sync::Message blob_chunk(const sync::BlobChunk& m);

@@ -172,7 +172,9 @@ struct ApplyOptions {
 };
 
 // Validates `change` against the state as the server would and, if valid, applies it.
-// Nothing is written on a rejection. Exceptions only for storage failures.
+// Nothing is written on a rejection. Exceptions only for storage failures. Every time the
+// state records for the change (done at, revision at, ...) is min(author's HLC time,
+// commit_time): an author clock running ahead cannot date an action after its commit.
 Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, const Change& change,
                      Millis commit_time, const ApplyOptions& options = {});
 
