@@ -39,7 +39,9 @@ extern "C" void on_signal(int) { g_stop = true; }
 
 }  // namespace
 
-Commands::Commands(Options options) : options_(options), api_(options.home) {}
+Commands::Commands(Options options)
+    : options_(options),
+      api_(options.home, Clock::system(), wss_connector(options.heartbeat)) {}
 
 int Commands::fail(const std::string& code, const std::string& message) {
   std::cerr << "alur: " << message << " [" << code << "]" << std::endl;

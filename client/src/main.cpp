@@ -92,6 +92,11 @@ int main(int argc, char** argv) {
 
   auto* sync = app.add_subcommand("sync", "Sinkronkan dengan server");
   sync->add_flag("--watch", watch, "Tetap terhubung dan terima perubahan baru seketika");
+  int heartbeat = static_cast<int>(client::kDefaultHeartbeat.count());
+  sync->add_option("--heartbeat", heartbeat,
+                   "Detik tanpa tanda dari server sebelum koneksi dianggap putus (ping di "
+                   "separuhnya)")
+      ->check(CLI::Range(1, 3600));
 
   auto* status = app.add_subcommand("status", "Perubahan menunggu sinkronisasi dan yang ditolak");
 
@@ -140,6 +145,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  opt.heartbeat = std::chrono::seconds(heartbeat);
   client::Commands cmd(opt);
   try {
     if (*enroll) {

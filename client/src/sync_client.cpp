@@ -33,8 +33,8 @@ std::string hostname() {
 
 }  // namespace
 
-Connector wss_connector() {
-  return [](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
+Connector wss_connector(std::chrono::seconds heartbeat) {
+  return [heartbeat](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
     struct Wss final : Transport {
       std::unique_ptr<net::WsClient> ws;
       void send(const std::string& m, std::chrono::milliseconds t) override { ws->send(m, t); }
@@ -45,6 +45,7 @@ Connector wss_connector() {
     };
     net::ClientOptions options;
     options.pinned_fingerprint = fingerprint;
+    options.heartbeat = heartbeat;
     auto t = std::make_unique<Wss>();
     t->ws = net::WsClient::connect(url, options);
     return t;

@@ -3,6 +3,7 @@
 // and returns the process exit code. Errors are thrown as alur::Error and reported by fail().
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,7 @@ namespace alur::client {
 struct Options {
   std::string home;  // empty: default_home()
   bool json = false;
+  std::chrono::seconds heartbeat = kDefaultHeartbeat;  // sync: a silent connection is dead
 };
 
 class Commands {
