@@ -40,7 +40,9 @@ extern "C" void on_signal(int) { g_stop = true; }
 }  // namespace
 
 Commands::Commands(Options options)
-    : options_(options), clock_(options.clock_offset_ms), api_(options.home, clock_) {}
+    : options_(options),
+      clock_(options.clock_offset_ms),
+      api_(options.home, clock_, wss_connector(options.heartbeat)) {}
 
 int Commands::fail(const std::string& code, const std::string& m) {
   // SQLite found damage before alur's own checks did: say what to do about it.

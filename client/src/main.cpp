@@ -92,6 +92,11 @@ int main(int argc, char** argv) {
 
   auto* sync = app.add_subcommand("sync", "Sinkronkan dengan server");
   sync->add_flag("--watch", watch, "Tetap terhubung dan terima perubahan baru seketika");
+  int heartbeat = static_cast<int>(client::kDefaultHeartbeat.count());
+  sync->add_option("--heartbeat", heartbeat,
+                   "Detik tanpa tanda dari server sebelum koneksi dianggap putus (ping di "
+                   "separuhnya)")
+      ->check(CLI::Range(1, 3600));
 
   auto* status = app.add_subcommand("status", "Perubahan menunggu sinkronisasi dan yang ditolak");
 
@@ -151,6 +156,7 @@ int main(int argc, char** argv) {
   // moved, to test a PC whose clock is days off.
   if (const char* off = std::getenv("ALUR_TEST_CLOCK_OFFSET_MS"); off && *off)
     opt.clock_offset_ms = std::stoll(off);
+  opt.heartbeat = std::chrono::seconds(heartbeat);
   client::Commands cmd(opt);
   try {
     if (*enroll) {

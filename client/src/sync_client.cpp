@@ -60,8 +60,8 @@ std::string clock_skew_warning(std::int64_t skew_ms) {
   return "";
 }
 
-Connector wss_connector() {
-  return [](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
+Connector wss_connector(std::chrono::seconds heartbeat) {
+  return [heartbeat](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
     struct Wss final : Transport {
       std::unique_ptr<net::WsClient> ws;
       void send(const std::string& m, std::chrono::milliseconds t) override { ws->send(m, t); }
@@ -72,6 +72,7 @@ Connector wss_connector() {
     };
     net::ClientOptions options;
     options.pinned_fingerprint = fingerprint;
+    options.heartbeat = heartbeat;
     auto t = std::make_unique<Wss>();
     t->ws = net::WsClient::connect(url, options);
     return t;

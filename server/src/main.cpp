@@ -105,7 +105,26 @@ int cmd_fingerprint(const std::string& dir) {
   return 0;
 }
 
-int cmd_serve(const std::string& dir, const std::string& listen) {
+// Logs why each connection ended (a heartbeat timeout shows as "waktu habis"), then hands
+// on to the sync service.
+class ClosingLogger final : public net::Handler {
+ public:
+  explicit ClosingLogger(net::Handler& inner) : inner_(inner) {}
+  void on_open(const std::shared_ptr<net::Connection>& conn) override { inner_.on_open(conn); }
+  void on_message(const std::shared_ptr<net::Connection>& conn, std::string message) override {
+    inner_.on_message(conn, std::move(message));
+  }
+  void on_close(const std::shared_ptr<net::Connection>& conn, const std::string& why) override {
+    log_line("koneksi " + std::to_string(conn->id()) + " (" + conn->remote_address() +
+             ") berakhir: " + why);
+    inner_.on_close(conn, why);
+  }
+
+ private:
+  net::Handler& inner_;
+};
+
+int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
   require_initialized(dir);
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw Error("usage", "--listen harus berbentuk HOST:PORT");
@@ -119,8 +138,11 @@ int cmd_serve(const std::string& dir, const std::string& listen) {
   service.set_logger(log_line);
   net::ServerLimits limits;
   limits.max_message_bytes = server::kMaxMessageBytes;
+  limits.idle_timeout = std::chrono::seconds(heartbeat_seconds);
+  limits.send_pings = true;
+  ClosingLogger handler(service);
   net::WsServer ws(io, read_file(cert_path(dir)), read_file(key_path(dir)), host,
-                   static_cast<std::uint16_t>(port), service, limits);
+                   static_cast<std::uint16_t>(port), handler, limits);
   ws.start();
   boost::asio::steady_timer ticker(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -203,6 +225,11 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Jalankan server");
   serve->add_option("--data", dir, "Direktori data")->required();
   serve->add_option("--listen", listen, "HOST:PORT (port 0 = pilih port bebas)");
+  int heartbeat = static_cast<int>(server::kHeartbeat.count());
+  serve
+      ->add_option("--heartbeat", heartbeat,
+                   "Detik tanpa tanda dari klien sebelum koneksinya ditutup (ping di separuhnya)")
+      ->check(CLI::Range(1, 3600));
   auto* device = app.add_subcommand("device", "Perangkat terdaftar");
   device->require_subcommand(1);
   auto* dlist = device->add_subcommand("list", "Daftar perangkat");
@@ -221,7 +248,7 @@ int main(int argc, char** argv) {
     if (*init) return cmd_init(dir, names);
     if (*org_import) return cmd_org_import(dir, file);
     if (*fp) return cmd_fingerprint(dir);
-    if (*serve) return cmd_serve(dir, listen);
+    if (*serve) return cmd_serve(dir, listen, heartbeat);
     if (*dlist) return cmd_device_list(dir, json_out);
     if (*drevoke) return cmd_device_revoke(dir, replica);
   } catch (const Error& e) {

@@ -171,6 +171,7 @@ class Server:
         self.port = 0
         self.url = None
         self.fingerprint = None
+        self.serve_args = []  # extra `serve` options, e.g. ["--heartbeat", "2"]
 
     # setup ------------------------------------------------------------------
     def init(self, org=None):
@@ -214,7 +215,7 @@ class Server:
         log.write("---- serve (port %s) at %s\n" % (self.port, time.strftime("%H:%M:%S")))
         log.flush()
         proc = track(subprocess.Popen(
-            [ALUR_SERVER, "serve", "--data", self.data, "--listen", "127.0.0.1:%d" % self.port],
+            [ALUR_SERVER, "serve", "--data", self.data, "--listen", "127.0.0.1:%d" % self.port] + self.serve_args,
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, bufsize=1,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None))
         log.close()

@@ -16,6 +16,7 @@ import unittest
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from alurtest import ALUR, E2ETest, strip_tentative  # noqa: E402
+from ledger import check_ledger  # noqa: E402
 
 
 def seed():
@@ -77,7 +78,26 @@ class CrashBase(E2ETest):
 
 
 class ClientCrashTest(CrashBase):
-    N = 300
+    N = 300            # revisions pending before the first kill
+    PUSH_KILLS = 40    # syncs started while the outbox is full, killed at a random moment
+    PULL_KILLS = 20    # a fresh replica's syncs, killed the same way
+    MORE = 8           # revisions written between two killed syncs: the push stays large
+
+    def kill_sync(self, o, lo=0.01, hi=0.25):
+        """Starts `alur sync` and kills it -9 after a random delay; True if it was still
+        running (a real mid-sync kill). The replica must stay readable afterwards."""
+        proc = self.spawn([ALUR, "--home", o.home, "--json", "sync"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        delay = self.rng.uniform(lo, hi)
+        time.sleep(delay)
+        killed = proc.poll() is None
+        if killed:
+            proc.kill()
+        proc.wait(timeout=30)
+        st = o.run("status")
+        self.assertEqual(st.code, 0, self.msg("%s: status after a kill at %.3fs failed: %r"
+                                              % (o.name, delay, st)))
+        return killed
 
     def test_client_killed_during_sync_commits_each_change_exactly_once(self):
         srv = self.server()
@@ -87,21 +107,11 @@ class ClientCrashTest(CrashBase):
         shas = [self.put(writer, case, "bahan-rapat", i) for i in range(self.N)]
         self.assertEqual(writer.status()["tentative"], self.N)
 
-        killed = 0
-        for attempt in range(5):
-            proc = self.spawn([ALUR, "--home", writer.home, "--json", "sync"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            delay = self.rng.uniform(0.02, 0.3)
-            time.sleep(delay)
-            if proc.poll() is None:
-                proc.kill()
-                killed += 1
-            proc.wait(timeout=30)
-            # The replica must stay readable after every crash.
-            st = writer.run("status")
-            self.assertEqual(st.code, 0, self.msg("status after kill %d (%.3fs) failed: %r"
-                                                  % (attempt, delay, st)))
-        sys.stderr.write("[%d of 5 syncs killed] " % killed)
+        push_kills = 0
+        for attempt in range(self.PUSH_KILLS):
+            push_kills += self.kill_sync(writer)
+            shas += [self.put(writer, case, "bahan-rapat", len(shas)) for _ in range(self.MORE)]
+        self.assertGreaterEqual(push_kills, self.PUSH_KILLS // 2, self.msg("too few syncs killed mid-way"))
 
         rep = writer.run("sync")
         self.assertEqual(rep.code, 0, self.msg("final sync failed: %r" % rep))
@@ -109,15 +119,17 @@ class ClientCrashTest(CrashBase):
         self.assertEqual(writer.sync()["pushed"], 0, self.msg("a second sync still pushed"))
         self.assertClean(writer)
 
-        # A second, fresh replica pulls everything; its first pulls are killed too.
+        # A second, fresh replica pulls everything; its pulls are killed too, while the
+        # writer keeps adding (and pushing) so that there is always more to pull.
         fresh = self.official(srv, "pelaksana")
-        for attempt in range(3):
-            proc = self.spawn([ALUR, "--home", fresh.home, "--json", "sync"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(self.rng.uniform(0.02, 0.3))
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=30)
+        pull_kills = 0
+        for attempt in range(self.PULL_KILLS):
+            pull_kills += self.kill_sync(fresh, 0.01, 0.15)
+            if attempt % 2:
+                shas += [self.put(writer, case, "bahan-rapat", len(shas)) for _ in range(self.MORE)]
+                self.assertEqual(writer.run("sync").code, 0)
+        sys.stderr.write("[%d of %d pushes and %d of %d pulls killed mid-way] "
+                         % (push_kills, self.PUSH_KILLS, pull_kills, self.PULL_KILLS))
         r = fresh.run("sync")
         self.assertEqual(r.code, 0, self.msg("fresh replica's final sync failed: %r" % r))
         d_fresh = self.assertDraftExactlyOnce(fresh, case, "bahan-rapat", shas, "kasubag")
@@ -127,9 +139,13 @@ class ClientCrashTest(CrashBase):
                          self.msg("replicas differ"))
         # The contents arrived intact: a sample of revisions, read back from the fresh replica.
         by_sha = {x["sha256"]: x["rev"] for x in d_fresh["revisions"]}
-        for i in sorted(self.rng.sample(range(self.N), 8) + [self.N - 1]):
+        for i in sorted(self.rng.sample(range(len(shas)), 8) + [len(shas) - 1]):
             self.assertContent(fresh, case, "bahan-rapat", by_sha[shas[i]], shas[i])
+        checked = check_ledger(self, srv, {"kasubag": len(shas)}, self.msg)
         self.assertNoSanitizerReport(srv)
+        sys.stderr.write("\nFIGURES test=client_kills client_kills=%d push_kills=%d pull_kills=%d "
+                         "changes_checked=%d\n" % (push_kills + pull_kills, push_kills, pull_kills, checked))
+
 
 class LocalWriteCrashTest(CrashBase):
 
@@ -174,6 +190,7 @@ class LocalWriteCrashTest(CrashBase):
 
 
 class ServerCrashTest(CrashBase):
+    KILLS = 50
 
     def test_server_killed_while_clients_push_and_pull_converges_without_duplicates(self):
         srv = self.server()
@@ -193,6 +210,7 @@ class ServerCrashTest(CrashBase):
         errors = []
         stats = {"sync_ok": 0, "sync_failed": 0}
         codes = {}
+        kills = 0
 
         def note(u, r):
             stats["sync_ok" if r.ok else "sync_failed"] += 1
@@ -204,34 +222,37 @@ class ServerCrashTest(CrashBase):
             if r.error_code is None or len(r.err.strip().splitlines()) != 1 or r.code >= 128:
                 errors.append("%s: sync failed without a clear error: %r" % (u, r))
 
-        def writer_loop(u, draft):
+        def writer_loop(u, draft, rng):
             o = people[u]
             try:
                 while not stop.is_set():
-                    for _ in range(3):
+                    for _ in range(rng.choice((1, 3, 10, 25))):  # small and large pushes
                         shas[u].append(self.put(o, case, draft, len(shas[u])))
                     note(u, o.run("sync"))
             except Exception as e:  # pragma: no cover - reported below
                 errors.append("%s: %r" % (u, e))
 
-        def reader_loop(u):
+        def reader_loop(u, rng):
             o = people[u]
             try:
                 while not stop.is_set():
                     note(u, o.run("sync"))
-                    time.sleep(0.02)
+                    time.sleep(rng.choice((0.02, 0.3, 1.0)))  # small and large pulls
             except Exception as e:  # pragma: no cover
                 errors.append("%s: %r" % (u, e))
 
-        threads = [threading.Thread(target=writer_loop, args=(u, d)) for u, d in writers.items()]
-        threads += [threading.Thread(target=reader_loop, args=(u,)) for u in ("kabid_koperasi", "kadis")]
+        threads = [threading.Thread(target=writer_loop, args=(u, d, random.Random(self.seed + i)))
+                   for i, (u, d) in enumerate(writers.items())]
+        threads += [threading.Thread(target=reader_loop, args=(u, random.Random(self.seed + 10 + i)))
+                    for i, u in enumerate(("kabid_koperasi", "kadis"))]
         for t in threads:
             t.start()
         try:
-            for _ in range(5):
-                time.sleep(self.rng.uniform(0.05, 0.6))
+            for _ in range(self.KILLS):
+                time.sleep(self.rng.uniform(0.05, 0.5))
                 srv.kill9()
-                time.sleep(self.rng.uniform(0.0, 0.3))
+                kills += 1
+                time.sleep(self.rng.uniform(0.0, 0.2))
                 srv.start()
             time.sleep(self.rng.uniform(0.1, 0.4))
         finally:
@@ -268,7 +289,10 @@ class ServerCrashTest(CrashBase):
             self.assertEqual(sha, shas[u][-1], self.msg("%s: the head is not the last revision written" % draft))
             for o in replicas:
                 self.assertContent(o, case, draft, head, sha)
+        checked = check_ledger(self, srv, {u: len(shas[u]) for u in writers}, self.msg)
         self.assertNoSanitizerReport(srv)
+        sys.stderr.write("\nFIGURES test=server_kills server_kills=%d syncs_ok=%d syncs_failed=%d "
+                         "changes_checked=%d\n" % (kills, stats["sync_ok"], stats["sync_failed"], checked))
 
 
 if __name__ == "__main__":

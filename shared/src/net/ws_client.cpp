@@ -1,6 +1,8 @@
 // WsClient: a blocking WebSocket-over-TLS client. Every call starts asynchronous Beast
 // operations on a private io_context and runs it until they complete or the deadline
-// passes; one read stays outstanding across receive() calls so a timeout loses nothing.
+// passes. From the handshake on, one read is always outstanding (across receive() calls
+// and during send()), so a timeout loses nothing and the peer's pings and pongs are taken
+// in whenever the io runs: that is what lets the heartbeat tell a slow link from a dead one.
 #include "alur/net/ws_client.h"
 
 #include <openssl/crypto.h>
@@ -220,8 +222,14 @@ struct WsClient::Impl {
     if (ec == asio::error::eof || ec == ssl::error::stream_truncated) {
       return Error("closed", "Koneksi diputus oleh server " + where() + ".");
     }
-    if (ec == beast::error::timeout) {
-      return Error("timeout", "Waktu habis: server " + where() + " tidak merespons.");
+    if (ec == beast::error::timeout) {  // the heartbeat: nothing heard for a whole period
+      const auto seconds =
+          std::chrono::duration_cast<std::chrono::duration<double>>(options.heartbeat).count();
+      std::string text = std::to_string(seconds);
+      text.erase(text.find_last_not_of('0') + 1);
+      if (text.back() == '.') text.pop_back();
+      return Error("timeout", "Koneksi ke server " + where() + " tidak merespons selama " + text +
+                                  " detik (heartbeat); koneksi dianggap putus.");
     }
     if (ec == websocket::error::message_too_big) {
       return Error("network", "Pesan dari server " + where() + " melebihi batas " +
@@ -314,8 +322,16 @@ struct WsClient::Impl {
     // WebSocket.
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = options.connect_timeout;  // also bounds the close handshake
-    timeouts.idle_timeout = websocket::stream_base::none();
-    timeouts.keep_alive_pings = false;
+    if (options.heartbeat.count() > 0) {
+      // Beast pings after idle_timeout/2 of silence and fails the outstanding read with
+      // error::timeout after idle_timeout. Outgoing messages go in 4 KiB fragments with
+      // control frames between them, so a long upload does not starve the heartbeat.
+      timeouts.idle_timeout = options.heartbeat;
+      timeouts.keep_alive_pings = true;
+    } else {
+      timeouts.idle_timeout = websocket::stream_base::none();
+      timeouts.keep_alive_pings = false;
+    }
     ws.set_option(timeouts);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::request_type& req) { req.set(beast::http::field::user_agent, kUserAgent); }));
@@ -334,6 +350,17 @@ struct WsClient::Impl {
                  "Server " + where() + " menolak koneksi WebSocket: " + upgraded->ec.message()));
     }
     open = true;
+    start_read();  // from now on pings are answered and the heartbeat hears the server
+  }
+
+  // Starts the one outstanding read unless it is already running.
+  void start_read() {
+    if (read) return;
+    read = std::make_shared<Completion>();
+    ws.async_read(read_buffer, [op = read](beast::error_code ec, std::size_t) {
+      op->done = true;
+      op->ec = ec;
+    });
   }
 
   void send(const std::string& message, std::chrono::milliseconds timeout) {
@@ -352,13 +379,7 @@ struct WsClient::Impl {
 
   std::optional<std::string> receive(std::chrono::milliseconds timeout) {
     ensure_usable();
-    if (!read) {
-      read = std::make_shared<Completion>();
-      ws.async_read(read_buffer, [op = read](beast::error_code ec, std::size_t) {
-        op->done = true;
-        op->ec = ec;
-      });
-    }
+    start_read();
     const auto op = read;
     if (!run_until([&] { return op->done; }, Clock::now() + timeout)) {
       return std::nullopt;  // the read stays pending for the next call
@@ -367,6 +388,7 @@ struct WsClient::Impl {
     if (op->ec) fail(transport_error(op->ec));
     std::string message = beast::buffers_to_string(read_buffer.data());
     read_buffer.consume(read_buffer.size());
+    start_read();
     return message;
   }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,7 @@ struct Options {
   // Test-only: added to the system clock (ALUR_TEST_CLOCK_OFFSET_MS, read by main), so the
   // end-to-end tests can run a client whose clock is days off.
   std::int64_t clock_offset_ms = 0;
+  std::chrono::seconds heartbeat = kDefaultHeartbeat;  // sync: a silent connection is dead
 };
 
 class Commands {

@@ -25,7 +25,11 @@ class Transport {
 using Connector = std::function<std::unique_ptr<Transport>(const std::string& url,
                                                            const std::string& fingerprint)>;
 
+// How long a connection may stay silent before it is declared dead; a ping goes out at
+// half of it (net::ClientOptions::heartbeat, sync/PROTOCOL.md "Heartbeat").
+inline constexpr std::chrono::seconds kDefaultHeartbeat{30};
+
 // The real connector: wss:// through net::WsClient with certificate pinning.
-Connector wss_connector();
+Connector wss_connector(std::chrono::seconds heartbeat = kDefaultHeartbeat);
 
 }  // namespace alur::client

@@ -1,6 +1,7 @@
 // Server tunables, each with why it has its value.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,5 +18,9 @@ inline constexpr std::size_t kMaxMessageBytes = 8u << 20;
 // Attachments: the largest blob, and the chunk size of a BlobChunk.
 inline constexpr std::uint64_t kMaxBlobBytes = 64ull << 20;
 inline constexpr std::size_t kBlobChunkBytes = 1u << 20;
+// Heartbeat (serve --heartbeat): a session silent this long is dead and is closed, so a
+// client that vanished without a FIN (power cut, NAT dropped the flow) does not hold its
+// session forever; a ping goes out at half of it. The same default as the client's.
+inline constexpr std::chrono::seconds kHeartbeat{30};
 
 }  // namespace alur::server

@@ -3,7 +3,8 @@
 //
 // Not thread-safe: one thread uses one WsClient. Failures throw alur::Error with codes:
 //   "connect"              server unreachable / refused / DNS failure
-//   "timeout"              an operation exceeded its deadline
+//   "timeout"              an operation exceeded its deadline, or the heartbeat found the
+//                          connection dead (nothing heard for ClientOptions::heartbeat)
 //   "fingerprint_mismatch" the server's certificate is not the pinned one
 //   "closed"               the server closed the connection (message carries its reason)
 //   "network"              any other transport error
@@ -22,6 +23,11 @@ struct ClientOptions {
   // Empty: accept any certificate (only for learning the fingerprint; never for sync).
   // Otherwise the canonical "sha256:<hex>" fingerprint the server's certificate must have.
   std::string pinned_fingerprint;
+  // Heartbeat: a WebSocket ping goes out after heartbeat/2 without a byte from the server,
+  // and the connection is declared dead (Error "timeout") once a whole heartbeat passes
+  // without one, so a connection that stalls without closing is noticed in bounded time.
+  // The clock only runs inside send()/receive(); zero disables it.
+  std::chrono::milliseconds heartbeat{30000};
 };
 
 class WsClient {

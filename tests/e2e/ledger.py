@@ -1,0 +1,37 @@
+"""Reads a stopped or running alur-server's database (read-only) to check, from the
+server's own record, that no change was lost or committed twice (server/SCHEMA.md)."""
+import os
+import sqlite3
+
+
+def server_ledger(server):
+    """{"log": [(replica, counter)...] in commit order, "changes": {(replica, counter):
+    (status, code)}, "authors": {replica: author}}."""
+    path = os.path.join(server.data, "alur-server.db")
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+    try:
+        log = con.execute("SELECT replica, counter FROM log ORDER BY seq").fetchall()
+        rows = con.execute("SELECT replica, counter, status, code, author FROM changes").fetchall()
+    finally:
+        con.close()
+    return {"log": log,
+            "changes": {(r, c): (st, code) for r, c, st, code, _ in rows},
+            "authors": {r: a for r, _, _, _, a in rows}}
+
+
+def check_ledger(test, server, expected_by_author, msg=lambda m: m):
+    """Asserts: each change at most once in the committed log; every accepted change is in
+    it; each author in expected_by_author has exactly that many changes accepted.
+    Returns the number of log entries checked."""
+    led = server_ledger(server)
+    log = led["log"]
+    test.assertEqual(len(log), len(set(log)), msg("a change is in the server's log twice"))
+    committed = set(log)
+    for dot, (status, code) in led["changes"].items():
+        if status == "accepted":
+            test.assertIn(dot, committed, msg("accepted change %r missing from the log" % (dot,)))
+    for author, n in expected_by_author.items():
+        got = sum(1 for (r, _) in committed if led["authors"].get(r) == author)
+        test.assertEqual(got, n, msg("%s: %d changes in the server's log, expected %d"
+                                     % (author, got, n)))
+    return len(log)
