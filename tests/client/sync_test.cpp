@@ -18,6 +18,7 @@
 #include "alur/sync/case_state.h"
 #include "alur/sync/messages.h"
 #include "client_harness.h"
+#include "unchecked_write.h"
 
 namespace alur::client::testing {
 namespace {
@@ -787,23 +788,6 @@ TEST(SyncRejectTest, ChangesBuiltOnARejectedChangeAreRejectedTooAndKept) {
 // change, pending; meta counter, last_hash, hlc) but without re-validating it against the
 // overlay of every pending change: that costs one JSON parse of every pending body per
 // write, so a backlog of a hundred 64 KiB texts takes seconds to build through the Api.
-void store_pending(Replica& r, const sync::Change& c) {
-  sql::Transaction tx(r.db());
-  r.db()
-      .cached(
-          "INSERT INTO outbox (counter, case_id, encoded, blob, created_at) VALUES (?, ?, ?, '', "
-          "?)")
-      .bind(1, static_cast<std::int64_t>(c.dot.counter))
-      .bind_text(2, c.case_id())
-      .bind_blob(3, sync::encode_change(c))
-      .bind(4, HybridClock::to_ms(c.hlc))
-      .exec();
-  r.set_meta("counter", std::to_string(c.dot.counter));
-  r.set_meta("last_hash", crypto::to_hex(c.hash()));
-  r.set_meta("hlc", std::to_string(c.hlc));
-  tx.commit();
-}
-
 // client/src/sync_client.cpp, SyncClient::push: batches are cut by count only
 // (kPushBatch = 500 changes), never by bytes. The server reads at most
 // server::kMaxMessageBytes (8 MiB) per message and closes the connection on a larger one
@@ -833,7 +817,7 @@ TEST(SyncPushBatchBytesRegression, ALargeOfflineBacklogStillSyncs) {
     if (i == 0)
       rep.write(c, TemplateRegistry::builtin(), std::nullopt);  // validated like any write
     else
-      store_pending(rep, c);
+      store_unchecked(rep, c);
     context.add(c.dot);
     last_counter = c.dot.counter;
   }

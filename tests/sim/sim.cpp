@@ -30,6 +30,8 @@
 #include "alur/sync/case_state.h"
 #include "alur/sync/change.h"
 #include "client/memory_transport.h"  // enrolment during setup only
+#include "client/unchecked_write.h"
+#include "common/demo_org.h"
 #include "coop.h"
 #include "world.h"
 
@@ -285,25 +287,6 @@ void Sim::cut(const std::shared_ptr<Link>& link) {
 
 namespace {
 
-// The organisation of scripts/demo/org.json: one official for each role of the LAKIP SOP.
-const char* kOrg = R"json({
-  "unit": "Dinas Koperasi, Usaha Kecil dan Menengah Kabupaten Sukabumi",
-  "bidang": [
-    {"code": "koperasi", "name": "Bidang Koperasi"},
-    {"code": "usaha_mikro", "name": "Bidang Usaha Mikro"},
-    {"code": "ukm", "name": "Bidang Usaha Kecil dan Menengah"}
-  ],
-  "users": [
-    {"username": "kadis", "name": "H. Yulipri", "password": "kadis-rahasia-1", "roles": [{"role": "kadis"}]},
-    {"username": "sekretaris", "name": "Dra. Sri Wahyuni", "password": "sekre-rahasia-1", "roles": [{"role": "sekretaris"}]},
-    {"username": "kabid_koperasi", "name": "Asep Saepudin", "password": "kabid-rahasia-1", "roles": [{"role": "kabid", "bidang": "koperasi"}]},
-    {"username": "kabid_mikro", "name": "Euis Komariah", "password": "kabid-rahasia-2", "roles": [{"role": "kabid", "bidang": "usaha_mikro"}]},
-    {"username": "kabid_ukm", "name": "Dadang Hermawan", "password": "kabid-rahasia-3", "roles": [{"role": "kabid", "bidang": "ukm"}]},
-    {"username": "kasubag", "name": "Rina Marlina", "password": "kasubag-rahasia", "roles": [{"role": "kasubag_kpe"}]},
-    {"username": "pelaksana", "name": "Budi Santoso", "password": "pelaksana-rahasia", "roles": [{"role": "pelaksana_kpe"}]}
-  ]
-})json";
-
 constexpr const char* kUrl = "wss://sim:1";
 constexpr Millis kStart = 1'782'864'000'000;  // 2026-07-01T00:00:00Z
 constexpr Millis kHour = 3'600'000;
@@ -362,7 +345,7 @@ void Sim::setup() {
   server.clock = std::make_unique<SimClock>(world, 0);
   server.db = std::make_unique<server::ServerDb>(sql::File{server.uri});
   server.service = std::make_unique<server::SyncService>(*server.db, templates(), *server.clock);
-  OrgFile f = parse_org_file(kOrg);
+  OrgFile f = parse_org_file(testing::demo_org_json());
   for (const auto& [user, pw] : f.passwords) {
     const Person* p = f.org.find(user);
     server.db->upsert_user(user, p->name, crypto::hash_password(pw, crypto::KdfParams{.n = 16}));
@@ -750,21 +733,10 @@ void Sim::rogue(int i, const std::string& case_id, const sync::CaseState& cs) {
     body["to_step"] = 1 + static_cast<int>(world.uniform(13));
     body["reason"] = "kembali";
   }
-  sql::Transaction tx(r.db());
   sync::Change ch = r.next_change("task/" + case_id + "/" + t.key,
                                   ret ? sync::op::kCaseReturn : sync::op::kTaskComplete, body.dump(),
                                   {}, *c.clock);
-  r.db()
-      .cached("INSERT INTO outbox (counter, case_id, encoded, blob, created_at) VALUES (?, ?, ?, '', ?)")
-      .bind(1, static_cast<std::int64_t>(ch.dot.counter))
-      .bind_text(2, ch.case_id())
-      .bind_blob(3, sync::encode_change(ch))
-      .bind(4, HybridClock::to_ms(ch.hlc))
-      .exec();
-  r.set_meta("counter", std::to_string(ch.dot.counter));
-  r.set_meta("last_hash", crypto::to_hex(ch.hash()));
-  r.set_meta("hlc", std::to_string(ch.hlc));
-  tx.commit();
+  client::testing::store_unchecked(r, ch);
   ++stats.rogue_changes;
   made(i, "ROGUE " + std::string(ret ? "return " : "complete ") + t.key);
 }

@@ -8,7 +8,7 @@
 // does what and when, message delays, connections cut mid-batch, stalled connections,
 // replayed sessions, crashes of the server and of clients between any two SQL statements,
 // clock skew of hours. Then the network heals, every node restarts and drains, and the
-// invariants of sim_checks.cpp must hold. See tests/sim/README.md.
+// invariants of checks.cpp must hold. See tests/sim/README.md.
 #pragma once
 
 #include <cstdint>
