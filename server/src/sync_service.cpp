@@ -107,9 +107,9 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
 }
 
 std::vector<Message> SyncService::handle(Session& s, const Message& m,
-                                         const std::string& /*peer*/) {
+                                         const std::string& peer) {
   if (s.replica.empty()) {
-    if (auto* e = std::get_if<Enroll>(&m)) return {enroll(s, *e)};
+    if (auto* e = std::get_if<Enroll>(&m)) return {enroll(s, *e, peer)};
     if (auto* h = std::get_if<Hello>(&m)) return {hello(s, *h)};
     return {fatal("unexpected", std::string("Pesan ") + message_name(m) + " sebelum Hello.")};
   }
@@ -125,9 +125,21 @@ std::vector<Message> SyncService::handle(Session& s, const Message& m,
       fatal("unexpected", std::string("Pesan ") + message_name(m) + " tidak diharapkan di sini.")};
 }
 
-Message SyncService::enroll(Session& s, const Enroll& m) {
+Message SyncService::enroll(Session& s, const Enroll& m, const std::string& peer) {
   if (m.protocol != kProtocolVersion)
     return fatal("protocol_version", "Versi protokol tidak didukung; perbarui aplikasi.");
+  // Refused before scrypt runs: a guesser costs the server nothing.
+  const std::string user_key = m.username.substr(0, 128);
+  const std::string address_key = peer.substr(0, peer.rfind(':'));  // without the port
+  if (Millis wait = std::max(guesses_by_user_.wait_ms(user_key),
+                             guesses_by_address_.wait_ms(address_key));
+      wait > 0) {
+    log_("login ditahan: terlalu banyak percobaan gagal (pengguna " + user_key + ", alamat " +
+         address_key + ")");
+    return fatal("rate_limited",
+                 "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam " +
+                     std::to_string((wait + 59'999) / 60'000) + " menit.");
+  }
   auto hash = db_.password_hash(m.username);
   // Verify even for unknown users, so that timing does not reveal which usernames exist.
   // A hash in the default format and cost that no password matches (its hash part is
@@ -135,8 +147,12 @@ Message SyncService::enroll(Session& s, const Enroll& m) {
   static const std::string dummy = "scrypt$32768$8$1$YWx1ci1kdW1teS1zYWx0IQ==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   bool ok = crypto::verify_password(m.password, hash ? *hash : dummy) && hash.has_value();
   const Person* person = db_.org().find(m.username);
-  if (!ok || !person || !person->active)
+  if (!ok || !person || !person->active) {
+    guesses_by_user_.failed(user_key);
+    guesses_by_address_.failed(address_key);
     return fatal("bad_credentials", "Nama pengguna atau kata sandi salah.");
+  }
+  guesses_by_user_.succeeded(user_key);
   if (m.device_key.size() != 32) return fatal("bad_device_key", "Kunci perangkat tidak valid.");
   Device d;
   d.replica = crypto::to_hex(crypto::random_bytes(8));  // 64 bits: unique per office, short to read

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "alur/net/ws_server.h"
+#include "alur/server/rate_limit.h"
 #include "alur/server/store.h"
 #include "alur/shared/clock.h"
 #include "alur/shared/sop_template.h"
@@ -50,7 +51,7 @@ class SyncService : public net::Handler {
   void tick();
 
  private:
-  sync::Message enroll(Session& s, const sync::Enroll& m);
+  sync::Message enroll(Session& s, const sync::Enroll& m, const std::string& peer);
   sync::Message hello(Session& s, const sync::Hello& m);
   sync::Message push(Session& s, const sync::Push& m);
   // The writing half of push: one transaction for the whole, already verified, batch.
@@ -70,6 +71,10 @@ class SyncService : public net::Handler {
     Session session;
   };
   std::map<std::uint64_t, Live> live_;  // by connection id
+  // Password guessing, counted per username and (more generously: an office behind one
+  // NAT address shares it) per address.
+  GuessLimiter guesses_by_user_{clock_};
+  GuessLimiter guesses_by_address_{clock_, GuessLimits{.free_attempts = 20}};
   std::function<void(const std::string&)> log_ = [](const std::string&) {};
 };
 
