@@ -277,6 +277,23 @@ std::string move_aside(const fs::path& file, Millis now) {
 
 }  // namespace
 
+json Api::verify() {
+  fs::path file = fs::path(home_) / Replica::kFileName;
+  if (!fs::exists(file))
+    throw Error("not_enrolled", "Tidak ada data lokal di " + home_ + " untuk diperiksa.");
+  std::vector<std::string> problems;
+  std::uint64_t entries = 0;
+  try {
+    Replica r(home_);
+    problems = r.full_check();
+    if (problems.empty()) problems = r.replay_check(templates());
+    entries = r.cursor();
+  } catch (const Error& e) {
+    problems.push_back(e.what());
+  }
+  return {{"ok", problems.empty()}, {"problems", problems}, {"entries", entries}};
+}
+
 json Api::repair(bool force) {
   fs::path file = fs::path(home_) / Replica::kFileName;
   replica_.reset();

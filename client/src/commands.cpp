@@ -106,6 +106,23 @@ int Commands::sync(bool watch) {
   return 0;
 }
 
+int Commands::verify() {
+  json r = api_.verify();
+  const bool ok = r["ok"].get<bool>();
+  if (options_.json) {
+    std::cout << r.dump() << std::endl;
+  } else if (ok) {
+    std::cout << "Data lokal utuh: " << r["entries"] << " entri log diperiksa (rantai hash, "
+              << "perubahan sendiri, keadaan kasus)." << std::endl;
+  } else {
+    std::cout << "DATA LOKAL RUSAK — yang pertama: " << str(r["problems"][0]) << "\n";
+    for (std::size_t i = 1; i < r["problems"].size(); ++i)
+      std::cout << "  " << str(r["problems"][i]) << "\n";
+    std::cout << "Jalankan: alur repair" << std::endl;
+  }
+  return ok ? 0 : 1;
+}
+
 int Commands::repair(bool force) {
   json r = api_.repair(force);
   if (options_.json) {

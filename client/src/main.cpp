@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "Perubahan menunggu sinkronisasi dan yang ditolak");
 
   bool force = false;
+  auto* verify = app.add_subcommand(
+      "verify", "Periksa data lokal: rantai hash log dan perubahan, keadaan kasus (keluar 1 bila rusak)");
   auto* repair = app.add_subcommand(
       "repair",
       "Periksa data lokal; bila rusak, bangun ulang dari server tanpa kehilangan "
@@ -180,6 +182,7 @@ int main(int argc, char** argv) {
     if (*sync) return cmd.sync(watch);
     if (*status) return cmd.status();
     if (*repair) return cmd.repair(force);
+    if (*verify) return cmd.verify();
     if (*draft_put) return cmd.draft_put(case_id, name, file);
     if (*draft_show) return cmd.draft_show(case_id, name);
     if (*draft_get) return cmd.draft_get(case_id, name, rev, out);

@@ -7,6 +7,7 @@
 
 #include "alur/shared/error.h"
 #include "alur/shared/planted.h"
+#include "alur/sync/memory_state.h"
 
 namespace alur::client {
 
@@ -398,6 +399,42 @@ std::vector<std::string> Replica::quick_check() {
       }
     }
   }
+  return problems;
+}
+
+std::vector<std::string> Replica::replay_check(const TemplateRegistry& templates) {
+  std::vector<std::string> problems;
+  sync::MemoryState replay;
+  {
+    auto s = db_.cached("SELECT seq, committed_at, encoded FROM log ORDER BY seq");
+    while (s.step()) {
+      const std::string at = "entri log #" + std::to_string(s.get_int(0));
+      try {
+        Verdict v = apply_change(replay, templates, decode_change(s.get_blob(2)), s.get_int(1),
+                                 {.check_blobs = false});
+        if (!v.ok()) {
+          problems.push_back(at + " tidak dapat diterapkan ulang: " + v.message);
+          return problems;
+        }
+      } catch (const Error& e) {
+        problems.push_back(at + " tidak terbaca: " + e.what());
+        return problems;
+      }
+    }
+  }
+  std::size_t stored = 0;
+  auto s = db_.cached("SELECT id, body FROM cases ORDER BY id");
+  while (s.step()) {
+    ++stored;
+    const std::string id = s.get_text(0);
+    auto it = replay.cases().find(id);
+    if (it == replay.cases().end() ||
+        nlohmann::json::parse(s.get_text(1), nullptr, false) != case_to_json(it->second))
+      problems.push_back("kasus " + id + " tidak sesuai dengan log yang diterima dari server");
+  }
+  if (stored != replay.cases().size())
+    problems.push_back("jumlah kasus tersimpan (" + std::to_string(stored) +
+                       ") tidak sesuai dengan log (" + std::to_string(replay.cases().size()) + ")");
   return problems;
 }
 

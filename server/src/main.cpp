@@ -17,6 +17,7 @@
 #include "alur/net/ws_server.h"
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
+#include "alur/server/verify.h"
 #include "alur/server/tuning.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
@@ -202,6 +203,29 @@ int cmd_device_revoke(const std::string& dir, const std::string& replica) {
   return 0;
 }
 
+int cmd_verify(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  server::VerifyReport r = server::verify_server(db, TemplateRegistry::builtin());
+  if (json_out) {
+    std::cout << nlohmann::json{{"ok", r.ok()},
+                                {"problems", r.problems},
+                                {"entries", r.entries},
+                                {"changes", r.changes},
+                                {"devices", r.devices},
+                                {"cases", r.cases}}
+                     .dump()
+              << "\n";
+  } else if (r.ok()) {
+    std::cout << "Catatan utuh: " << r.entries << " entri log, " << r.changes << " perubahan dari "
+              << r.devices << " perangkat, " << r.cases << " kasus diperiksa.\n";
+  } else {
+    std::cout << "CATATAN RUSAK — yang pertama: " << r.problems.front() << "\n";
+    for (std::size_t i = 1; i < r.problems.size(); ++i) std::cout << "  " << r.problems[i] << "\n";
+  }
+  return r.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,6 +263,11 @@ int main(int argc, char** argv) {
   drevoke->add_option("--data", dir, "Direktori data")->required();
   drevoke->add_option("replica", replica, "Id replika perangkat")->required();
 
+  auto* verify = app.add_subcommand(
+      "verify", "Periksa seluruh rantai hash dan keadaan basis data (keluar 1 bila rusak)");
+  verify->add_option("--data", dir, "Direktori data")->required();
+  verify->add_flag("--json", json_out, "Keluaran JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -251,6 +280,7 @@ int main(int argc, char** argv) {
     if (*serve) return cmd_serve(dir, listen, heartbeat);
     if (*dlist) return cmd_device_list(dir, json_out);
     if (*drevoke) return cmd_device_revoke(dir, replica);
+    if (*verify) return cmd_verify(dir, json_out);
   } catch (const Error& e) {
     std::cerr << "alur-server: " << e.what() << " [" << e.code() << "]\n";
     return 1;

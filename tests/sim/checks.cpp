@@ -14,8 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "alur/server/verify.h"
 #include "alur/shared/crypto.h"
 #include "alur/sync/change.h"
+#include "alur/sync/memory_state.h"
 #include "world.h"
 
 namespace alur::sim {
@@ -23,35 +25,6 @@ namespace alur::sim {
 using nlohmann::json;
 
 namespace {
-
-// The rules' state in memory, for the replay.
-class MemState final : public sync::StateAccess {
- public:
-  const Org& org() override { return org_; }
-  void set_org(const Org& org) override { org_ = org; }
-  std::optional<sync::CaseState> load_case(const std::string& id) override {
-    auto it = cases_.find(id);
-    if (it == cases_.end()) return std::nullopt;
-    return it->second;
-  }
-  void save_case(const sync::CaseState& c) override {
-    cases_[c.id] = c;
-    periods_[{c.sop, c.period}] = c.id;
-  }
-  std::optional<std::string> case_for_period(const std::string& sop,
-                                             const std::string& period) override {
-    auto it = periods_.find({sop, period});
-    if (it == periods_.end()) return std::nullopt;
-    return it->second;
-  }
-  bool has_blob(const std::string&) override { return true; }
-  const std::map<std::string, sync::CaseState>& cases() const { return cases_; }
-
- private:
-  Org org_;
-  std::map<std::string, sync::CaseState> cases_;
-  std::map<std::pair<std::string, std::string>, std::string> periods_;
-};
 
 // Rows of a query, each as its columns joined, for a byte-for-byte comparison.
 std::vector<std::string> rows(sql::Database& db, const std::string& query, int columns) {
@@ -98,7 +71,7 @@ void Sim::check() {
   }
 
   // 2 and 3. Replay with the rules; check role and order independently of them.
-  MemState replay;
+  sync::MemoryState replay;
   Org current;
   std::map<std::string, std::map<std::string, std::uint64_t>> done_at;  // case -> task -> seq
   for (const auto& e : log) {
@@ -143,6 +116,10 @@ void Sim::check() {
     if (!stored || sync::case_to_json(*stored).dump() != sync::case_to_json(c).dump())
       return fail("case " + id + ": the server's state differs from a replay of its log");
   }
+
+  // What `alur-server verify` says of the same database must agree: nothing broken.
+  if (auto v = server::verify_server(*server.db, templates()); !v.ok())
+    return fail("alur-server verify finds a problem in a healthy record: " + v.problems.front());
 
   // 4. Every replica equals the server.
   const char* kLog = "SELECT seq, committed_at, log_hash, encoded FROM log ORDER BY seq";

@@ -49,6 +49,9 @@ class Api {
   // `alur repair`: checks the replica fully; if it is damaged (or `force`), salvages it and
   // rebuilds it from the server (repair.h). Returns what was found, saved and lost.
   nlohmann::json repair(bool force);
+  // `alur verify`: the full check and a replay of the committed log against the stored
+  // cases. {"ok", "problems": [...], "entries"}; never changes anything.
+  nlohmann::json verify();
 
   nlohmann::json case_open(const std::string& sop, const std::string& period);
   nlohmann::json case_list();

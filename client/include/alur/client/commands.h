@@ -36,6 +36,7 @@ class Commands {
   int sync(bool watch);
   int status();
   int repair(bool force);
+  int verify();
   int draft_put(const std::string& case_ref, const std::string& name, const std::string& file);
   int draft_show(const std::string& case_ref, const std::string& name);
   int draft_get(const std::string& case_ref, const std::string& name, const std::string& rev,

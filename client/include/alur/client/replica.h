@@ -124,6 +124,9 @@ class Replica : public sync::StateAccess {
   // Everything: PRAGMA integrity_check, the whole log's hash chain and every outbox change's
   // chain (decodable, counters consecutive, each prev the hash of the one before).
   std::vector<std::string> full_check();
+  // Replays the committed log from nothing with the rules: every entry must apply, and the
+  // result must equal the stored cases. Returns the problems (empty when it holds).
+  std::vector<std::string> replay_check(const TemplateRegistry& templates);
 
   // Blobs (content-addressed by hex sha256).
   bool has_blob(const std::string& sha256_hex) override;

@@ -1,0 +1,43 @@
+// MemoryState: the rules' state (sync::StateAccess) held in memory. Replaying a committed
+// log into one from nothing is how `verify` (server and client) and the simulator check
+// that a stored materialized state is exactly what its log says.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "alur/sync/case_state.h"
+
+namespace alur::sync {
+
+class MemoryState final : public StateAccess {
+ public:
+  const Org& org() override { return org_; }
+  void set_org(const Org& org) override { org_ = org; }
+  std::optional<CaseState> load_case(const std::string& id) override {
+    auto it = cases_.find(id);
+    if (it == cases_.end()) return std::nullopt;
+    return it->second;
+  }
+  void save_case(const CaseState& c) override {
+    cases_[c.id] = c;
+    periods_[{c.sop, c.period}] = c.id;
+  }
+  std::optional<std::string> case_for_period(const std::string& sop,
+                                             const std::string& period) override {
+    auto it = periods_.find({sop, period});
+    if (it == periods_.end()) return std::nullopt;
+    return it->second;
+  }
+  bool has_blob(const std::string&) override { return true; }
+  const std::map<std::string, CaseState>& cases() const { return cases_; }
+
+ private:
+  Org org_;
+  std::map<std::string, CaseState> cases_;
+  std::map<std::pair<std::string, std::string>, std::string> periods_;
+};
+
+}  // namespace alur::sync
