@@ -169,7 +169,7 @@ TEST(ReplicaSchemaTest, CreatesSchemaInTempHome) {
   // Reopening keeps what was stored and does not reset the schema version.
   Replica again(home);
   EXPECT_TRUE(again.enrolled());
-  EXPECT_EQ(again.meta("schema_version"), "1");
+  EXPECT_EQ(again.meta("schema_version"), "2");
 }
 
 TEST(ReplicaSchemaTest, RefusesADatabaseFromANewerVersion) {
