@@ -9,6 +9,7 @@
 #include "alur/client/repair.h"
 #include "alur/client/sync_client.h"
 #include "alur/shared/error.h"
+#include "alur/sync/templates.h"
 #include "alur/sync/text_merge.h"
 
 namespace alur::client {
@@ -20,6 +21,41 @@ using namespace alur::sync;
 namespace {
 
 const TemplateRegistry& templates() { return TemplateRegistry::builtin(); }
+
+// The template of a case: built in, or imported by the server and replicated.
+std::shared_ptr<const Template> case_template(StateAccess& v, const CaseState& c) {
+  auto tpl = find_template(v, templates(), c.sop, c.version);
+  if (!tpl)
+    throw Error("unknown_sop", "Templat SOP " + c.sop + " versi " + std::to_string(c.version) +
+                                   " belum dikenal perangkat ini; sinkronkan dulu.");
+  return tpl;
+}
+
+// How a task's doer reads in the record: "Plt. Kepala Dinas", "Kasubag ...".
+std::string done_as(const Org& org, const TaskState& t) {
+  std::string label = org.role_label(t.acted_as.empty() ? t.role : t.acted_as, t.bidang);
+  return t.acting.empty() ? label : acting_prefix(t.acting) + " " + label;
+}
+
+// Cases of the same period whose SOP this case's template names among its related SOPs
+// (keterkaitan), or whose template names this case's SOP.
+json related_cases(View& v, const CaseState& c, const Template& tpl) {
+  json out = json::array();
+  for (const auto& other_id : v.case_ids()) {
+    if (other_id == c.id) continue;
+    auto other = v.load_case(other_id);
+    if (!other || other->period != c.period || other->sop == c.sop) continue;
+    auto other_tpl = find_template(v, templates(), other->sop, other->version);
+    bool linked = tpl.relates_to(other->sop) || (other_tpl && other_tpl->relates_to(c.sop));
+    if (!linked) continue;
+    out.push_back({{"case", other_id},
+                   {"sop", other->sop},
+                   {"title", other->title},
+                   {"state", other->state},
+                   {"period", other->period}});
+  }
+  return out;
+}
 
 bool looks_like_text(const std::string& s) {
   if (s.find('\0') != std::string::npos) return false;
@@ -440,7 +476,8 @@ json Api::repair(bool force) {
 
 json Api::case_open(const std::string& sop, const std::string& period) {
   check_period(period);
-  const Template* tpl = templates().latest(sop);
+  View v = replica().view(templates());
+  auto tpl = latest_template(v, templates(), sop);
   if (!tpl) throw Error("unknown_sop", "SOP \"" + sop + "\" tidak dikenal.");
   std::string id = crypto::to_hex(crypto::random_bytes(8));
   json out = write("case/" + id, op::kCaseOpen,
@@ -470,7 +507,7 @@ json Api::case_show(const std::string& ref) {
   std::string id = resolve_case(v, ref);
   CaseState c = *v.load_case(id);
   auto committed = r.load_case(id);
-  const Template* tpl = templates().find(c.sop, c.version);
+  auto tpl = case_template(v, c);
   const Org& org = v.org();
   json steps = json::array();
   for (const auto& s : tpl->steps) {
@@ -479,23 +516,30 @@ json Api::case_show(const std::string& ref) {
       if (t.step != s.no) continue;
       const TaskState* ct = committed ? committed->task(t.key) : nullptr;
       bool tentative = !ct || ct->state != t.state || ct->change != t.change;
-      tasks.push_back({{"task", task_id(id, t.key)},
-                       {"role", t.role},
-                       {"bidang", t.bidang ? json(*t.bidang) : json()},
-                       {"actor", org.role_label(t.role, t.bidang)},
-                       {"state", t.state},
-                       {"by", t.by.empty() ? json() : json(t.by)},
-                       {"at", time_or_null(t.at)},
-                       {"round", t.round},
-                       {"due", due_date(t, *tpl)},
-                       {"text", t.text},
-                       {"revision", t.revision},
-                       {"tentative", tentative}});
+      json task = {{"task", task_id(id, t.key)},
+                   {"role", t.role},
+                   {"bidang", t.bidang ? json(*t.bidang) : json()},
+                   {"actor", org.role_label(t.role, t.bidang)},
+                   {"state", t.state},
+                   {"by", t.by.empty() ? json() : json(t.by)},
+                   {"at", time_or_null(t.at)},
+                   {"round", t.round},
+                   {"due", due_date(t, *tpl)},
+                   {"text", t.text},
+                   {"revision", t.revision},
+                   {"tentative", tentative}};
+      if (t.state == "done") {
+        task["as"] = done_as(org, t);  // "Plt. Kepala Dinas"
+        task["acting"] = t.acting.empty() ? json() : json(t.acting);
+        if (!t.outcome.empty()) task["outcome"] = t.outcome;
+      }
+      tasks.push_back(std::move(task));
     }
     steps.push_back({{"step", s.no},
                      {"title", s.title},
                      {"kind", s.kind},
                      {"role", s.actor},
+                     {"roles", s.actors},
                      {"days", s.days},
                      {"output", s.output},
                      {"inputs", s.inputs},
@@ -535,14 +579,17 @@ json Api::case_show(const std::string& ref) {
                          {"revision", a.revision},
                          {"sha256", a.sha256},
                          {"at", time_or_null(a.at)},
-                         {"superseded", a.superseded}});
+                         {"superseded", a.superseded},
+                         {"acting", a.acting.empty() ? json() : json(a.acting)}});
   json returns = json::array();
   for (const auto& x : c.returns)
     returns.push_back({{"from_task", task_id(id, x.from_task)},
                        {"to_step", x.to_step},
                        {"reason", x.reason},
                        {"by", x.by},
-                       {"at", time_or_null(x.at)}});
+                       {"at", time_or_null(x.at)},
+                       {"acting", x.acting.empty() ? json() : json(x.acting)},
+                       {"outcome", x.outcome.empty() ? json() : json(x.outcome)}});
   json people = json::object();
   for (const auto& p : org.people) people[p.username] = p.name;
   return {{"case", id},
@@ -551,6 +598,8 @@ json Api::case_show(const std::string& ref) {
           {"period", c.period},
           {"state", c.state},
           {"opened_by", c.opened_by},
+          {"version", c.version},
+          {"related", related_cases(v, c, *tpl)},
           {"steps", steps},
           {"drafts", drafts},
           {"conflicts", conflicts},
@@ -569,10 +618,21 @@ json Api::inbox() {
   json items = json::array();
   for (const auto& id : v.case_ids()) {
     CaseState c = *v.load_case(id);
-    const Template* tpl = templates().find(c.sop, c.version);
+    auto tpl = case_template(v, c);
     for (const auto& t : c.tasks) {
-      if (t.state != "ready" || !org.holds(me, t.role, t.bidang)) continue;
+      if (t.state != "ready") continue;
       const StepDef* s = tpl->step(t.step);
+      // Mine if I hold one of the step's roles, or act in one as Plt./Plh. today.
+      std::string as;
+      for (const auto& role : s->actors) {
+        if (org.holds(me, role, t.bidang)) {
+          as = org.role_label(role, t.bidang);
+          break;
+        }
+        if (const Delegation* d = org.acting(me, role, t.bidang, clock_.now_ms(), clock_.now_ms()))
+          as = acting_prefix(d->kind) + " " + org.role_label(role, t.bidang);
+      }
+      if (as.empty()) continue;
       std::string due = due_date(t, *tpl);
       int remaining = due.empty() ? 0 : working_days_between(today, due);
       items.push_back({{"task", task_id(id, t.key)},
@@ -588,7 +648,8 @@ json Api::inbox() {
                        {"inputs", s->inputs},
                        {"remaining_days", remaining},
                        {"overdue", remaining < 0},
-                       {"round", t.round}});
+                       {"round", t.round},
+                       {"as", as}});
     }
   }
   std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
@@ -600,14 +661,25 @@ json Api::inbox() {
 // --- acting ----------------------------------------------------------------------------------
 
 json Api::act(const std::string& task, const std::string& text,
-              const std::optional<Attachment>& file) {
+              const std::optional<Attachment>& file, const std::string& outcome) {
   auto [case_ref, key] = split_task_id(task);
   auto [id, c] = open_case(case_ref);
   const TaskState* t = c.task(key);
   if (!t) throw Error("unknown_task", "Tugas " + task + " tidak ada pada kasus ini.");
-  const StepDef* s = templates().find(c.sop, c.version)->step(t->step);
+  View v = replica().view(templates());
+  auto tpl = case_template(v, c);
+  const StepDef* s = tpl->step(t->step);
   json body{{"round", t->round}};
   if (!text.empty()) body["text"] = text;
+  if (s->kind == "decision") {
+    std::string codes;
+    for (const auto& o : s->outcomes) codes += (codes.empty() ? "" : ", ") + o.code;
+    if (!s->outcome(outcome))
+      throw Error("bad_action", "Langkah ini meminta keputusan: --outcome " + codes + ".");
+    body["outcome"] = outcome;
+  } else if (!outcome.empty()) {
+    throw Error("bad_action", "Langkah " + std::to_string(s->no) + " bukan langkah keputusan.");
+  }
   std::optional<std::string> attachment;
   auto heads = [&] {
     auto d = c.drafts.find(s->draft);

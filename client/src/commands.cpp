@@ -227,6 +227,10 @@ int Commands::case_show(const std::string& ref) {
       std::string who = t["by"].is_null()
                             ? (str(t["due"]).empty() ? "" : "tenggat " + str(t["due"]))
                             : name_of(t["by"]) + " " + str(t["at"]);
+      // "Plt. Kepala Dinas: H. Ahmad" — the acting role and the person.
+      if (!t["by"].is_null() && t.contains("acting") && !t["acting"].is_null())
+        who = str(t["as"]) + ": " + who;
+      if (t.contains("outcome")) who += " [" + str(t["outcome"]) + "]";
       std::string title = str(s["title"]);
       if (title.size() > 40) title = title.substr(0, 39) + "…";
       bool tentative = t["tentative"].get<bool>();
@@ -244,6 +248,12 @@ int Commands::case_show(const std::string& ref) {
   for (const auto& x : c["corrections"])
     std::cout << "  Koreksi " << str(x["id"]) << " (" << str(x["state"]) << ") oleh "
               << name_of(x["by"]) << ": " << str(x["text"]) << "\n";
+  if (c.contains("related") && !c["related"].empty()) std::cout << "\nKasus terkait:\n";
+  if (c.contains("related"))
+    for (const auto& x : c["related"])
+      std::cout << "  " << str(x["case"]) << "  " << str(x["title"]) << "  ["
+                << (x["state"] == "open" ? "berjalan" : "selesai") << "]  (alur case show "
+                << str(x["case"]) << ")\n";
   for (const auto& x : c["returns"])
     std::cout << "  Dikembalikan ke langkah " << x["to_step"] << " oleh " << name_of(x["by"])
               << ": " << str(x["reason"]) << "\n";
@@ -277,10 +287,11 @@ int Commands::inbox() {
   return 0;
 }
 
-int Commands::act(const std::string& task, const std::string& text, const std::string& file) {
+int Commands::act(const std::string& task, const std::string& text, const std::string& file,
+                  const std::string& outcome) {
   std::optional<Attachment> a;
   if (!file.empty()) a = attachment(file);
-  return written(api_.act(task, text, a));
+  return written(api_.act(task, text, a, outcome));
 }
 
 int Commands::return_task(const std::string& task, int to_step, const std::string& reason) {

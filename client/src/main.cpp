@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   act->add_option("task", task, "Nomor tugas (dari inbox)")->required();
   act->add_option("--text", text, "Isi disposisi, notulen, catatan atau koreksi");
   act->add_option("--file", file, "Berkas draft (revisi baru)");
+  std::string outcome;
+  act->add_option("--outcome", outcome,
+                  "Keputusan pada langkah keputusan (mis. setuju, tolak; lihat case show)");
 
   auto* ret =
       app.add_subcommand("return", "Kembalikan kasus ke langkah sebelumnya untuk diperbaiki");
@@ -177,7 +180,7 @@ int main(int argc, char** argv) {
     if (*case_show) return cmd.case_show(case_id);
     if (*case_list) return cmd.case_list();
     if (*inbox) return cmd.inbox();
-    if (*act) return cmd.act(task, text, file);
+    if (*act) return cmd.act(task, text, file, outcome);
     if (*ret) return cmd.return_task(task, to_step, reason);
     if (*sync) return cmd.sync(watch);
     if (*status) return cmd.status();

@@ -16,7 +16,7 @@ using namespace alur::sync;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS cases (
   state TEXT NOT NULL,
   body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS templates (
+  sop TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (sop, version));
 )sql";
 
 }  // namespace
@@ -174,6 +179,23 @@ std::optional<std::string> Replica::case_for_period(const std::string& sop,
   return id;
 }
 
+std::map<std::pair<std::string, int>, std::string> Replica::imported_templates() {
+  auto s = db_.cached("SELECT sop, version, body FROM templates");
+  std::map<std::pair<std::string, int>, std::string> out;
+  while (s.step()) out[{s.get_text(0), static_cast<int>(s.get_int(1))}] = s.get_text(2);
+  return out;
+}
+
+void Replica::put_template(const std::string& sop, int version, const std::string& text) {
+  db_.cached(
+         "INSERT INTO templates (sop, version, body) VALUES (?, ?, ?) "
+         "ON CONFLICT (sop, version) DO UPDATE SET body = excluded.body")
+      .bind_text(1, sop)
+      .bind(2, static_cast<std::int64_t>(version))
+      .bind_text(3, text)
+      .exec();
+}
+
 // --- view --------------------------------------------------------------------------
 
 std::optional<CaseState> View::load_case(const std::string& id) {
@@ -198,6 +220,7 @@ std::vector<std::string> View::case_ids() const {
 View Replica::view(const TemplateRegistry& templates) {
   View v;
   v.org_ = org();
+  v.templates_ = imported_templates();
   {
     auto s = db_.cached("SELECT id, body FROM cases");
     while (s.step()) {

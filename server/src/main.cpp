@@ -1,5 +1,6 @@
 // alur-server: the office's sync server. Commands: init, org import, fingerprint, serve,
-// device list, device revoke. Errors: one line on stderr, exit code 1 (2 for usage).
+// device list, device revoke, sop validate|import|list, delegate add|list|end,
+// schedule add|list|remove. Errors: one line on stderr, exit code 1 (2 for usage).
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,8 @@
 #include <sstream>
 
 #include "alur/net/ws_server.h"
+#include "alur/server/admin.h"
+#include "alur/server/schedule.h"
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
 #include "alur/server/verify.h"
@@ -23,6 +26,7 @@
 #include "alur/shared/error.h"
 #include "alur/shared/sqlite.h"
 #include "alur/sync/change.h"
+#include "alur/sync/templates.h"
 
 namespace fs = std::filesystem;
 using namespace alur;
@@ -160,6 +164,7 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
     ticker.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       try {
+        server::run_schedules(db, TemplateRegistry::builtin(), Clock::system(), log_line);
         service.tick();
       } catch (const std::exception& e) {
         log_line(std::string("tick: ") + e.what());
@@ -226,6 +231,155 @@ int cmd_verify(const std::string& dir, bool json_out) {
   return r.ok() ? 0 : 1;
 }
 
+// --- SOP templates ------------------------------------------------------------------
+
+int cmd_sop_validate(const std::string& file, bool json_out) {
+  TemplateCheck check = check_template(read_file(file));
+  nlohmann::json issues = nlohmann::json::array();
+  for (const auto& i : check.issues) {
+    issues.push_back({{"line", i.line}, {"field", i.path}, {"message", i.message}});
+    if (!json_out)
+      std::cerr << file << ":" << i.line << ": " << i.path << ": " << i.message << "\n";
+  }
+  if (json_out) {
+    nlohmann::json out = {{"valid", check.issues.empty()}, {"issues", issues}};
+    if (check.template_)
+      out.update({{"sop", check.template_->sop},
+                  {"version", check.template_->version},
+                  {"title", check.template_->title},
+                  {"steps", check.template_->steps.size()}});
+    std::cout << out.dump() << "\n";
+  } else if (check.template_) {
+    std::cout << "Templat valid: " << check.template_->sop << " versi " << check.template_->version
+              << " (" << check.template_->title << "), " << check.template_->steps.size()
+              << " langkah.\n";
+  } else {
+    std::cerr << check.issues.size() << " masalah ditemukan.\n";
+  }
+  return check.issues.empty() ? 0 : 1;
+}
+
+int cmd_sop_import(const std::string& dir, const std::string& file, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  auto r =
+      server::import_template(db, TemplateRegistry::builtin(), Clock::system(), read_file(file));
+  if (json_out)
+    std::cout << r.dump() << "\n";
+  else
+    std::cout << "SOP " << r["sop"].get<std::string>() << " versi " << r["version"].get<int>()
+              << (r["imported"].get<bool>() ? " diimpor" : " sudah ada dengan isi yang sama")
+              << ": " << r["title"].get<std::string>() << "\n";
+  return 0;
+}
+
+int cmd_sop_list(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  auto list = server::list_templates(db, TemplateRegistry::builtin());
+  if (json_out) {
+    std::cout << list.dump() << "\n";
+    return 0;
+  }
+  for (const auto& t : list)
+    std::cout << t["sop"].get<std::string>() << "  versi " << t["version"].get<int>() << "  "
+              << t["source"].get<std::string>() << "  " << t["steps"].get<std::size_t>()
+              << " langkah  " << t["title"].get<std::string>() << "\n";
+  return 0;
+}
+
+// --- acting officials ------------------------------------------------------------------
+
+int cmd_delegate_add(const std::string& dir, Delegation d, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  std::string id = server::add_delegation(db, TemplateRegistry::builtin(), Clock::system(), d);
+  const Org& org = db.org();
+  const Person* p = org.find(d.username);
+  std::string label = acting_prefix(d.kind) + " " + org.role_label(d.role, d.bidang);
+  if (json_out)
+    std::cout << nlohmann::json{{"id", id}, {"label", label}}.dump() << "\n";
+  else
+    std::cout << label << ": " << (p ? p->name : d.username) << " (" << d.username << "), "
+              << d.from << " s.d. " << d.until << " [" << id << "]\n";
+  return 0;
+}
+
+int cmd_delegate_list(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  auto list = server::list_delegations(db, Clock::system().now_ms());
+  if (json_out) {
+    std::cout << list.dump() << "\n";
+    return 0;
+  }
+  for (const auto& d : list)
+    std::cout << d["id"].get<std::string>() << "  " << d["label"].get<std::string>() << "  "
+              << d["name"].get<std::string>() << "  " << d["from"].get<std::string>() << " s.d. "
+              << d["until"].get<std::string>() << "  " << d["state"].get<std::string>() << "\n";
+  return 0;
+}
+
+int cmd_delegate_end(const std::string& dir, const std::string& id) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  server::end_delegation(db, TemplateRegistry::builtin(), Clock::system(), id);
+  std::cout << "Plt./Plh. " << id << " diakhiri.\n";
+  return 0;
+}
+
+// --- schedules -------------------------------------------------------------------------
+
+int cmd_schedule_add(const std::string& dir, const std::string& sop, int day,
+                     const std::string& period_of) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  auto tpl = sync::latest_template(db, TemplateRegistry::builtin(), sop);
+  if (!tpl) throw Error("unknown_sop", "SOP \"" + sop + "\" tidak dikenal.");
+  server::Schedule s{sop, day, period_of, Clock::system().now_ms()};
+  {
+    auto tx = db.begin();
+    db.put_schedule(s);
+    tx->commit();
+  }
+  std::cout << "Jadwal: kasus " << tpl->title << " tiap triwulan dibuka server pada tanggal " << day
+            << " bulan pertama "
+            << (period_of == "previous" ? "sesudah triwulan itu berakhir" : "triwulan itu")
+            << ".\n";
+  return 0;
+}
+
+int cmd_schedule_list(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& s : db.schedules()) {
+    auto next = server::scheduled_period(s, Clock::system().now_ms());
+    arr.push_back({{"sop", s.sop},
+                   {"day", s.day},
+                   {"for", s.period_of},
+                   {"since", format_date_wib(s.created_at)},
+                   {"due_period", next ? nlohmann::json(*next) : nlohmann::json()}});
+    if (!json_out)
+      std::cout << s.sop << "  tiap triwulan, tanggal " << s.day << "  ("
+                << (s.period_of == "previous" ? "triwulan lalu" : "triwulan berjalan")
+                << ")  sejak " << format_date_wib(s.created_at) << "\n";
+  }
+  if (json_out) std::cout << arr.dump() << "\n";
+  return 0;
+}
+
+int cmd_schedule_remove(const std::string& dir, const std::string& sop) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  auto tx = db.begin();
+  bool removed = db.remove_schedule(sop);
+  tx->commit();
+  if (!removed) throw Error("unknown_schedule", "Tidak ada jadwal untuk SOP " + sop + ".");
+  std::cout << "Jadwal " << sop << " dihapus.\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -267,6 +421,67 @@ int main(int argc, char** argv) {
       "verify", "Periksa seluruh rantai hash dan keadaan basis data (keluar 1 bila rusak)");
   verify->add_option("--data", dir, "Direktori data")->required();
   verify->add_flag("--json", json_out, "Keluaran JSON");
+  auto* sop = app.add_subcommand("sop", "Templat SOP");
+  sop->require_subcommand(1);
+  auto* sop_validate = sop->add_subcommand(
+      "validate", "Periksa berkas templat: setiap masalah dengan baris dan kolomnya");
+  sop_validate->add_option("file", file, "Berkas templat (JSON)")->required();
+  sop_validate->add_flag("--json", json_out, "Keluaran JSON");
+  auto* sop_import = sop->add_subcommand("import", "Impor templat (versi baru) ke semua klien");
+  sop_import->add_option("--data", dir, "Direktori data")->required();
+  sop_import->add_option("file", file, "Berkas templat (JSON)")->required();
+  sop_import->add_flag("--json", json_out, "Keluaran JSON");
+  auto* sop_list = sop->add_subcommand("list", "Daftar templat (bawaan dan impor)");
+  sop_list->add_option("--data", dir, "Direktori data")->required();
+  sop_list->add_flag("--json", json_out, "Keluaran JSON");
+
+  Delegation delegation;
+  std::string bidang_opt;
+  auto* delegate = app.add_subcommand("delegate", "Pejabat Plt./Plh.");
+  delegate->require_subcommand(1);
+  auto* dadd = delegate->add_subcommand("add", "Tunjuk Plt./Plh. untuk suatu peran dan masa");
+  dadd->add_option("--data", dir, "Direktori data")->required();
+  dadd->add_option("--user", delegation.username, "Nama pengguna yang ditunjuk")->required();
+  dadd->add_option("--role", delegation.role, "Kode peran (kadis, sekretaris, kabid, ...)")
+      ->required();
+  dadd->add_option("--bidang", bidang_opt, "Kode bidang (untuk kabid)");
+  dadd->add_option("--from", delegation.from, "Mulai (TTTT-BB-HH, WIB)")->required();
+  dadd->add_option("--until", delegation.until, "Sampai dengan (TTTT-BB-HH, WIB)")->required();
+  dadd->add_option("--kind", delegation.kind, "plt atau plh")
+      ->required()
+      ->check(CLI::IsMember({"plt", "plh"}));
+  dadd->add_option("--note", delegation.note, "Dasar penunjukan (mis. nomor surat perintah)");
+  dadd->add_flag("--json", json_out, "Keluaran JSON");
+  auto* dlist2 = delegate->add_subcommand("list", "Daftar Plt./Plh.");
+  dlist2->add_option("--data", dir, "Direktori data")->required();
+  dlist2->add_flag("--json", json_out, "Keluaran JSON");
+  std::string delegation_id;
+  auto* dend = delegate->add_subcommand("end", "Akhiri Plt./Plh. sekarang");
+  dend->add_option("--data", dir, "Direktori data")->required();
+  dend->add_option("id", delegation_id, "Id penunjukan (lihat delegate list)")->required();
+
+  std::string schedule_sop, period_of = "previous";
+  int schedule_day = 1;
+  bool quarterly = false;
+  auto* schedule = app.add_subcommand("schedule", "Kasus triwulanan yang dibuka server");
+  schedule->require_subcommand(1);
+  auto* sadd =
+      schedule->add_subcommand("add", "Buka kasus SOP tiap triwulan pada tanggal tertentu");
+  sadd->add_option("--data", dir, "Direktori data")->required();
+  sadd->add_option("sop", schedule_sop, "Kode SOP, mis. LAKIP")->required();
+  sadd->add_flag("--quarterly", quarterly, "Tiap triwulan (satu-satunya pilihan saat ini)")
+      ->required();
+  sadd->add_option("--day", schedule_day, "Tanggal pada bulan pertama triwulan (1..28)")
+      ->check(CLI::Range(1, 28));
+  sadd->add_option("--for", period_of,
+                   "previous: triwulan yang baru berakhir (bawaan); current: triwulan berjalan")
+      ->check(CLI::IsMember({"previous", "current"}));
+  auto* slist = schedule->add_subcommand("list", "Daftar jadwal");
+  slist->add_option("--data", dir, "Direktori data")->required();
+  slist->add_flag("--json", json_out, "Keluaran JSON");
+  auto* sremove = schedule->add_subcommand("remove", "Hapus jadwal");
+  sremove->add_option("--data", dir, "Direktori data")->required();
+  sremove->add_option("sop", schedule_sop, "Kode SOP")->required();
 
   try {
     app.parse(argc, argv);
@@ -281,6 +496,18 @@ int main(int argc, char** argv) {
     if (*dlist) return cmd_device_list(dir, json_out);
     if (*drevoke) return cmd_device_revoke(dir, replica);
     if (*verify) return cmd_verify(dir, json_out);
+    if (*sop_validate) return cmd_sop_validate(file, json_out);
+    if (*sop_import) return cmd_sop_import(dir, file, json_out);
+    if (*sop_list) return cmd_sop_list(dir, json_out);
+    if (*dadd) {
+      if (!bidang_opt.empty()) delegation.bidang = bidang_opt;
+      return cmd_delegate_add(dir, delegation, json_out);
+    }
+    if (*dlist2) return cmd_delegate_list(dir, json_out);
+    if (*dend) return cmd_delegate_end(dir, delegation_id);
+    if (*sadd) return cmd_schedule_add(dir, schedule_sop, schedule_day, period_of);
+    if (*slist) return cmd_schedule_list(dir, json_out);
+    if (*sremove) return cmd_schedule_remove(dir, schedule_sop);
   } catch (const Error& e) {
     std::cerr << "alur-server: " << e.what() << " [" << e.code() << "]\n";
     return 1;

@@ -11,7 +11,7 @@ namespace alur::server {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,6 +59,16 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE UNIQUE INDEX IF NOT EXISTS cases_by_period ON cases (sop, period);
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blob_uploads (sha256 TEXT PRIMARY KEY, total INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS templates (
+  sop TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (sop, version));
+CREATE TABLE IF NOT EXISTS schedules (
+  sop TEXT PRIMARY KEY,
+  day INTEGER NOT NULL,
+  period_of TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
 )sql";
 
 }  // namespace
@@ -362,6 +372,48 @@ std::optional<std::string> ServerDb::case_for_period(const std::string& sop,
   s.bind_text(1, sop).bind_text(2, period);
   if (!s.step()) return std::nullopt;
   return s.get_text(0);
+}
+
+std::map<std::pair<std::string, int>, std::string> ServerDb::imported_templates() {
+  auto s = db_.cached("SELECT sop, version, body FROM templates");
+  std::map<std::pair<std::string, int>, std::string> out;
+  while (s.step()) out[{s.get_text(0), static_cast<int>(s.get_int(1))}] = s.get_text(2);
+  return out;
+}
+
+void ServerDb::put_template(const std::string& sop, int version, const std::string& text) {
+  db_.cached(
+         "INSERT INTO templates (sop, version, body) VALUES (?, ?, ?) "
+         "ON CONFLICT (sop, version) DO UPDATE SET body = excluded.body")
+      .bind_text(1, sop)
+      .bind(2, static_cast<std::int64_t>(version))
+      .bind_text(3, text)
+      .exec();
+}
+
+std::vector<Schedule> ServerDb::schedules() {
+  auto s = db_.cached("SELECT sop, day, period_of, created_at FROM schedules ORDER BY sop");
+  std::vector<Schedule> out;
+  while (s.step())
+    out.push_back({s.get_text(0), static_cast<int>(s.get_int(1)), s.get_text(2), s.get_int(3)});
+  return out;
+}
+
+void ServerDb::put_schedule(const Schedule& sc) {
+  db_.cached(
+         "INSERT INTO schedules (sop, day, period_of, created_at) VALUES (?, ?, ?, ?) "
+         "ON CONFLICT (sop) DO UPDATE SET day = excluded.day, period_of = excluded.period_of, "
+         "created_at = excluded.created_at")
+      .bind_text(1, sc.sop)
+      .bind(2, static_cast<std::int64_t>(sc.day))
+      .bind_text(3, sc.period_of)
+      .bind(4, sc.created_at)
+      .exec();
+}
+
+bool ServerDb::remove_schedule(const std::string& sop) {
+  db_.cached("DELETE FROM schedules WHERE sop = ?").bind_text(1, sop).exec();
+  return db_.changes() > 0;
 }
 
 }  // namespace alur::server

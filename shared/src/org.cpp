@@ -1,6 +1,7 @@
 // Org model, its JSON form, and the org-file importer's validation.
 #include "alur/shared/org.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -12,6 +13,36 @@ bool is_known_role(const std::string& code) {
   for (const char* r : kRoleCodes)
     if (code == r) return true;
   return false;
+}
+
+bool is_bidang_role(const std::string& code) { return code == "kabid"; }
+
+std::string acting_prefix(const std::string& kind) {
+  if (kind == "plt") return "Plt.";
+  if (kind == "plh") return "Plh.";
+  return "";
+}
+
+Millis wib_day_start(const std::string& date) {
+  int y = 0, m = 0, d = 0;
+  if (date.size() != 10 || std::sscanf(date.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 ||
+      m > 12 || d < 1 || d > 31)
+    throw Error("bad_date", "Tanggal tidak valid: \"" + date + "\" (contoh: 2026-07-01)");
+  // Days from 1970-01-01 to the civil date (Howard Hinnant's days_from_civil).
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long long days = static_cast<long long>(era) * 146097 + doe - 719468;
+  return days * 86'400'000LL - 7LL * 3'600'000;  // WIB = UTC+7
+}
+
+Millis Delegation::start_ms() const { return wib_day_start(from); }
+
+Millis Delegation::end_ms() const {
+  Millis end = wib_day_start(until) + 86'400'000LL;
+  return ended_at && ended_at < end ? ended_at : end;
 }
 
 std::string role_title(const std::string& code) {
@@ -67,7 +98,37 @@ bool Org::holds(const std::string& username, const std::string& role,
 
 bool Org::is_member(const std::string& username) const {
   const Person* p = find(username);
-  return p && p->active && !p->roles.empty();
+  if (!p || !p->active) return false;
+  if (!p->roles.empty()) return true;
+  for (const auto& d : delegations)
+    if (d.username == username) return true;
+  return false;
+}
+
+const Delegation* Org::find_delegation(const std::string& id) const {
+  for (const auto& d : delegations)
+    if (d.id == id) return &d;
+  return nullptr;
+}
+
+const Delegation* Org::acting(const std::string& username, const std::string& role,
+                              const std::optional<std::string>& bidang_code, Millis done_at,
+                              Millis committed_at) const {
+  const Person* p = find(username);
+  if (!p || !p->active) return nullptr;
+  for (const auto& d : delegations) {
+    if (d.username != username || d.role != role) continue;
+    if (bidang_code && d.bidang != bidang_code) continue;
+    Millis end = d.end_ms();
+    if (done_at >= d.start_ms() && done_at < end && committed_at < end + kDelegationSyncGrace)
+      return &d;
+  }
+  return nullptr;
+}
+
+bool Org::may_act(const std::string& username, const std::string& role,
+                  const std::optional<std::string>& bidang_code, Millis now) const {
+  return holds(username, role, bidang_code) || acting(username, role, bidang_code, now, now);
 }
 
 void to_json(nlohmann::json& j, const Org& org) {
@@ -84,6 +145,33 @@ void to_json(nlohmann::json& j, const Org& org) {
     j["people"].push_back(
         {{"username", p.username}, {"name", p.name}, {"roles", roles}, {"active", p.active}});
   }
+  // Only when there are some, so that an org without delegations keeps its earlier form.
+  if (!org.delegations.empty()) {
+    j["delegations"] = nlohmann::json::array();
+    for (const auto& d : org.delegations) j["delegations"].push_back(delegation_to_json(d));
+  }
+}
+
+nlohmann::json delegation_to_json(const Delegation& d) {
+  return {{"id", d.id},       {"username", d.username},
+          {"role", d.role},   {"bidang", d.bidang ? nlohmann::json(*d.bidang) : nlohmann::json()},
+          {"kind", d.kind},   {"from", d.from},
+          {"until", d.until}, {"ended_at", d.ended_at},
+          {"note", d.note}};
+}
+
+Delegation delegation_from_json(const nlohmann::json& j) {
+  Delegation d;
+  d.id = j.at("id").get<std::string>();
+  d.username = j.at("username").get<std::string>();
+  d.role = j.at("role").get<std::string>();
+  if (j.contains("bidang") && !j["bidang"].is_null()) d.bidang = j["bidang"].get<std::string>();
+  d.kind = j.at("kind").get<std::string>();
+  d.from = j.at("from").get<std::string>();
+  d.until = j.at("until").get<std::string>();
+  d.ended_at = j.value("ended_at", Millis{0});
+  d.note = j.value("note", "");
+  return d;
 }
 
 void from_json(const nlohmann::json& j, Org& org) {
@@ -101,6 +189,9 @@ void from_json(const nlohmann::json& j, Org& org) {
     }
     org.people.push_back(std::move(person));
   }
+  org.delegations.clear();
+  if (j.contains("delegations"))
+    for (const auto& d : j.at("delegations")) org.delegations.push_back(delegation_from_json(d));
 }
 
 namespace {

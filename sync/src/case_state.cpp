@@ -45,6 +45,11 @@ const TaskState* CaseState::task(const std::string& key) const {
   return const_cast<CaseState*>(this)->task(key);
 }
 
+void StateAccess::put_template(const std::string& sop, int version, const std::string&) {
+  throw Error("unsupported", "Penyimpanan ini tidak menyimpan templat SOP (" + sop + " versi " +
+                                 std::to_string(version) + ").");
+}
+
 std::string task_id(const std::string& case_id, const std::string& key) {
   return case_id + "." + key;
 }
@@ -78,6 +83,12 @@ Dot dot_from_json(const json& j) {
 
 json opt(const std::optional<std::string>& s) { return s ? json(*s) : json(); }
 
+// Fields added after the first release appear only when set, so that the canonical form of
+// a case that uses none of them is what it always was.
+void put_if(json& j, const char* key, const std::string& value) {
+  if (!value.empty()) j[key] = value;
+}
+
 }  // namespace
 
 json case_to_json(const CaseState& c) {
@@ -91,19 +102,16 @@ json case_to_json(const CaseState& c) {
   j["opened_at"] = c.opened_at;
   j["state"] = c.state;
   j["tasks"] = json::array();
-  for (const auto& t : c.tasks)
-    j["tasks"].push_back({{"key", t.key},
-                          {"step", t.step},
-                          {"bidang", opt(t.bidang)},
-                          {"role", t.role},
-                          {"state", t.state},
-                          {"round", t.round},
-                          {"ready_at", t.ready_at},
-                          {"by", t.by},
-                          {"at", t.at},
-                          {"change", t.change},
-                          {"text", t.text},
-                          {"revision", t.revision}});
+  for (const auto& t : c.tasks) {
+    json task = {{"key", t.key},           {"step", t.step},   {"bidang", opt(t.bidang)},
+                 {"role", t.role},         {"state", t.state}, {"round", t.round},
+                 {"ready_at", t.ready_at}, {"by", t.by},       {"at", t.at},
+                 {"change", t.change},     {"text", t.text},   {"revision", t.revision}};
+    put_if(task, "acting", t.acting);
+    put_if(task, "acted_as", t.acted_as);
+    put_if(task, "outcome", t.outcome);
+    j["tasks"].push_back(std::move(task));
+  }
   j["drafts"] = json::object();
   for (const auto& [name, d] : c.drafts) {
     json revs = json::object();
@@ -142,26 +150,33 @@ json case_to_json(const CaseState& c) {
         {"at", k.at},       {"vv", vv_to_json(k.status.vv())}, {"siblings", sibs}};
   }
   j["approvals"] = json::array();
-  for (const auto& a : c.approvals)
-    j["approvals"].push_back({{"kind", a.kind},
-                              {"task", a.task},
-                              {"step", a.step},
-                              {"draft", a.draft},
-                              {"revision", a.revision},
-                              {"sha256", a.sha256},
-                              {"by", a.by},
-                              {"role", a.role},
-                              {"at", a.at},
-                              {"change", a.change},
-                              {"superseded", a.superseded}});
+  for (const auto& a : c.approvals) {
+    json approval = {{"kind", a.kind},
+                     {"task", a.task},
+                     {"step", a.step},
+                     {"draft", a.draft},
+                     {"revision", a.revision},
+                     {"sha256", a.sha256},
+                     {"by", a.by},
+                     {"role", a.role},
+                     {"at", a.at},
+                     {"change", a.change},
+                     {"superseded", a.superseded}};
+    put_if(approval, "acting", a.acting);
+    j["approvals"].push_back(std::move(approval));
+  }
   j["returns"] = json::array();
-  for (const auto& r : c.returns)
-    j["returns"].push_back({{"from_task", r.from_task},
-                            {"to_step", r.to_step},
-                            {"reason", r.reason},
-                            {"by", r.by},
-                            {"at", r.at},
-                            {"change", r.change}});
+  for (const auto& r : c.returns) {
+    json ret = {{"from_task", r.from_task},
+                {"to_step", r.to_step},
+                {"reason", r.reason},
+                {"by", r.by},
+                {"at", r.at},
+                {"change", r.change}};
+    put_if(ret, "acting", r.acting);
+    put_if(ret, "outcome", r.outcome);
+    j["returns"].push_back(std::move(ret));
+  }
   return j;
 }
 
@@ -189,6 +204,9 @@ CaseState case_from_json(const json& j) {
     s.change = t.at("change");
     s.text = t.at("text");
     s.revision = t.at("revision");
+    s.acting = t.value("acting", "");
+    s.acted_as = t.value("acted_as", "");
+    s.outcome = t.value("outcome", "");
     c.tasks.push_back(std::move(s));
   }
   for (auto it = j.at("drafts").begin(); it != j.at("drafts").end(); ++it) {
@@ -231,10 +249,10 @@ CaseState case_from_json(const json& j) {
   for (const auto& a : j.at("approvals"))
     c.approvals.push_back({a.at("kind"), a.at("task"), a.at("step"), a.at("draft"),
                            a.at("revision"), a.at("sha256"), a.at("by"), a.at("role"), a.at("at"),
-                           a.at("change"), a.at("superseded")});
+                           a.at("change"), a.at("superseded"), a.value("acting", "")});
   for (const auto& r : j.at("returns"))
     c.returns.push_back({r.at("from_task"), r.at("to_step"), r.at("reason"), r.at("by"), r.at("at"),
-                         r.at("change")});
+                         r.at("change"), r.value("acting", ""), r.value("outcome", "")});
   return c;
 }
 

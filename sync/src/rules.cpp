@@ -8,12 +8,15 @@
 #include "alur/shared/error.h"
 #include "alur/shared/planted.h"
 #include "alur/sync/case_state.h"
+#include "alur/sync/templates.h"
 
 namespace alur::sync {
 
 using nlohmann::json;
 
 namespace {
+
+using TemplatePtr = std::shared_ptr<const Template>;
 
 Verdict reject(std::string code, std::string message) {
   return {std::move(code), std::move(message)};
@@ -87,6 +90,8 @@ struct Ctx {
   const Change& change;
   Millis now;
   const ApplyOptions& options;
+  // Changes the server itself commits (org, templates, delegations, scheduled openings).
+  bool from_server() const { return change.dot.replica == kServerReplica; }
 };
 
 // The time recorded for an action: the author's clock, bounded by the commit time — a
@@ -130,7 +135,7 @@ Verdict open_case(Ctx& x, const json& body) {
   if (case_id.empty() || case_id.size() > 64) return reject("bad_body", "Nomor kasus tidak valid.");
   std::string sop = str_field(body, "sop"), period = str_field(body, "period");
   int version = body.value("version", 0);
-  const Template* tpl = x.templates.find(sop, version);
+  TemplatePtr tpl = find_template(x.state, x.templates, sop, version);
   if (!tpl)
     return reject("unknown_sop",
                   "SOP " + sop + " versi " + std::to_string(version) + " tidak dikenal.");
@@ -140,9 +145,12 @@ Verdict open_case(Ctx& x, const json& body) {
     return reject(e.code(), e.what());
   }
   const Org& org = x.state.org();
-  bool may_open = false;
+  // The server opens scheduled cases itself; an official needs an opener role, held or
+  // delegated.
+  bool may_open = x.from_server();
   for (const auto& r : tpl->openers)
-    may_open = may_open || org.holds(x.change.author, r, std::nullopt);
+    may_open = may_open || org.holds(x.change.author, r, std::nullopt) ||
+               org.acting(x.change.author, r, std::nullopt, author_time(x), x.now);
   if (!may_open)
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berwenang membuka kasus " +
                                     tpl->title + ".");
@@ -183,11 +191,11 @@ Verdict open_case(Ctx& x, const json& body) {
 }
 
 // Loads the case a change refers to, and its template.
-Verdict load(Ctx& x, CaseState& c, const Template*& tpl) {
+Verdict load(Ctx& x, CaseState& c, TemplatePtr& tpl) {
   auto loaded = x.state.load_case(x.change.case_id());
   if (!loaded) return reject("unknown_case", "Kasus " + x.change.case_id() + " tidak dikenal.");
   c = std::move(*loaded);
-  tpl = x.templates.find(c.sop, c.version);
+  tpl = find_template(x.state, x.templates, c.sop, c.version);
   if (!tpl) return reject("unknown_sop", "Templat SOP kasus ini tidak dikenal.");
   return Verdict::accept();
 }
@@ -199,16 +207,70 @@ std::string task_key_of(const Change& ch) {
   return b == std::string::npos ? std::string{} : ch.record.substr(b + 1);
 }
 
-// Checks that the author may act on task t now: role, round, state.
-Verdict check_task(Ctx& x, const CaseState& c, const TaskState* t, int round) {
+// In which role, and whether as Plt./Plh., the author of a change acts on a task.
+struct Authority {
+  std::string role;
+  std::string acting;  // "" | "plt" | "plh"
+};
+
+// The roles that may do a task: every actor of its step.
+std::vector<std::string> task_roles(const Template& tpl, const TaskState& t) {
+  const StepDef* s = tpl.step(t.step);
+  return s && !s->actors.empty() ? s->actors : std::vector<std::string>{t.role};
+}
+
+// The author holds one of the task's roles (for its bidang), or acts in one through a
+// delegation that covers the action: done while it lasted (the author's time, bounded by
+// the commit time) and committed no later than kDelegationSyncGrace after it ended.
+Verdict authorize(Ctx& x, const Template& tpl, const TaskState& t, Authority& out) {
   const Org& org = x.state.org();
+  const auto roles = task_roles(tpl, t);
+  for (const auto& r : roles)
+    if (org.holds(x.change.author, r, t.bidang)) {
+      out = {r, ""};
+      return Verdict::accept();
+    }
+  Millis done = author_time(x);
+  for (const auto& r : roles)
+    if (const Delegation* d = org.acting(x.change.author, r, t.bidang, done, x.now)) {
+      out = {r, d->kind};
+      return Verdict::accept();
+    }
+  if (planted::on(planted::Defect::kRoleUnchecked)) {
+    out = {t.role, ""};
+    return Verdict::accept();
+  }
+  // A delegation that had begun: say plainly that it is over.
+  for (const auto& d : org.delegations)
+    if (d.username == x.change.author && done >= d.start_ms() &&
+        std::find(roles.begin(), roles.end(), d.role) != roles.end() &&
+        (!t.bidang || d.bidang == t.bidang))
+      return reject(
+          "delegation_ended",
+          "Masa " + acting_prefix(d.kind) + " " + org.role_label(d.role, d.bidang) + " Anda (" +
+              x.change.author + ") berakhir " + format_date_wib(d.end_ms() - 1) +
+              (done < d.end_ms()
+                   ? "; tindakan ini baru sampai di server lebih dari " +
+                         std::to_string(kDelegationSyncGrace / 86'400'000) + " hari sesudahnya."
+                   : "; tindakan ini dilakukan sesudahnya."));
+  return reject("wrong_role", "Anda (" + x.change.author + ") tidak memegang peran " +
+                                  role_label(t.role, t.bidang, org) + " untuk langkah " +
+                                  std::to_string(t.step) + ".");
+}
+
+// The role label a record prints: "Kepala Dinas", "Plt. Kepala Dinas".
+std::string acting_label(const Org& org, const Authority& a,
+                         const std::optional<std::string>& bidang) {
+  std::string label = org.role_label(a.role, bidang);
+  return a.acting.empty() ? label : acting_prefix(a.acting) + " " + label;
+}
+
+// Checks that the author may act on task t now: role (held or delegated), round, state.
+Verdict check_task(Ctx& x, const CaseState& c, const Template& tpl, const TaskState* t, int round,
+                   Authority& who) {
   if (c.state != "open") return reject("case_closed", "Kasus " + c.title + " sudah selesai.");
   if (!t) return reject("unknown_task", "Tugas tidak dikenal pada kasus ini.");
-  if (!org.holds(x.change.author, t->role, t->bidang) &&
-      !planted::on(planted::Defect::kRoleUnchecked))
-    return reject("wrong_role", "Anda (" + x.change.author + ") tidak memegang peran " +
-                                    role_label(t->role, t->bidang, org) + " untuk langkah " +
-                                    std::to_string(t->step) + ".");
+  if (auto v = authorize(x, tpl, *t, who); !v.ok()) return v;
   if (round != t->round)
     return reject(
         "stale_round",
@@ -224,18 +286,47 @@ Verdict check_task(Ctx& x, const CaseState& c, const TaskState* t, int round) {
 }
 
 // Loads the case and the task a change names, and checks that its author may act on it now.
-Verdict load_actionable_task(Ctx& x, const json& body, CaseState& c, const Template*& tpl,
-                             TaskState*& t) {
+Verdict load_actionable_task(Ctx& x, const json& body, CaseState& c, TemplatePtr& tpl,
+                             TaskState*& t, Authority& who) {
   if (auto v = load(x, c, tpl); !v.ok()) return v;
   t = c.task(task_key_of(x.change));
-  return check_task(x, c, t, body.value("round", -1));
+  return check_task(x, c, *tpl, t, body.value("round", -1), who);
+}
+
+// Sends case c back to step `to` from task `from`: every task of `to` and of the steps that
+// follow it goes back to pending in a new round.
+void send_back(Ctx& x, CaseState& c, const Template& tpl, const std::string& from, int to,
+               const std::string& reason, const Authority& who, const std::string& outcome) {
+  std::set<int> redo = descendants(tpl, to);
+  for (auto& task : c.tasks) {
+    if (!redo.count(task.step)) continue;
+    // Every task to redo starts a new round, so a completion written before the return
+    // (whatever state its author saw) is rejected as stale_round instead of slipping in.
+    ++task.round;
+    task.state = "pending";
+    task.ready_at = 0;
+    task.by.clear();
+    task.at = 0;
+    task.change.clear();
+    task.text.clear();
+    task.revision.clear();
+    task.acting.clear();
+    task.acted_as.clear();
+    task.outcome.clear();
+  }
+  for (auto& a : c.approvals)
+    if (redo.count(a.step)) a.superseded = true;
+  c.returns.push_back(
+      {from, to, reason, x.change.author, author_time(x), x.change.id(), who.acting, outcome});
+  recompute(c, tpl, x.now);
 }
 
 Verdict complete_task(Ctx& x, const json& body) {
   CaseState c;
-  const Template* tpl = nullptr;
+  TemplatePtr tpl;
   TaskState* t = nullptr;
-  if (auto v = load_actionable_task(x, body, c, tpl, t); !v.ok()) return v;
+  Authority who;
+  if (auto v = load_actionable_task(x, body, c, tpl, t, who); !v.ok()) return v;
   const std::string key = t->key;
   const StepDef* step = tpl->step(t->step);
   const std::string text = str_field(body, "text");
@@ -261,6 +352,26 @@ Verdict complete_task(Ctx& x, const json& body) {
   if ((kind == "draft" || kind == "prepare") && !rev && text.empty())
     return reject("bad_action", "Langkah ini memerlukan berkas atau teks draft.");
   if (kind == "draft" && !rev) return reject("bad_action", "Langkah ini memerlukan berkas draft.");
+
+  const DecisionOutcome* outcome = nullptr;
+  if (kind == "decision") {
+    outcome = step->outcome(str_field(body, "outcome"));
+    if (!outcome) {
+      std::string codes;
+      for (const auto& o : step->outcomes) codes += (codes.empty() ? "" : ", ") + o.code;
+      return reject("bad_action", "Pilih keputusan langkah ini: " + codes + ".");
+    }
+    if (outcome->return_to && text.empty())
+      return reject("bad_action", "Alasan keputusan \"" + outcome->label + "\" wajib diisi.");
+    if (outcome->return_to) {
+      // The decision returns the case: like case.return from this task.
+      send_back(x, c, *tpl, key, *outcome->return_to, text, who, outcome->code);
+      x.state.save_case(c);
+      return Verdict::accept();
+    }
+  } else if (body.contains("outcome")) {
+    return reject("bad_action", "Langkah ini bukan langkah keputusan.");
+  }
 
   std::string correction_on;
   if (kind == "correct") {
@@ -319,7 +430,7 @@ Verdict complete_task(Ctx& x, const json& body) {
     c.approvals.push_back(
         {kind == "sign" ? "tanda_tangan" : "paraf", key, step->no, step->draft, bound_revision,
          c.drafts[step->draft].revisions.at(bound_revision).sha256, x.change.author,
-         role_label(t->role, t->bidang, org), at, x.change.id()});
+         acting_label(org, who, t->bidang), at, x.change.id(), false, who.acting});
   }
   t->state = "done";
   t->by = x.change.author;
@@ -327,6 +438,9 @@ Verdict complete_task(Ctx& x, const json& body) {
   t->change = x.change.id();
   t->text = text;
   t->revision = rev ? rev->id : bound_revision;
+  t->acting = who.acting;
+  t->acted_as = step->actors.size() > 1 ? who.role : "";
+  t->outcome = outcome ? outcome->code : "";
   recompute(c, *tpl, x.now);
   x.state.save_case(c);
   return Verdict::accept();
@@ -334,9 +448,10 @@ Verdict complete_task(Ctx& x, const json& body) {
 
 Verdict return_case(Ctx& x, const json& body) {
   CaseState c;
-  const Template* tpl = nullptr;
+  TemplatePtr tpl;
   TaskState* t = nullptr;
-  if (auto v = load_actionable_task(x, body, c, tpl, t); !v.ok()) return v;
+  Authority who;
+  if (auto v = load_actionable_task(x, body, c, tpl, t, who); !v.ok()) return v;
   const std::string key = t->key;
   int to = body.value("to_step", 0);
   std::string reason = str_field(body, "reason");
@@ -346,43 +461,33 @@ Verdict return_case(Ctx& x, const json& body) {
     return reject("bad_return",
                   "Langkah " + std::to_string(t->step) +
                       " hanya dapat dikembalikan ke langkah sebelumnya yang mendahuluinya.");
-  std::set<int> redo = descendants(*tpl, to);
-  for (auto& task : c.tasks) {
-    if (!redo.count(task.step)) continue;
-    // Every task to redo starts a new round, so a completion written before the return
-    // (whatever state its author saw) is rejected as stale_round instead of slipping in.
-    ++task.round;
-    task.state = "pending";
-    task.ready_at = 0;
-    task.by.clear();
-    task.at = 0;
-    task.change.clear();
-    task.text.clear();
-    task.revision.clear();
-  }
-  for (auto& a : c.approvals)
-    if (redo.count(a.step)) a.superseded = true;
-  c.returns.push_back({key, to, reason, x.change.author, author_time(x), x.change.id()});
-  recompute(c, *tpl, x.now);
+  send_back(x, c, *tpl, key, to, reason, who, "");
   x.state.save_case(c);
   return Verdict::accept();
 }
 
-bool acts_in(const Org& org, const std::string& user, const Template& tpl) {
+// The author acts in some step of the SOP: holds one of its roles, or is delegated one for
+// the time of the change.
+bool acts_in(const Ctx& x, const Template& tpl) {
+  const Org& org = x.state.org();
   for (const auto& s : tpl.steps)
-    if (org.holds(user, s.actor, std::nullopt)) return true;
+    for (const auto& r : s.actors)
+      if (org.holds(x.change.author, r, std::nullopt) ||
+          org.acting(x.change.author, r, std::nullopt, author_time(x), x.now))
+        return true;
   return false;
 }
 
 Verdict set_disposition(Ctx& x, const json& body) {
   CaseState c;
-  const Template* tpl = nullptr;
+  TemplatePtr tpl;
   if (auto v = load(x, c, tpl); !v.ok()) return v;
   std::string key = task_key_of(x.change);
   auto it = c.dispositions.find(key);
   const TaskState* t = c.task(key);
   if (it == c.dispositions.end() || !t) return reject("unknown_record", "Disposisi tidak dikenal.");
-  if (!x.state.org().holds(x.change.author, t->role, t->bidang))
+  Authority who;
+  if (!authorize(x, *tpl, *t, who).ok())
     return reject("wrong_role", "Hanya pemegang peran " +
                                     role_label(t->role, t->bidang, x.state.org()) +
                                     " yang dapat mengubah disposisi ini.");
@@ -397,10 +502,10 @@ Verdict set_disposition(Ctx& x, const json& body) {
 
 Verdict revise_draft(Ctx& x, const json& body) {
   CaseState c;
-  const Template* tpl = nullptr;
+  TemplatePtr tpl;
   if (auto v = load(x, c, tpl); !v.ok()) return v;
   if (c.state != "open") return reject("case_closed", "Kasus " + c.title + " sudah selesai.");
-  if (!acts_in(x.state.org(), x.change.author, *tpl))
+  if (!acts_in(x, *tpl))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berperan dalam SOP ini.");
   std::string draft = task_key_of(x.change);  // "draft/<case>/<name>"
   if (draft.empty() || draft.size() > 64) return reject("bad_body", "Nama draft tidak valid.");
@@ -415,9 +520,9 @@ Verdict revise_draft(Ctx& x, const json& body) {
 
 Verdict add_correction(Ctx& x, const json& body) {
   CaseState c;
-  const Template* tpl = nullptr;
+  TemplatePtr tpl;
   if (auto v = load(x, c, tpl); !v.ok()) return v;
-  if (!acts_in(x.state.org(), x.change.author, *tpl))
+  if (!acts_in(x, *tpl))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berperan dalam SOP ini.");
   std::string id = task_key_of(x.change);
   if (id != x.change.id())
@@ -442,9 +547,9 @@ Verdict add_correction(Ctx& x, const json& body) {
 
 Verdict set_correction_status(Ctx& x, const json& body) {
   CaseState c;
-  const Template* tpl = nullptr;
+  TemplatePtr tpl;
   if (auto v = load(x, c, tpl); !v.ok()) return v;
-  if (!acts_in(x.state.org(), x.change.author, *tpl))
+  if (!acts_in(x, *tpl))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berperan dalam SOP ini.");
   auto it = c.corrections.find(task_key_of(x.change));
   if (it == c.corrections.end()) return reject("unknown_record", "Koreksi tidak dikenal.");
@@ -454,6 +559,81 @@ Verdict set_correction_status(Ctx& x, const json& body) {
   it->second.status.apply(x.change.dot, x.change.context,
                           {status, x.change.author, author_time(x)});
   x.state.save_case(c);
+  return Verdict::accept();
+}
+
+// sop.set: the server imports a template version; record "sop/<code>/<version>", body the
+// template's JSON text. A version never changes once known.
+Verdict set_template(Ctx& x) {
+  Template t;
+  try {
+    t = parse_template(x.change.body);
+  } catch (const Error& e) {
+    return reject("bad_body", e.what());
+  }
+  if (x.change.record != "sop/" + t.sop + "/" + std::to_string(t.version))
+    return reject("bad_body",
+                  "Rekaman templat harus sop/" + t.sop + "/" + std::to_string(t.version) + ".");
+  if (x.templates.find(t.sop, t.version))
+    return reject("template_exists", "SOP " + t.sop + " versi " + std::to_string(t.version) +
+                                         " sudah ada di aplikasi; impor sebagai versi baru.");
+  auto imported = x.state.imported_templates();
+  if (auto it = imported.find({t.sop, t.version});
+      it != imported.end() && it->second != x.change.body)
+    return reject("template_exists", "SOP " + t.sop + " versi " + std::to_string(t.version) +
+                                         " sudah diimpor dengan isi lain; impor sebagai versi "
+                                         "baru (versi yang berjalan tidak boleh berubah).");
+  x.state.put_template(t.sop, t.version, x.change.body);
+  return Verdict::accept();
+}
+
+// delegation.set: record "delegation/<id>"; body a Delegation (shared/org.h) without
+// ended_at. Replaces a delegation of the same id.
+Verdict set_delegation(Ctx& x) {
+  json body = parse_body(x.change);
+  Delegation d = delegation_from_json(body);
+  d.ended_at = 0;
+  const Org& current = x.state.org();
+  if (d.id.empty() || x.change.record != "delegation/" + d.id)
+    return reject("bad_body", "Rekaman Plt./Plh. harus delegation/<id>.");
+  const Person* p = current.find(d.username);
+  if (!p || !p->active)
+    return reject("unknown_user", "Pengguna " + d.username + " tidak terdaftar atau tidak aktif.");
+  if (!is_known_role(d.role)) return reject("bad_body", "Peran tidak dikenal: " + d.role + ".");
+  if (is_bidang_role(d.role) != d.bidang.has_value() ||
+      (d.bidang && !current.find_bidang(*d.bidang)))
+    return reject("bad_body", is_bidang_role(d.role)
+                                  ? "Peran " + d.role + " harus menyebut bidang yang ada."
+                                  : "Peran " + d.role + " tidak per bidang.");
+  if (d.kind != "plt" && d.kind != "plh") return reject("bad_body", "Jenis harus plt atau plh.");
+  try {
+    if (wib_day_start(d.from) > wib_day_start(d.until))
+      return reject("bad_body", "Tanggal mulai sesudah tanggal selesai.");
+  } catch (const Error& e) {
+    return reject("bad_body", e.what());
+  }
+  Org org = current;
+  auto it = std::find_if(org.delegations.begin(), org.delegations.end(),
+                         [&](const Delegation& o) { return o.id == d.id; });
+  if (it == org.delegations.end())
+    org.delegations.push_back(std::move(d));
+  else
+    *it = std::move(d);
+  x.state.set_org(org);
+  return Verdict::accept();
+}
+
+// delegation.end: record "delegation/<id>"; ends the delegation at the commit time.
+Verdict end_delegation(Ctx& x) {
+  std::string id = x.change.record.rfind("delegation/", 0) == 0 ? x.change.record.substr(11) : "";
+  Org org = x.state.org();
+  auto it = std::find_if(org.delegations.begin(), org.delegations.end(),
+                         [&](const Delegation& o) { return o.id == id; });
+  if (it == org.delegations.end())
+    return reject("unknown_record", "Plt./Plh. " + id + " tidak dikenal.");
+  if (it->end_ms() <= x.now) return reject("bad_action", "Plt./Plh. " + id + " sudah berakhir.");
+  it->ended_at = x.now;
+  x.state.set_org(org);
   return Verdict::accept();
 }
 
@@ -467,14 +647,31 @@ Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, cons
       return reject("forbidden_op", "Hanya server yang dapat mengubah data organisasi.");
     Org org;
     try {
-      from_json(json::parse(change.body), org);
+      json j = json::parse(change.body);
+      from_json(j, org);
+      // An org import names people and roles; the delegations in force stay.
+      if (!j.contains("delegations")) org.delegations = state.org().delegations;
     } catch (const std::exception& e) {
       return reject("bad_body", std::string("Data organisasi tidak valid: ") + e.what());
     }
     state.set_org(org);
     return Verdict::accept();
   }
-  if (!state.org().is_member(change.author))
+  if (change.op == op::kSopSet || change.op == op::kDelegationSet ||
+      change.op == op::kDelegationEnd) {
+    if (change.dot.replica != kServerReplica)
+      return reject("forbidden_op", "Hanya server yang dapat mengubah templat SOP dan Plt./Plh.");
+    try {
+      if (change.op == op::kSopSet) return set_template(x);
+      if (change.op == op::kDelegationSet) return set_delegation(x);
+      return end_delegation(x);
+    } catch (const nlohmann::json::exception& e) {
+      return reject("bad_body", std::string("Isi perubahan tidak valid: ") + e.what());
+    } catch (const Error& e) {
+      return reject(e.code(), e.what());
+    }
+  }
+  if (!state.org().is_member(change.author) && !(x.from_server() && change.op == op::kCaseOpen))
     return reject("unknown_user",
                   "Pengguna " + change.author + " tidak terdaftar atau tidak aktif.");
   json body;

@@ -150,9 +150,9 @@ TEST(ReplicaSchemaTest, CreatesSchemaInTempHome) {
     std::set<std::string> tables;
     sql::Statement s(r.db(), "SELECT name FROM sqlite_master WHERE type = 'table'");
     while (s.step()) tables.insert(s.get_text(0));
-    for (const char* t : {"meta", "outbox", "log", "cases", "blobs"})
+    for (const char* t : {"meta", "outbox", "log", "cases", "blobs", "templates"})
       EXPECT_TRUE(tables.count(t)) << t;
-    EXPECT_EQ(r.meta("schema_version"), "1");
+    EXPECT_EQ(r.meta("schema_version"), "2");  // 2: imported templates
     EXPECT_EQ(r.cursor(), 0u);
     EXPECT_FALSE(r.enrolled());
     EXPECT_EQ(r.count_pending(), 0u);
@@ -169,7 +169,7 @@ TEST(ReplicaSchemaTest, CreatesSchemaInTempHome) {
   // Reopening keeps what was stored and does not reset the schema version.
   Replica again(home);
   EXPECT_TRUE(again.enrolled());
-  EXPECT_EQ(again.meta("schema_version"), "1");
+  EXPECT_EQ(again.meta("schema_version"), "2");
 }
 
 TEST(ReplicaSchemaTest, RefusesADatabaseFromANewerVersion) {

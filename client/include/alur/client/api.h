@@ -58,8 +58,9 @@ class Api {
   nlohmann::json case_show(const std::string& case_ref);
   nlohmann::json inbox();
 
+  // `outcome`: the decision's outcome code at a decision step ("" otherwise).
   nlohmann::json act(const std::string& task, const std::string& text,
-                     const std::optional<Attachment>& file);
+                     const std::optional<Attachment>& file, const std::string& outcome = "");
   nlohmann::json return_task(const std::string& task, int to_step, const std::string& reason);
 
   nlohmann::json draft_put(const std::string& case_ref, const std::string& name,

@@ -3,8 +3,8 @@
 // and returns the process exit code. Errors are thrown as alur::Error and reported by fail().
 #pragma once
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -31,7 +31,8 @@ class Commands {
   int case_show(const std::string& case_ref);
   int case_list();
   int inbox();
-  int act(const std::string& task, const std::string& text, const std::string& file);
+  int act(const std::string& task, const std::string& text, const std::string& file,
+          const std::string& outcome = "");
   int return_task(const std::string& task, int to_step, const std::string& reason);
   int sync(bool watch);
   int status();

@@ -46,6 +46,12 @@ class View : public sync::StateAccess {
   std::optional<std::string> case_for_period(const std::string& sop,
                                              const std::string& period) override;
   bool has_blob(const std::string&) override { return true; }
+  std::map<std::pair<std::string, int>, std::string> imported_templates() override {
+    return templates_;
+  }
+  void put_template(const std::string& sop, int version, const std::string& text) override {
+    templates_[{sop, version}] = text;
+  }
 
   std::vector<std::string> case_ids() const;
   // Tentative changes that would no longer apply (e.g. someone else did the task first):
@@ -55,6 +61,7 @@ class View : public sync::StateAccess {
  private:
   friend class Replica;
   Org org_;
+  std::map<std::pair<std::string, int>, std::string> templates_;
   std::map<std::string, sync::CaseState> cases_;
   std::map<std::string, std::pair<std::string, std::string>> periods_;  // id -> (sop, period)
   std::map<std::uint64_t, sync::Verdict> doomed_;
@@ -141,6 +148,8 @@ class Replica : public sync::StateAccess {
   void save_case(const sync::CaseState& c) override;
   std::optional<std::string> case_for_period(const std::string& sop,
                                              const std::string& period) override;
+  std::map<std::pair<std::string, int>, std::string> imported_templates() override;
+  void put_template(const std::string& sop, int version, const std::string& text) override;
 
   crypto::Ed25519Key device_key();
 
@@ -154,7 +163,8 @@ class Replica : public sync::StateAccess {
   sql::Database db_;
   std::optional<Org> org_;
   std::string org_text_;  // the stored JSON org_ was parsed from
-  std::unordered_map<std::string, std::pair<std::string, sync::CaseState>> parsed_;  // id -> (body, case)
+  std::unordered_map<std::string, std::pair<std::string, sync::CaseState>>
+      parsed_;  // id -> (body, case)
 };
 
 // The per-user default home: $ALUR_HOME, else %LOCALAPPDATA%\alur or ~/.local/share/alur.

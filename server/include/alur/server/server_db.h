@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,13 @@ class ServerDb final : public ServerStore {
   void save_case(const sync::CaseState& c) override;
   std::optional<std::string> case_for_period(const std::string& sop,
                                              const std::string& period) override;
+  std::map<std::pair<std::string, int>, std::string> imported_templates() override;
+  void put_template(const std::string& sop, int version, const std::string& text) override;
+
+  // Schedules (server-local, not replicated).
+  std::vector<Schedule> schedules() override;
+  void put_schedule(const Schedule& s) override;
+  bool remove_schedule(const std::string& sop) override;
 
  private:
   void migrate();

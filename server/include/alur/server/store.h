@@ -38,6 +38,16 @@ struct StoredChange {
   std::uint64_t seq = 0;
 };
 
+// A case the server opens by itself each quarter (`alur-server schedule add`): the case of
+// a triwulan is opened on day `day` of the first month after it ("previous": the quarter
+// just ended is measured) or of the quarter itself ("current").
+struct Schedule {
+  std::string sop;
+  int day = 1;
+  std::string period_of = "previous";  // "previous" | "current"
+  Millis created_at = 0;               // periods before this moment are never opened
+};
+
 class ServerStore : public sync::StateAccess {
  public:
   class Transaction {
@@ -87,6 +97,11 @@ class ServerStore : public sync::StateAccess {
   // out of order.
   virtual bool put_blob_chunk(const std::string& sha256_hex, std::uint64_t offset,
                               std::uint64_t total, const std::string& data) = 0;
+  // Schedules of quarterly cases.
+  virtual std::vector<Schedule> schedules() = 0;
+  virtual void put_schedule(const Schedule& s) = 0;
+  virtual bool remove_schedule(const std::string& sop) = 0;
+
   virtual std::optional<std::string> blob_slice(const std::string& sha256_hex, std::uint64_t offset,
                                                 std::size_t max_bytes, std::uint64_t& total) = 0;
 };

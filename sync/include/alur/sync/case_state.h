@@ -35,6 +35,12 @@ struct TaskState {
   std::string change;             // id of the completing change
   std::string text;               // disposition / minutes / remark / correction text
   std::string revision;           // revision written or bound (paraf, signature)
+  // Set when the task is done: "plt" / "plh" when `by` acted through a delegation (the
+  // record reads "Plt. Kepala Dinas" and the person); the role `by` acted in when the step
+  // may be done by several roles; the outcome chosen at a decision step.
+  std::string acting;
+  std::string acted_as;
+  std::string outcome;
 };
 
 struct Revision {
@@ -97,12 +103,13 @@ struct Approval {
   std::string revision;
   std::string sha256;
   std::string by;
-  std::string role;
+  std::string role;  // as the record prints it: "Kepala Dinas", "Plt. Kepala Dinas"
   Millis at = 0;
   std::string change;
   // Set when a return sent the case back before this step: the paraf or signature stays
   // in the record but no longer vouches for the report.
   bool superseded = false;
+  std::string acting;  // "plt" | "plh" when signed through a delegation
 };
 
 struct ReturnEvent {
@@ -112,6 +119,8 @@ struct ReturnEvent {
   std::string by;
   Millis at = 0;
   std::string change;
+  std::string acting;   // "plt" | "plh" when returned through a delegation
+  std::string outcome;  // the decision outcome that returned the case ("" for case.return)
 };
 
 struct CaseState {
@@ -155,6 +164,11 @@ class StateAccess {
   virtual std::optional<std::string> case_for_period(const std::string& sop,
                                                      const std::string& period) = 0;
   virtual bool has_blob(const std::string& sha256_hex) = 0;
+  // Templates imported by the server (op sop.set), replicated like the org: the template's
+  // JSON text by (SOP code, version). A store that never receives sop.set may keep these
+  // defaults; put_template then throws, so such a store fails loudly instead of diverging.
+  virtual std::map<std::pair<std::string, int>, std::string> imported_templates() { return {}; }
+  virtual void put_template(const std::string& sop, int version, const std::string& text);
 };
 
 // The verdict on one change: ok, or a stable reason code and a human message.

@@ -24,9 +24,12 @@ inline constexpr const char* kDispositionSet = "disposition.set";
 inline constexpr const char* kDraftRevise = "draft.revise";
 inline constexpr const char* kCorrectionAdd = "correction.add";
 inline constexpr const char* kCorrectionStatus = "correction.status";
+inline constexpr const char* kSopSet = "sop.set";                // server only
+inline constexpr const char* kDelegationSet = "delegation.set";  // server only
+inline constexpr const char* kDelegationEnd = "delegation.end";  // server only
 }  // namespace op
 
-// The replica id of the server's own changes (org updates).
+// The replica id of the server's own changes (org, templates, delegations, scheduled cases).
 inline constexpr const char* kServerReplica = "server";
 
 struct Change {

@@ -32,12 +32,19 @@ class MemoryState final : public StateAccess {
     return it->second;
   }
   bool has_blob(const std::string&) override { return true; }
+  std::map<std::pair<std::string, int>, std::string> imported_templates() override {
+    return templates_;
+  }
+  void put_template(const std::string& sop, int version, const std::string& text) override {
+    templates_[{sop, version}] = text;
+  }
   const std::map<std::string, CaseState>& cases() const { return cases_; }
 
  private:
   Org org_;
   std::map<std::string, CaseState> cases_;
   std::map<std::pair<std::string, std::string>, std::string> periods_;
+  std::map<std::pair<std::string, int>, std::string> templates_;  // imported (sop.set)
 };
 
 }  // namespace alur::sync
