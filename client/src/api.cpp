@@ -8,6 +8,7 @@
 
 #include "alur/client/repair.h"
 #include "alur/client/sync_client.h"
+#include "deadline.h"
 #include "alur/shared/error.h"
 #include "alur/sync/text_merge.h"
 
@@ -44,12 +45,6 @@ json revision_body(const std::string& content, const std::string& filename,
 }
 
 json time_or_null(Millis ms) { return ms ? json(format_time_utc(ms)) : json(); }
-
-std::string due_date(const TaskState& t, const Template& tpl) {
-  const StepDef* s = tpl.step(t.step);
-  if (!t.ready_at || !s) return "";
-  return add_working_days_wib(t.ready_at, s->days);
-}
 
 const Draft& find_draft(const CaseState& c, const std::string& name) {
   auto d = c.drafts.find(name);
@@ -455,6 +450,8 @@ json Api::case_show(const std::string& ref) {
   auto committed = r.load_case(id);
   const Template* tpl = templates().find(c.sop, c.version);
   const Org& org = v.org();
+  const WorkCalendar cal = r.calendar();
+  const Millis now = clock_.now_ms();
   json steps = json::array();
   for (const auto& s : tpl->steps) {
     json tasks = json::array();
@@ -462,18 +459,20 @@ json Api::case_show(const std::string& ref) {
       if (t.step != s.no) continue;
       const TaskState* ct = committed ? committed->task(t.key) : nullptr;
       bool tentative = !ct || ct->state != t.state || ct->change != t.change;
-      tasks.push_back({{"task", task_id(id, t.key)},
-                       {"role", t.role},
-                       {"bidang", t.bidang ? json(*t.bidang) : json()},
-                       {"actor", org.role_label(t.role, t.bidang)},
-                       {"state", t.state},
-                       {"by", t.by.empty() ? json() : json(t.by)},
-                       {"at", time_or_null(t.at)},
-                       {"round", t.round},
-                       {"due", due_date(t, *tpl)},
-                       {"text", t.text},
-                       {"revision", t.revision},
-                       {"tentative", tentative}});
+      json task = {{"task", task_id(id, t.key)},
+                   {"role", t.role},
+                   {"bidang", t.bidang ? json(*t.bidang) : json()},
+                   {"actor", org.role_label(t.role, t.bidang)},
+                   {"state", t.state},
+                   {"by", t.by.empty() ? json() : json(t.by)},
+                   {"at", time_or_null(t.at)},
+                   {"round", t.round},
+                   {"ready_at", time_or_null(t.ready_at)},
+                   {"text", t.text},
+                   {"revision", t.revision},
+                   {"tentative", tentative}};
+      task.update(timing_json(task_timing(t, &s, cal, now)));
+      tasks.push_back(std::move(task));
     }
     steps.push_back({{"step", s.no},
                      {"title", s.title},
@@ -548,7 +547,8 @@ json Api::inbox() {
   std::string me = r.require_meta("username");
   View v = r.view(templates());
   const Org& org = v.org();
-  std::string today = format_date_wib(clock_.now_ms());
+  const WorkCalendar cal = r.calendar();
+  const Millis now = clock_.now_ms();
   json items = json::array();
   for (const auto& id : v.case_ids()) {
     CaseState c = *v.load_case(id);
@@ -556,21 +556,26 @@ json Api::inbox() {
     for (const auto& t : c.tasks) {
       if (t.state != "ready" || !org.holds(me, t.role, t.bidang)) continue;
       const StepDef* s = tpl->step(t.step);
-      std::string due = due_date(t, *tpl);
-      int remaining = due.empty() ? 0 : working_days_between(today, due);
+      TaskTiming timing = task_timing(t, s, cal, now);
       items.push_back({{"task", task_id(id, t.key)},
                        {"case", id},
                        {"step", t.step},
                        {"kind", s->kind},
                        {"role", t.role},
                        {"bidang", t.bidang ? json(*t.bidang) : json()},
-                       {"due", due},
+                       {"due", timing.due},
+                       {"due_certain", timing.due_certain},
+                       {"due_note", timing.due_certain
+                                        ? json()
+                                        : json(uncertain_note(timing.missing_years))},
+                       {"days", s->days},
+                       {"ready_at", time_or_null(t.ready_at)},
                        {"title", c.title},
                        {"what", s->title},
                        {"description", s->description},
                        {"inputs", s->inputs},
-                       {"remaining_days", remaining},
-                       {"overdue", remaining < 0},
+                       {"remaining_days", timing.remaining_days.value_or(0)},
+                       {"overdue", timing.overdue},
                        {"round", t.round}});
     }
   }

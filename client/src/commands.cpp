@@ -34,6 +34,21 @@ const char* state_label(const std::string& s) {
 
 std::string str(const json& j) { return j.is_string() ? j.get<std::string>() : std::string(); }
 
+// "tenggat 2026-07-10 (3 hari kerja lagi)", "tenggat 2026-07-10 (lewat 2 hari kerja)",
+// with "belum pasti" when a year without a calendar was counted.
+std::string deadline_text(const json& t) {
+  std::string out = "tenggat " + str(t["due"]);
+  if (!t["due_certain"].get<bool>()) out += " (belum pasti, paling cepat)";
+  if (t["remaining_days"].is_number()) {
+    int n = t["remaining_days"].get<int>();
+    if (n >= 0 && !t["overdue"].get<bool>())
+      out += " (" + std::to_string(n) + " hari kerja lagi)";
+    else
+      out += " (lewat " + std::to_string(-n) + " hari kerja)";
+  }
+  return out;
+}
+
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
 
@@ -207,9 +222,10 @@ int Commands::case_show(const std::string& ref) {
   for (const auto& s : c["steps"])
     for (const auto& t : s["tasks"]) {
       std::string actor = t["bidang"].is_null() ? role_short(str(t["role"])) : str(t["actor"]);
-      std::string who = t["by"].is_null()
-                            ? (str(t["due"]).empty() ? "" : "tenggat " + str(t["due"]))
-                            : name_of(t["by"]) + " " + str(t["at"]);
+      std::string who = t["by"].is_null() ? (str(t["due"]).empty() ? "" : deadline_text(t))
+                                          : name_of(t["by"]) + " " + str(t["at"]);
+      if (!t["late_days"].is_null() && t["late_days"].get<int>() > 0)
+        who += " (terlambat " + std::to_string(t["late_days"].get<int>()) + " hari kerja)";
       std::string title = str(s["title"]);
       if (title.size() > 40) title = title.substr(0, 39) + "…";
       bool tentative = t["tentative"].get<bool>();
@@ -250,11 +266,12 @@ int Commands::inbox() {
   for (const auto& i : items) {
     std::cout << (i["overdue"].get<bool>() ? "TERLAMBAT " : "") << str(i["task"]) << "\n  "
               << str(i["title"]) << " — langkah " << i["step"] << ": " << str(i["what"])
-              << "\n  Tenggat " << str(i["due"]) << " (" << i["remaining_days"]
-              << " hari kerja lagi); kelengkapan: ";
+              << "\n  " << deadline_text(i) << "; waktu baku " << i["days"]
+              << " hari kerja; kelengkapan: ";
     for (std::size_t k = 0; k < i["inputs"].size(); ++k)
       std::cout << (k ? ", " : "") << str(i["inputs"][k]);
     std::cout << "\n";
+    if (!i["due_certain"].get<bool>()) std::cout << "  " << str(i["due_note"]) << "\n";
   }
   std::cout << std::flush;
   return 0;

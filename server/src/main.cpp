@@ -1,5 +1,5 @@
 // alur-server: the office's sync server. Commands: init, org import, fingerprint, serve,
-// device list, device revoke. Errors: one line on stderr, exit code 1 (2 for usage).
+// device list, device revoke, calendar import, calendar list. Errors: one line on stderr, exit code 1 (2 for usage).
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "alur/net/ws_server.h"
+#include "alur/server/calendars.h"
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
 #include "alur/server/tuning.h"
@@ -193,6 +194,37 @@ int cmd_device_list(const std::string& dir, bool json_out) {
   return 0;
 }
 
+int cmd_calendar_import(const std::string& dir, const std::string& file) {
+  require_initialized(dir);
+  std::string text = read_file(file);
+  server::ServerDb db(dir);
+  CalendarYear cal = server::import_calendar(db, TemplateRegistry::builtin(), Clock::system(), text);
+  std::cout << "Kalender " << cal.year << " diimpor: " << cal.days.size() << " hari libur/cuti bersama, "
+            << cal.amendments.size() << " perubahan; berlaku di semua perangkat setelah sinkronisasi.\n"
+            << "Dasar: " << cal.decree.number << " (" << cal.decree.date << ")\n";
+  return 0;
+}
+
+int cmd_calendar_list(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  nlohmann::json list = server::list_calendars(db);
+  if (json_out) {
+    std::cout << list.dump() << "\n";
+    return 0;
+  }
+  for (const auto& c : list) {
+    std::cout << c["year"].get<int>() << "  " << (c["origin"] == "impor" ? "diimpor" : "bawaan")
+              << "  libur nasional " << c["libur_nasional"].get<int>() << ", cuti bersama "
+              << c["cuti_bersama"].get<int>() << "\n    " << c["decree"]["number"].get<std::string>()
+              << " (" << c["decree"]["date"].get<std::string>() << ")\n";
+    for (const auto& a : c["amendments"])
+      std::cout << "    diubah: " << a["number"].get<std::string>() << " ("
+                << a["date"].get<std::string>() << ")\n";
+  }
+  return 0;
+}
+
 int cmd_device_revoke(const std::string& dir, const std::string& replica) {
   require_initialized(dir);
   server::ServerDb db(dir);
@@ -239,6 +271,16 @@ int main(int argc, char** argv) {
   drevoke->add_option("--data", dir, "Direktori data")->required();
   drevoke->add_option("replica", replica, "Id replika perangkat")->required();
 
+  auto* calendar = app.add_subcommand("calendar", "Kalender hari kerja (hari libur dan cuti bersama)");
+  calendar->require_subcommand(1);
+  auto* cal_import = calendar->add_subcommand(
+      "import", "Impor kalender satu tahun (JSON alur.calendar/1) dan kirim ke semua perangkat");
+  cal_import->add_option("--data", dir, "Direktori data")->required();
+  cal_import->add_option("file", file, "Berkas kalender (JSON)")->required();
+  auto* cal_list = calendar->add_subcommand("list", "Daftar kalender yang berlaku");
+  cal_list->add_option("--data", dir, "Direktori data")->required();
+  cal_list->add_flag("--json", json_out, "Keluaran JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -251,6 +293,8 @@ int main(int argc, char** argv) {
     if (*serve) return cmd_serve(dir, listen, heartbeat);
     if (*dlist) return cmd_device_list(dir, json_out);
     if (*drevoke) return cmd_device_revoke(dir, replica);
+    if (*cal_import) return cmd_calendar_import(dir, file);
+    if (*cal_list) return cmd_calendar_list(dir, json_out);
   } catch (const Error& e) {
     std::cerr << "alur-server: " << e.what() << " [" << e.code() << "]\n";
     return 1;

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "alur/shared/calendar.h"
 #include "alur/shared/clock.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/org.h"
@@ -138,6 +139,11 @@ class Replica : public sync::StateAccess {
   void save_case(const sync::CaseState& c) override;
   std::optional<std::string> case_for_period(const std::string& sop,
                                              const std::string& period) override;
+  // Working-day calendars from the committed log (calendar.set), kept in meta as
+  // "calendar/<year>".
+  void set_calendar(int year, const std::string& canonical_json) override;
+  // The calendars in force here: each replicated year, else the one embedded in the binary.
+  WorkCalendar calendar();
 
   crypto::Ed25519Key device_key();
 

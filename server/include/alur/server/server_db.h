@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,8 @@ class ServerDb final : public ServerStore {
   void save_case(const sync::CaseState& c) override;
   std::optional<std::string> case_for_period(const std::string& sop,
                                              const std::string& period) override;
+  // The committed working-day calendars: year -> canonical JSON (calendar.set).
+  std::map<int, std::string> calendars();
 
  private:
   void migrate();

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "alur/shared/calendar.h"
 #include "alur/shared/clock.h"
+#include "alur/shared/error.h"
 #include "alur/shared/org.h"
 #include "alur/shared/sop_template.h"
 #include "alur/sync/change.h"
@@ -155,6 +157,13 @@ class StateAccess {
   virtual std::optional<std::string> case_for_period(const std::string& sop,
                                                      const std::string& period) = 0;
   virtual bool has_blob(const std::string& sha256_hex) = 0;
+  // A year's working-day calendar (calendar.set), stored as its canonical JSON text. Not
+  // pure, so states that never see one (the tentative overlay, the simulator's reference)
+  // need not implement it; the default refuses, so a calendar is never dropped silently.
+  virtual void set_calendar(int year, const std::string& canonical_json) {
+    (void)canonical_json;
+    throw Error("storage", "Penyimpanan ini tidak menyimpan kalender " + std::to_string(year));
+  }
 };
 
 // The verdict on one change: ok, or a stable reason code and a human message.

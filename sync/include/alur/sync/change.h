@@ -24,6 +24,7 @@ inline constexpr const char* kDispositionSet = "disposition.set";
 inline constexpr const char* kDraftRevise = "draft.revise";
 inline constexpr const char* kCorrectionAdd = "correction.add";
 inline constexpr const char* kCorrectionStatus = "correction.status";
+inline constexpr const char* kCalendarSet = "calendar.set";  // server only
 }  // namespace op
 
 // The replica id of the server's own changes (org updates).
