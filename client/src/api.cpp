@@ -8,9 +8,9 @@
 
 #include "alur/client/repair.h"
 #include "alur/client/sync_client.h"
-#include "deadline.h"
 #include "alur/shared/error.h"
 #include "alur/sync/text_merge.h"
+#include "deadline.h"
 
 namespace alur::client {
 
@@ -557,26 +557,25 @@ json Api::inbox() {
       if (t.state != "ready" || !org.holds(me, t.role, t.bidang)) continue;
       const StepDef* s = tpl->step(t.step);
       TaskTiming timing = task_timing(t, s, cal, now);
-      items.push_back({{"task", task_id(id, t.key)},
-                       {"case", id},
-                       {"step", t.step},
-                       {"kind", s->kind},
-                       {"role", t.role},
-                       {"bidang", t.bidang ? json(*t.bidang) : json()},
-                       {"due", timing.due},
-                       {"due_certain", timing.due_certain},
-                       {"due_note", timing.due_certain
-                                        ? json()
-                                        : json(uncertain_note(timing.missing_years))},
-                       {"days", s->days},
-                       {"ready_at", time_or_null(t.ready_at)},
-                       {"title", c.title},
-                       {"what", s->title},
-                       {"description", s->description},
-                       {"inputs", s->inputs},
-                       {"remaining_days", timing.remaining_days.value_or(0)},
-                       {"overdue", timing.overdue},
-                       {"round", t.round}});
+      items.push_back(
+          {{"task", task_id(id, t.key)},
+           {"case", id},
+           {"step", t.step},
+           {"kind", s->kind},
+           {"role", t.role},
+           {"bidang", t.bidang ? json(*t.bidang) : json()},
+           {"due", timing.due},
+           {"due_certain", timing.due_certain},
+           {"due_note", timing.due_certain ? json() : json(uncertain_note(timing.missing_years))},
+           {"days", s->days},
+           {"ready_at", time_or_null(t.ready_at)},
+           {"title", c.title},
+           {"what", s->title},
+           {"description", s->description},
+           {"inputs", s->inputs},
+           {"remaining_days", timing.remaining_days.value_or(0)},
+           {"overdue", timing.overdue},
+           {"round", t.round}});
     }
   }
   std::sort(items.begin(), items.end(), [](const json& a, const json& b) {

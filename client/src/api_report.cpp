@@ -35,7 +35,8 @@ const char* status_of(const TaskState& t, const TaskTiming& timing) {
   return "belum";
 }
 
-std::string holders(const Org& org, const std::string& role, const std::optional<std::string>& bidang) {
+std::string holders(const Org& org, const std::string& role,
+                    const std::optional<std::string>& bidang) {
   std::string out;
   for (const auto& p : org.people)
     if (p.active && org.holds(p.username, role, bidang)) out += (out.empty() ? "" : ", ") + p.name;
@@ -78,10 +79,11 @@ json Api::report(const std::string& period, const std::string& case_ref) {
         for (int y : timing.missing_years)
           if (std::find(missing.begin(), missing.end(), y) == missing.end()) missing.push_back(y);
         const Person* by = t.by.empty() ? nullptr : org.find(t.by);
-        std::string by_name = by ? by->name : (t.by.empty() ? holders(org, t.role, t.bidang) : t.by);
+        std::string by_name =
+            by ? by->name : (t.by.empty() ? holders(org, t.role, t.bidang) : t.by);
         int late_days = t.state == "done" ? timing.late_days.value_or(0)
-                        : timing.overdue   ? -timing.remaining_days.value_or(0)
-                                           : 0;
+                        : timing.overdue  ? -timing.remaining_days.value_or(0)
+                                          : 0;
         json row = {{"task", task_id(id, t.key)},
                     {"step", s.no},
                     {"title", s.title},
@@ -131,7 +133,8 @@ json Api::report(const std::string& period, const std::string& case_ref) {
             st.late_days += late_days;
           }
           json& p = people[t.by];
-          if (p.is_null()) p = {{"by", t.by}, {"name", by_name}, {"tasks", 0}, {"late", 0}, {"late_days", 0}};
+          if (p.is_null())
+            p = {{"by", t.by}, {"name", by_name}, {"tasks", 0}, {"late", 0}, {"late_days", 0}};
           p["tasks"] = p["tasks"].get<int>() + 1;
           if (late_days > 0) {
             p["late"] = p["late"].get<int>() + 1;
@@ -202,7 +205,8 @@ json Api::sop_show(const std::string& sop) {
   for (const auto& s : tpl->steps)
     if (std::find(seen.begin(), seen.end(), s.actor) == seen.end()) {
       seen.push_back(s.actor);
-      roles.push_back({{"role", s.actor}, {"label", role_title(s.actor)}, {"short", role_short(s.actor)}});
+      roles.push_back(
+          {{"role", s.actor}, {"label", role_title(s.actor)}, {"short", role_short(s.actor)}});
     }
   for (const auto& s : tpl->steps)
     steps.push_back({{"no", s.no},
@@ -217,12 +221,8 @@ json Api::sop_show(const std::string& sop) {
                      {"per_bidang", s.per_bidang}});
   // Needs no replica: an office can print its SOP before any PC is enrolled.
   std::string unit = tpl->identity.value("unit", "");
-  return {{"sop", tpl->sop},
-          {"version", tpl->version},
-          {"title", tpl->title},
-          {"unit", unit},
-          {"identity", tpl->identity},
-          {"roles", roles},
+  return {{"sop", tpl->sop}, {"version", tpl->version},   {"title", tpl->title},
+          {"unit", unit},    {"identity", tpl->identity}, {"roles", roles},
           {"steps", steps}};
 }
 

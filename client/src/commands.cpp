@@ -265,9 +265,8 @@ int Commands::inbox() {
   if (items.empty()) std::cout << "Kotak masuk kosong: tidak ada tugas yang siap untuk Anda.\n";
   for (const auto& i : items) {
     std::cout << (i["overdue"].get<bool>() ? "TERLAMBAT " : "") << str(i["task"]) << "\n  "
-              << str(i["title"]) << " — langkah " << i["step"] << ": " << str(i["what"])
-              << "\n  " << deadline_text(i) << "; waktu baku " << i["days"]
-              << " hari kerja; kelengkapan: ";
+              << str(i["title"]) << " — langkah " << i["step"] << ": " << str(i["what"]) << "\n  "
+              << deadline_text(i) << "; waktu baku " << i["days"] << " hari kerja; kelengkapan: ";
     for (std::size_t k = 0; k < i["inputs"].size(); ++k)
       std::cout << (k ? ", " : "") << str(i["inputs"][k]);
     std::cout << "\n";

@@ -17,11 +17,11 @@ namespace alur::client {
 struct TaskTiming {
   std::string due;  // "" while the task is not ready yet
   bool due_certain = true;
-  std::vector<int> missing_years;      // years without a calendar the counts ran over
-  std::optional<int> remaining_days;   // ready tasks: working days after today up to due
-  bool overdue = false;                // ready tasks: today is after the due date
-  std::optional<int> working_days;     // done: ready day to done day; ready: so far (today)
-  std::optional<int> late_days;        // done: working days after due up to the done day
+  std::vector<int> missing_years;     // years without a calendar the counts ran over
+  std::optional<int> remaining_days;  // ready tasks: working days after today up to due
+  bool overdue = false;               // ready tasks: today is after the due date
+  std::optional<int> working_days;    // done: ready day to done day; ready: so far (today)
+  std::optional<int> late_days;       // done: working days after due up to the done day
 };
 
 TaskTiming task_timing(const sync::TaskState& t, const StepDef* step, const WorkCalendar& cal,

@@ -21,11 +21,20 @@ std::string esc(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -68,7 +77,8 @@ std::string keterangan(const json& step) {
   if (after.size() > 1 || (after.size() == 1 && after[0].get<int>() != step["no"].get<int>() - 1)) {
     out += "; setelah langkah ";
     for (std::size_t i = 0; i < after.size(); ++i)
-      out += (i ? (i + 1 == after.size() ? " dan " : ", ") : "") + std::to_string(after[i].get<int>());
+      out +=
+          (i ? (i + 1 == after.size() ? " dan " : ", ") : "") + std::to_string(after[i].get<int>());
   }
   return out;
 }
@@ -92,12 +102,9 @@ std::string date_or_dash(const json& identity, const char* key) {
 
 // The identity section's rows: label, identity key.
 const std::pair<const char*, const char*> kIdentityLists[] = {
-    {"Dasar Hukum", "dasar_hukum"},
-    {"Kualifikasi Pelaksana", "kualifikasi_pelaksana"},
-    {"Keterkaitan", "keterkaitan"},
-    {"Peralatan/ Perlengkapan", "peralatan"},
-    {"Peringatan", "peringatan"},
-    {"Pencatatan dan Pendataan", "pencatatan"},
+    {"Dasar Hukum", "dasar_hukum"}, {"Kualifikasi Pelaksana", "kualifikasi_pelaksana"},
+    {"Keterkaitan", "keterkaitan"}, {"Peralatan/ Perlengkapan", "peralatan"},
+    {"Peringatan", "peringatan"},   {"Pencatatan dan Pendataan", "pencatatan"},
 };
 
 const char* kPrintCss = R"css(
@@ -127,8 +134,9 @@ std::string page_start(const std::string& title) {
 }  // namespace
 
 std::string tanggal_indonesia(const std::string& iso) {
-  static const char* months[] = {"Januari", "Februari", "Maret",     "April",   "Mei",      "Juni",
-                                 "Juli",    "Agustus",  "September", "Oktober", "November", "Desember"};
+  static const char* months[] = {"Januari",   "Februari", "Maret",    "April",
+                                 "Mei",       "Juni",     "Juli",     "Agustus",
+                                 "September", "Oktober",  "November", "Desember"};
   if (iso.size() < 10 || iso[4] != '-' || iso[7] != '-') return iso;
   int y = 0, m = 0, d = 0;
   try {
@@ -171,7 +179,8 @@ std::string sop_text(const json& sop) {
       o << (i ? " " : "") << "[" << (mine ? "X" : " ") << "] " << str(sop["roles"][i]["short"]);
     }
     o << "\n    Mutu baku — Kelengkapan: ";
-    for (std::size_t k = 0; k < s["inputs"].size(); ++k) o << (k ? ", " : "") << str(s["inputs"][k]);
+    for (std::size_t k = 0; k < s["inputs"].size(); ++k)
+      o << (k ? ", " : "") << str(s["inputs"][k]);
     o << "; Waktu: " << s["days"].get<int>() << " hari; Output: " << str(s["output"]) << "\n"
       << "    Keterangan: " << keterangan(s) << "\n";
   }
@@ -201,7 +210,8 @@ std::string sop_html(const json& sop) {
     for (std::size_t k = i; k < i + 2; ++k) {
       auto list = items(id, kIdentityLists[k].second);
       o << "<td>";
-      if (list.empty()) o << "-";
+      if (list.empty())
+        o << "-";
       else {
         o << "<ol>";
         for (const auto& x : list) o << "<li>" << esc(x) << "</li>";
@@ -247,7 +257,9 @@ std::string period_label(const json& r) {
   return p;
 }
 
-std::string days_or_dash(const json& j) { return j.is_number() ? std::to_string(j.get<int>()) : "-"; }
+std::string days_or_dash(const json& j) {
+  return j.is_number() ? std::to_string(j.get<int>()) : "-";
+}
 
 std::string number1(const json& j) {
   std::ostringstream o;
@@ -264,20 +276,20 @@ std::string number1(const json& j) {
 
 std::string report_text(const json& r) {
   std::ostringstream o;
-  o << "Laporan Kinerja Pelaksanaan SOP — " << period_label(r) << "\n" << str(r["unit"])
-    << "\nDibuat " << str(r["generated_at"]) << "\n";
+  o << "Laporan Kinerja Pelaksanaan SOP — " << period_label(r) << "\n"
+    << str(r["unit"]) << "\nDibuat " << str(r["generated_at"]) << "\n";
   if (!r["certain"].get<bool>()) o << "CATATAN: " << str(r["note"]) << "\n";
   o << "\nLangkah paling lambat (rata-rata hari kerja terhadap waktu baku):\n";
   if (r["slowest_steps"].empty()) o << "  belum ada langkah yang selesai\n";
   for (const auto& s : r["slowest_steps"])
-    o << "  " << str(s["sop"]) << " langkah " << s["step"] << " " << str(s["title"]) << ": rata-rata "
-      << number1(s["avg_working_days"]) << " (baku " << s["days"] << ", terlama "
+    o << "  " << str(s["sop"]) << " langkah " << s["step"] << " " << str(s["title"])
+      << ": rata-rata " << number1(s["avg_working_days"]) << " (baku " << s["days"] << ", terlama "
       << s["max_working_days"] << "), terlambat " << s["late"] << " dari " << s["tasks"] << "\n";
   o << "\nKeterlambatan:\n";
   if (r["late"].empty()) o << "  tidak ada\n";
   for (const auto& x : r["late"])
-    o << "  " << str(x["task"]) << " " << str(x["step_title"]) << " — " << str(x["by_name"])
-      << " (" << str(x["actor"]) << "): " << x["late_days"] << " hari kerja"
+    o << "  " << str(x["task"]) << " " << str(x["step_title"]) << " — " << str(x["by_name"]) << " ("
+      << str(x["actor"]) << "): " << x["late_days"] << " hari kerja"
       << (x["state"] == "done" ? "" : ", belum selesai") << "\n";
   for (const auto& c : r["cases"]) {
     o << "\n" << str(c["title"]) << " [" << str(c["case"]) << "]\n";
@@ -297,23 +309,24 @@ std::string report_csv(const json& r) {
        "batas_waktu,waktu_baku_hari,realisasi_hari_kerja,terlambat_hari_kerja,status,pasti\r\n";
   for (const auto& c : r["cases"])
     for (const auto& t : c["tasks"]) {
-      std::vector<std::string> f = {str(c["case"]),
-                                    str(c["title"]),
-                                    str(c["period"]),
-                                    std::to_string(t["step"].get<int>()),
-                                    str(t["title"]),
-                                    str(t["actor"]),
-                                    str(t["bidang"]),
-                                    str(t["by_name"]),
-                                    std::to_string(t["round"].get<int>()),
-                                    str(t["ready_date"]),
-                                    str(t["done_date"]),
-                                    str(t["due"]),
-                                    std::to_string(t["days"].get<int>()),
-                                    t["working_days"].is_number() ? days_or_dash(t["working_days"]) : "",
-                                    t["late_days"].is_number() ? days_or_dash(t["late_days"]) : "",
-                                    status_label(str(t["status"])),
-                                    t["due_certain"].get<bool>() ? "ya" : "belum pasti"};
+      std::vector<std::string> f = {
+          str(c["case"]),
+          str(c["title"]),
+          str(c["period"]),
+          std::to_string(t["step"].get<int>()),
+          str(t["title"]),
+          str(t["actor"]),
+          str(t["bidang"]),
+          str(t["by_name"]),
+          std::to_string(t["round"].get<int>()),
+          str(t["ready_date"]),
+          str(t["done_date"]),
+          str(t["due"]),
+          std::to_string(t["days"].get<int>()),
+          t["working_days"].is_number() ? days_or_dash(t["working_days"]) : "",
+          t["late_days"].is_number() ? days_or_dash(t["late_days"]) : "",
+          status_label(str(t["status"])),
+          t["due_certain"].get<bool>() ? "ya" : "belum pasti"};
       for (std::size_t i = 0; i < f.size(); ++i) o << (i ? "," : "") << csv_field(f[i]);
       o << "\r\n";
     }
@@ -367,7 +380,8 @@ std::string report_html(const json& r) {
 
   o << "<h2>Rincian per Kasus</h2>\n";
   for (const auto& c : r["cases"]) {
-    o << "<h3>" << h(c["title"]) << "</h3>\n<table><thead><tr><th>No</th><th>Langkah</th>"
+    o << "<h3>" << h(c["title"])
+      << "</h3>\n<table><thead><tr><th>No</th><th>Langkah</th>"
          "<th>Pelaksana</th><th>Oleh</th><th>Siap</th><th>Selesai</th><th>Batas waktu</th>"
          "<th>Baku</th><th>Realisasi</th><th>Terlambat</th><th>Status</th></tr></thead><tbody>\n";
     for (const auto& t : c["tasks"]) {

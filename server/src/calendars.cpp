@@ -28,14 +28,14 @@ json describe(const CalendarYear& c, const char* origin) {
   json amendments = json::array();
   for (const auto& a : c.amendments)
     amendments.push_back({{"number", a.decree.number}, {"date", a.decree.date}});
-  return {{"year", c.year},
-          {"origin", origin},
-          {"decree",
-           {{"number", c.decree.number}, {"date", c.decree.date}, {"title", c.decree.title}}},
-          {"amendments", amendments},
-          {"libur_nasional", libur},
-          {"cuti_bersama", cuti},
-          {"provenance", c.provenance}};
+  return {
+      {"year", c.year},
+      {"origin", origin},
+      {"decree", {{"number", c.decree.number}, {"date", c.decree.date}, {"title", c.decree.title}}},
+      {"amendments", amendments},
+      {"libur_nasional", libur},
+      {"cuti_bersama", cuti},
+      {"provenance", c.provenance}};
 }
 
 }  // namespace

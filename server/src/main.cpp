@@ -1,5 +1,6 @@
 // alur-server: the office's sync server. Commands: init, org import, fingerprint, serve,
-// device list, device revoke, calendar import, calendar list. Errors: one line on stderr, exit code 1 (2 for usage).
+// device list, device revoke, calendar import, calendar list. Errors: one line on stderr, exit code
+// 1 (2 for usage).
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -198,9 +199,11 @@ int cmd_calendar_import(const std::string& dir, const std::string& file) {
   require_initialized(dir);
   std::string text = read_file(file);
   server::ServerDb db(dir);
-  CalendarYear cal = server::import_calendar(db, TemplateRegistry::builtin(), Clock::system(), text);
-  std::cout << "Kalender " << cal.year << " diimpor: " << cal.days.size() << " hari libur/cuti bersama, "
-            << cal.amendments.size() << " perubahan; berlaku di semua perangkat setelah sinkronisasi.\n"
+  CalendarYear cal =
+      server::import_calendar(db, TemplateRegistry::builtin(), Clock::system(), text);
+  std::cout << "Kalender " << cal.year << " diimpor: " << cal.days.size()
+            << " hari libur/cuti bersama, " << cal.amendments.size()
+            << " perubahan; berlaku di semua perangkat setelah sinkronisasi.\n"
             << "Dasar: " << cal.decree.number << " (" << cal.decree.date << ")\n";
   return 0;
 }
@@ -216,8 +219,9 @@ int cmd_calendar_list(const std::string& dir, bool json_out) {
   for (const auto& c : list) {
     std::cout << c["year"].get<int>() << "  " << (c["origin"] == "impor" ? "diimpor" : "bawaan")
               << "  libur nasional " << c["libur_nasional"].get<int>() << ", cuti bersama "
-              << c["cuti_bersama"].get<int>() << "\n    " << c["decree"]["number"].get<std::string>()
-              << " (" << c["decree"]["date"].get<std::string>() << ")\n";
+              << c["cuti_bersama"].get<int>() << "\n    "
+              << c["decree"]["number"].get<std::string>() << " ("
+              << c["decree"]["date"].get<std::string>() << ")\n";
     for (const auto& a : c["amendments"])
       std::cout << "    diubah: " << a["number"].get<std::string>() << " ("
                 << a["date"].get<std::string>() << ")\n";
@@ -271,7 +275,8 @@ int main(int argc, char** argv) {
   drevoke->add_option("--data", dir, "Direktori data")->required();
   drevoke->add_option("replica", replica, "Id replika perangkat")->required();
 
-  auto* calendar = app.add_subcommand("calendar", "Kalender hari kerja (hari libur dan cuti bersama)");
+  auto* calendar =
+      app.add_subcommand("calendar", "Kalender hari kerja (hari libur dan cuti bersama)");
   calendar->require_subcommand(1);
   auto* cal_import = calendar->add_subcommand(
       "import", "Impor kalender satu tahun (JSON alur.calendar/1) dan kirim ke semua perangkat");

@@ -44,7 +44,8 @@ const json& member(const json& obj, const std::string& key, const std::string& w
 
 std::string text_field(const json& obj, const std::string& key, const std::string& where) {
   const json& v = member(obj, key, where);
-  if (!v.is_string() || v.get<std::string>().empty()) bad(where + key, "harus teks dan tidak kosong");
+  if (!v.is_string() || v.get<std::string>().empty())
+    bad(where + key, "harus teks dan tidak kosong");
   return v.get<std::string>();
 }
 
@@ -124,7 +125,7 @@ const CalendarDay* find_day(const std::vector<CalendarDay>& days, const std::str
 const CalendarDay* CalendarYear::holiday_on(std::int64_t day) const {
   std::string date = format_date(day);
   const CalendarDay* off = find_day(days, date);
-  for (const auto& a : amendments) {  // in date order
+  for (const auto& a : amendments) {             // in date order
     if (parse_date(a.decree.date) > day) break;  // decreed after this day: not recounted
     if (const CalendarDay* added = find_day(a.add, date)) off = added;
     if (std::find(a.remove.begin(), a.remove.end(), date) != a.remove.end()) off = nullptr;
@@ -230,18 +231,22 @@ json calendar_to_json(const CalendarYear& c) {
   for (const auto& a : c.amendments) {
     json add = json::array();
     for (const auto& d : a.add) add.push_back(day_to_json(d));
-    json j = {{"number", a.decree.number}, {"date", a.decree.date}, {"title", a.decree.title},
-              {"add", add},                {"remove", a.remove}};
+    json j = {{"number", a.decree.number},
+              {"date", a.decree.date},
+              {"title", a.decree.title},
+              {"add", add},
+              {"remove", a.remove}};
     if (!a.sources.empty()) j["sources"] = a.sources;
     amendments.push_back(j);
   }
-  return {{"schema", kSchema},
-          {"year", c.year},
-          {"decree", {{"number", c.decree.number}, {"date", c.decree.date}, {"title", c.decree.title}}},
-          {"provenance", c.provenance},
-          {"sources", c.sources},
-          {"days", days},
-          {"amendments", amendments}};
+  return {
+      {"schema", kSchema},
+      {"year", c.year},
+      {"decree", {{"number", c.decree.number}, {"date", c.decree.date}, {"title", c.decree.title}}},
+      {"provenance", c.provenance},
+      {"sources", c.sources},
+      {"days", days},
+      {"amendments", amendments}};
 }
 
 // --- counting ------------------------------------------------------------------------

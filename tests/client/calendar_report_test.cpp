@@ -29,8 +29,10 @@ void set_clock(Office& o, Millis t) {
 std::string amended_2026(const std::string& decreed, const std::vector<std::string>& days) {
   json j = calendar_to_json(*WorkCalendar::builtin().year(2026));
   json add = json::array();
-  for (const auto& d : days) add.push_back({{"date", d}, {"kind", "cuti_bersama"}, {"name", "Cuti bersama uji"}});
-  j["amendments"].push_back({{"number", "Uji 7/2026"}, {"date", decreed}, {"title", "Perubahan uji"}, {"add", add}});
+  for (const auto& d : days)
+    add.push_back({{"date", d}, {"kind", "cuti_bersama"}, {"name", "Cuti bersama uji"}});
+  j["amendments"].push_back(
+      {{"number", "Uji 7/2026"}, {"date", decreed}, {"title", "Perubahan uji"}, {"add", add}});
   return j.dump();
 }
 
@@ -144,7 +146,9 @@ TEST(CalendarReplicationTest, ADueDateInAYearWithoutACalendarIsUncertain) {
                 {"year", 2027},
                 {"decree", {{"number", "Uji 2027"}, {"date", "2026-09-30"}, {"title", "Uji"}}},
                 {"provenance", "data uji"},
-                {"days", json::array({{{"date", "2027-01-01"}, {"kind", "libur_nasional"}, {"name", "Tahun Baru 2027 Masehi"}}})}};
+                {"days", json::array({{{"date", "2027-01-01"},
+                                       {"kind", "libur_nasional"},
+                                       {"name", "Tahun Baru 2027 Masehi"}}})}};
   server::import_calendar(o.db, TemplateRegistry::builtin(), o.clock, y2027.dump());
   kasubag.sync();
   item = inbox_item(kasubag, task(id, "3"));
@@ -245,11 +249,11 @@ TEST(ReportTest, WorkingDaysAgainstTheStandardLateTasksAndSlowestSteps) {
   EXPECT_EQ(n, 16);
   EXPECT_TRUE(mikro_row);
   std::string html = report_html(r);
-  for (const char* s : {"<!DOCTYPE html>", "<h1>Laporan Kinerja Pelaksanaan SOP</h1>",
-                        "<h2>Langkah Paling Lambat</h2>", "<h2>Keterlambatan</h2>",
-                        "<h2>Rekap per Pegawai</h2>", "<h2>Rincian per Kasus</h2>", "@page",
-                        "Euis Komariah", "Dadang Hermawan", "8 Oktober 2026",
-                        "Berjalan, lewat tenggat"})
+  for (const char* s :
+       {"<!DOCTYPE html>", "<h1>Laporan Kinerja Pelaksanaan SOP</h1>",
+        "<h2>Langkah Paling Lambat</h2>", "<h2>Keterlambatan</h2>", "<h2>Rekap per Pegawai</h2>",
+        "<h2>Rincian per Kasus</h2>", "@page", "Euis Komariah", "Dadang Hermawan", "8 Oktober 2026",
+        "Berjalan, lewat tenggat"})
     EXPECT_NE(html.find(s), std::string::npos) << s;
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_NE(report_text(r).find("Keterlambatan"), std::string::npos);
@@ -267,7 +271,8 @@ TEST(SopDocumentTest, RenderedInTheSopApLayoutWithEveryStepRoleAndIdentityField)
   for (const auto& s : tpl.steps) {
     EXPECT_NE(html.find(s.description), std::string::npos) << "step " << s.no;
     EXPECT_NE(text.find(s.description), std::string::npos) << "step " << s.no;
-    EXPECT_NE(html.find("<td class=\"tengah\">" + std::to_string(s.no) + ".</td>"), std::string::npos);
+    EXPECT_NE(html.find("<td class=\"tengah\">" + std::to_string(s.no) + ".</td>"),
+              std::string::npos);
     EXPECT_NE(html.find(std::to_string(s.days) + " hari</td>"), std::string::npos);
     EXPECT_NE(html.find(s.output), std::string::npos);
     for (const auto& in : s.inputs) EXPECT_NE(html.find("<li>" + in + "</li>"), std::string::npos);
@@ -275,7 +280,8 @@ TEST(SopDocumentTest, RenderedInTheSopApLayoutWithEveryStepRoleAndIdentityField)
   // A column per role, in the SOP's order, and the activity mark in the actor's column.
   std::vector<std::string> roles;
   for (const auto& r : sop["roles"]) roles.push_back(r["role"]);
-  EXPECT_EQ(roles, (std::vector<std::string>{"sekretaris", "kabid", "kasubag_kpe", "pelaksana_kpe", "kadis"}));
+  EXPECT_EQ(roles, (std::vector<std::string>{"sekretaris", "kabid", "kasubag_kpe", "pelaksana_kpe",
+                                             "kadis"}));
   std::size_t last = 0;
   for (const auto& r : sop["roles"]) {
     std::size_t at = html.find("<th class=\"tengah\">" + r["label"].get<std::string>() + "</th>");
@@ -286,16 +292,17 @@ TEST(SopDocumentTest, RenderedInTheSopApLayoutWithEveryStepRoleAndIdentityField)
   }
   EXPECT_NE(html.find("colspan=\"5\" class=\"tengah\">Pelaksana"), std::string::npos);
   std::size_t marks = 0;
-  for (std::size_t p = 0; (p = html.find("class=\"aktivitas\"", p)) != std::string::npos; ++p) ++marks;
+  for (std::size_t p = 0; (p = html.find("class=\"aktivitas\"", p)) != std::string::npos; ++p)
+    ++marks;
   EXPECT_EQ(marks, tpl.steps.size());
-  for (const char* h : {"Mutu Baku", "Persyaratan/ Kelengkapan", "<th>Waktu</th>", "<th>Output</th>",
-                        "Keterangan", "Uraian Prosedur"})
+  for (const char* h : {"Mutu Baku", "Persyaratan/ Kelengkapan", "<th>Waktu</th>",
+                        "<th>Output</th>", "Keterangan", "Uraian Prosedur"})
     EXPECT_NE(html.find(h), std::string::npos) << h;
   // The identity section: every field and every item of every list.
-  for (const char* h : {"Nomor SOP", "Tanggal Pembuatan", "Tanggal Revisi", "Tanggal Pengesahan",
-                        "Disahkan Oleh", "Nama SOP", "Dasar Hukum", "Kualifikasi Pelaksana",
-                        "Keterkaitan", "Peralatan/ Perlengkapan", "Peringatan",
-                        "Pencatatan dan Pendataan"}) {
+  for (const char* h :
+       {"Nomor SOP", "Tanggal Pembuatan", "Tanggal Revisi", "Tanggal Pengesahan", "Disahkan Oleh",
+        "Nama SOP", "Dasar Hukum", "Kualifikasi Pelaksana", "Keterkaitan",
+        "Peralatan/ Perlengkapan", "Peringatan", "Pencatatan dan Pendataan"}) {
     EXPECT_NE(html.find(h), std::string::npos) << h;
     EXPECT_NE(text.find(h), std::string::npos) << h;
   }

@@ -2,12 +2,13 @@
 // counting of due dates across weekends, Idulfitri with its cuti bersama and the turn of a
 // year, a year without a calendar (uncertain, never guessed), the amendment rule, and the
 // validation an administrator sees when a calendar file is wrong.
+#include "alur/shared/calendar.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "alur/shared/calendar.h"
 #include "alur/shared/clock.h"
 #include "alur/shared/error.h"
 
@@ -43,7 +44,9 @@ json minimal_2027() {
           {"year", 2027},
           {"decree", {{"number", "Uji 1/2026"}, {"date", "2026-09-01"}, {"title", "Uji"}}},
           {"provenance", "data uji"},
-          {"days", json::array({{{"date", "2027-01-01"}, {"kind", "libur_nasional"}, {"name", "Tahun Baru"}}})}};
+          {"days",
+           json::array(
+               {{{"date", "2027-01-01"}, {"kind", "libur_nasional"}, {"name", "Tahun Baru"}}})}};
 }
 
 TEST(CalendarDataTest, ShipsTheDecreesOf2025And2026WithTheirSources) {
@@ -179,12 +182,13 @@ TEST(CalendarAmendmentTest, AnAmendmentAppliesFromItsOwnDateDaysCountedAreNotRec
   // A (made-up) amendment decreed on 20 August 2025 that names 13 August, already past, and
   // 21 August as cuti bersama, and drops the cuti bersama of 26 December.
   json j = calendar_to_json(*WorkCalendar::builtin().year(2025));
-  j["amendments"].push_back({{"number", "Uji 2/2025"},
-                             {"date", "2025-08-20"},
-                             {"title", "Perubahan kedua (uji)"},
-                             {"add", json::array({{{"date", "2025-08-13"}, {"kind", "cuti_bersama"}, {"name", "surut"}},
-                                                  {{"date", "2025-08-21"}, {"kind", "cuti_bersama"}, {"name", "baru"}}})},
-                             {"remove", json::array({"2025-12-26"})}});
+  j["amendments"].push_back(
+      {{"number", "Uji 2/2025"},
+       {"date", "2025-08-20"},
+       {"title", "Perubahan kedua (uji)"},
+       {"add", json::array({{{"date", "2025-08-13"}, {"kind", "cuti_bersama"}, {"name", "surut"}},
+                            {{"date", "2025-08-21"}, {"kind", "cuti_bersama"}, {"name", "baru"}}})},
+       {"remove", json::array({"2025-12-26"})}});
   CalendarYear y = parse_calendar(j.dump());
   WorkCalendar cal;
   cal.set(y);
@@ -237,13 +241,17 @@ TEST(CalendarFileTest, ErrorsNameTheField) {
   EXPECT_NE(bad_calendar_message(j.dump()).find("tanggal ganda"), std::string::npos);
 
   j = minimal_2027();
-  j["amendments"] = json::array(
-      {{{"number", "x"}, {"date", "2026-01-01"}, {"title", "x"}, {"remove", json::array({"2027-01-01"})}}});
+  j["amendments"] = json::array({{{"number", "x"},
+                                  {"date", "2026-01-01"},
+                                  {"title", "x"},
+                                  {"remove", json::array({"2027-01-01"})}}});
   EXPECT_NE(bad_calendar_message(j.dump()).find("amendments[0].date"), std::string::npos);
 
   j = minimal_2027();
-  j["amendments"] = json::array(
-      {{{"number", "x"}, {"date", "2026-10-01"}, {"title", "x"}, {"remove", json::array({"2027-05-05"})}}});
+  j["amendments"] = json::array({{{"number", "x"},
+                                  {"date", "2026-10-01"},
+                                  {"title", "x"},
+                                  {"remove", json::array({"2027-05-05"})}}});
   EXPECT_NE(bad_calendar_message(j.dump()).find("amendments[0].remove[0]"), std::string::npos);
 
   // Broken JSON: the line and column.

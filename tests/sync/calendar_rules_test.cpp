@@ -34,7 +34,8 @@ class CalendarState : public StateAccess {
   std::map<int, std::string> calendars;
 };
 
-Change calendar_change(const std::string& replica, const std::string& record, const std::string& body) {
+Change calendar_change(const std::string& replica, const std::string& record,
+                       const std::string& body) {
   Change c;
   c.record = record;
   c.op = op::kCalendarSet;
@@ -58,13 +59,13 @@ TEST(CalendarRulesTest, OnlyTheServerSetsACalendar) {
 
 TEST(CalendarRulesTest, TheBodyMustBeAValidCalendarOfTheRecordsYear) {
   CalendarState state;
-  Verdict wrong_year = apply_change(state, TemplateRegistry::builtin(),
-                                    calendar_change(kServerReplica, "calendar/2025", shipped_2026()),
-                                    1'780'000'000'000);
+  Verdict wrong_year = apply_change(
+      state, TemplateRegistry::builtin(),
+      calendar_change(kServerReplica, "calendar/2025", shipped_2026()), 1'780'000'000'000);
   EXPECT_EQ(wrong_year.code, "bad_body");
-  Verdict broken = apply_change(state, TemplateRegistry::builtin(),
-                                calendar_change(kServerReplica, "calendar/2026", "{\"year\": 2026}"),
-                                1'780'000'000'000);
+  Verdict broken = apply_change(
+      state, TemplateRegistry::builtin(),
+      calendar_change(kServerReplica, "calendar/2026", "{\"year\": 2026}"), 1'780'000'000'000);
   EXPECT_EQ(broken.code, "bad_body");
   EXPECT_NE(broken.message.find("schema"), std::string::npos) << broken.message;
   EXPECT_TRUE(state.calendars.empty());

@@ -47,15 +47,15 @@ struct Decree {
 
 struct CalendarAmendment {
   Decree decree;
-  std::vector<CalendarDay> add;      // new days off, or a changed name/kind of a listed day
-  std::vector<std::string> remove;   // dates no longer off
+  std::vector<CalendarDay> add;     // new days off, or a changed name/kind of a listed day
+  std::vector<std::string> remove;  // dates no longer off
   std::vector<std::string> sources;
 };
 
 struct CalendarYear {
   int year = 0;
   Decree decree;
-  std::string provenance;  // where the data came from, in plain words
+  std::string provenance;                            // where the data came from, in plain words
   nlohmann::json sources = nlohmann::json::array();  // [{"id", "url"?, "confirms"?, ...}]
   std::vector<CalendarDay> days;
   std::vector<CalendarAmendment> amendments;  // in date order
