@@ -43,8 +43,10 @@ std::string deadline_text(const json& t) {
     int n = t["remaining_days"].get<int>();
     if (n >= 0 && !t["overdue"].get<bool>())
       out += " (" + std::to_string(n) + " hari kerja lagi)";
-    else
+    else if (n < 0)
       out += " (lewat " + std::to_string(-n) + " hari kerja)";
+    else
+      out += " (lewat tenggat)";
   }
   return out;
 }
