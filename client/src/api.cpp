@@ -11,6 +11,7 @@
 #include "alur/shared/error.h"
 #include "alur/sync/templates.h"
 #include "alur/sync/text_merge.h"
+#include "deadline.h"
 
 namespace alur::client {
 
@@ -80,12 +81,6 @@ json revision_body(const std::string& content, const std::string& filename,
 }
 
 json time_or_null(Millis ms) { return ms ? json(format_time_utc(ms)) : json(); }
-
-std::string due_date(const TaskState& t, const Template& tpl) {
-  const StepDef* s = tpl.step(t.step);
-  if (!t.ready_at || !s) return "";
-  return add_working_days_wib(t.ready_at, s->days);
-}
 
 const Draft& find_draft(const CaseState& c, const std::string& name) {
   auto d = c.drafts.find(name);
@@ -509,6 +504,8 @@ json Api::case_show(const std::string& ref) {
   auto committed = r.load_case(id);
   auto tpl = case_template(v, c);
   const Org& org = v.org();
+  const WorkCalendar cal = r.calendar();
+  const Millis now = clock_.now_ms();
   json steps = json::array();
   for (const auto& s : tpl->steps) {
     json tasks = json::array();
@@ -524,10 +521,11 @@ json Api::case_show(const std::string& ref) {
                    {"by", t.by.empty() ? json() : json(t.by)},
                    {"at", time_or_null(t.at)},
                    {"round", t.round},
-                   {"due", due_date(t, *tpl)},
+                   {"ready_at", time_or_null(t.ready_at)},
                    {"text", t.text},
                    {"revision", t.revision},
                    {"tentative", tentative}};
+      task.update(timing_json(task_timing(t, &s, cal, now)));
       if (t.state == "done") {
         task["as"] = done_as(org, t);  // "Plt. Kepala Dinas"
         task["acting"] = t.acting.empty() ? json() : json(t.acting);
@@ -614,7 +612,8 @@ json Api::inbox() {
   std::string me = r.require_meta("username");
   View v = r.view(templates());
   const Org& org = v.org();
-  std::string today = format_date_wib(clock_.now_ms());
+  const WorkCalendar cal = r.calendar();
+  const Millis now = clock_.now_ms();
   json items = json::array();
   for (const auto& id : v.case_ids()) {
     CaseState c = *v.load_case(id);
@@ -633,23 +632,27 @@ json Api::inbox() {
           as = acting_prefix(d->kind) + " " + org.role_label(role, t.bidang);
       }
       if (as.empty()) continue;
-      std::string due = due_date(t, *tpl);
-      int remaining = due.empty() ? 0 : working_days_between(today, due);
-      items.push_back({{"task", task_id(id, t.key)},
-                       {"case", id},
-                       {"step", t.step},
-                       {"kind", s->kind},
-                       {"role", t.role},
-                       {"bidang", t.bidang ? json(*t.bidang) : json()},
-                       {"due", due},
-                       {"title", c.title},
-                       {"what", s->title},
-                       {"description", s->description},
-                       {"inputs", s->inputs},
-                       {"remaining_days", remaining},
-                       {"overdue", remaining < 0},
-                       {"round", t.round},
-                       {"as", as}});
+      TaskTiming timing = task_timing(t, s, cal, now);
+      items.push_back(
+          {{"task", task_id(id, t.key)},
+           {"case", id},
+           {"step", t.step},
+           {"kind", s->kind},
+           {"role", t.role},
+           {"bidang", t.bidang ? json(*t.bidang) : json()},
+           {"due", timing.due},
+           {"due_certain", timing.due_certain},
+           {"due_note", timing.due_certain ? json() : json(uncertain_note(timing.missing_years))},
+           {"days", s->days},
+           {"ready_at", time_or_null(t.ready_at)},
+           {"title", c.title},
+           {"what", s->title},
+           {"description", s->description},
+           {"inputs", s->inputs},
+           {"remaining_days", timing.remaining_days.value_or(0)},
+           {"overdue", timing.overdue},
+           {"round", t.round},
+           {"as", as}});
     }
   }
   std::sort(items.begin(), items.end(), [](const json& a, const json& b) {

@@ -34,6 +34,23 @@ const char* state_label(const std::string& s) {
 
 std::string str(const json& j) { return j.is_string() ? j.get<std::string>() : std::string(); }
 
+// "tenggat 2026-07-10 (3 hari kerja lagi)", "tenggat 2026-07-10 (lewat 2 hari kerja)",
+// with "belum pasti" when a year without a calendar was counted.
+std::string deadline_text(const json& t) {
+  std::string out = "tenggat " + str(t["due"]);
+  if (!t["due_certain"].get<bool>()) out += " (belum pasti, paling cepat)";
+  if (t["remaining_days"].is_number()) {
+    int n = t["remaining_days"].get<int>();
+    if (n >= 0 && !t["overdue"].get<bool>())
+      out += " (" + std::to_string(n) + " hari kerja lagi)";
+    else if (n < 0)
+      out += " (lewat " + std::to_string(-n) + " hari kerja)";
+    else
+      out += " (lewat tenggat)";
+  }
+  return out;
+}
+
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
 
@@ -224,9 +241,10 @@ int Commands::case_show(const std::string& ref) {
   for (const auto& s : c["steps"])
     for (const auto& t : s["tasks"]) {
       std::string actor = t["bidang"].is_null() ? role_short(str(t["role"])) : str(t["actor"]);
-      std::string who = t["by"].is_null()
-                            ? (str(t["due"]).empty() ? "" : "tenggat " + str(t["due"]))
-                            : name_of(t["by"]) + " " + str(t["at"]);
+      std::string who = t["by"].is_null() ? (str(t["due"]).empty() ? "" : deadline_text(t))
+                                          : name_of(t["by"]) + " " + str(t["at"]);
+      if (!t["late_days"].is_null() && t["late_days"].get<int>() > 0)
+        who += " (terlambat " + std::to_string(t["late_days"].get<int>()) + " hari kerja)";
       // "Plt. Kepala Dinas: H. Ahmad" — the acting role and the person.
       if (!t["by"].is_null() && t.contains("acting") && !t["acting"].is_null())
         who = str(t["as"]) + ": " + who;
@@ -276,12 +294,12 @@ int Commands::inbox() {
   if (items.empty()) std::cout << "Kotak masuk kosong: tidak ada tugas yang siap untuk Anda.\n";
   for (const auto& i : items) {
     std::cout << (i["overdue"].get<bool>() ? "TERLAMBAT " : "") << str(i["task"]) << "\n  "
-              << str(i["title"]) << " — langkah " << i["step"] << ": " << str(i["what"])
-              << "\n  Tenggat " << str(i["due"]) << " (" << i["remaining_days"]
-              << " hari kerja lagi); kelengkapan: ";
+              << str(i["title"]) << " — langkah " << i["step"] << ": " << str(i["what"]) << "\n  "
+              << deadline_text(i) << "; waktu baku " << i["days"] << " hari kerja; kelengkapan: ";
     for (std::size_t k = 0; k < i["inputs"].size(); ++k)
       std::cout << (k ? ", " : "") << str(i["inputs"][k]);
     std::cout << "\n";
+    if (!i["due_certain"].get<bool>()) std::cout << "  " << str(i["due_note"]) << "\n";
   }
   std::cout << std::flush;
   return 0;

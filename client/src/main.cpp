@@ -151,6 +151,20 @@ int main(int argc, char** argv) {
   corr_reopen->add_option("case", case_id)->required();
   corr_reopen->add_option("id", task)->required();
 
+  std::string csv_file, html_file;
+  auto* report = app.add_subcommand(
+      "report", "Laporan kinerja: hari kerja tiap langkah terhadap waktu baku, keterlambatan");
+  report->add_option("--period", period, "Periode: 2026-Q3, atau tahun 2026 (bawaan: semua)");
+  report->add_option("--case", case_id, "Hanya satu kasus");
+  report->add_option("--csv", csv_file, "Simpan juga sebagai CSV");
+  report->add_option("--html", html_file, "Simpan juga sebagai halaman HTML siap cetak");
+
+  auto* sop_cmd = app.add_subcommand("sop", "Dokumen SOP");
+  sop_cmd->require_subcommand(1);
+  auto* sop_show = sop_cmd->add_subcommand("show", "Tampilkan SOP dalam format SOP AP");
+  sop_show->add_option("sop", sop, "Kode SOP, mis. LAKIP")->required();
+  sop_show->add_option("--html", html_file, "Simpan sebagai halaman HTML siap cetak");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -194,6 +208,8 @@ int main(int argc, char** argv) {
     if (*corr_add) return cmd.correction_add(case_id, name, text);
     if (*corr_resolve) return cmd.correction_status(case_id, task, "resolved");
     if (*corr_reopen) return cmd.correction_status(case_id, task, "reopened");
+    if (*report) return cmd.report(period, case_id, csv_file, html_file);
+    if (*sop_show) return cmd.sop_show(sop, html_file);
   } catch (const Error& e) {
     return cmd.fail(e.code(), e.what());
   } catch (const std::exception& e) {

@@ -141,6 +141,17 @@ void Replica::set_org(const Org& org) {
   org_ = org;
 }
 
+void Replica::set_calendar(int year, const std::string& canonical_json) {
+  set_meta("calendar/" + std::to_string(year), canonical_json);
+}
+
+WorkCalendar Replica::calendar() {
+  WorkCalendar cal = WorkCalendar::builtin();
+  auto s = db_.cached("SELECT value FROM meta WHERE key LIKE 'calendar/%'");
+  while (s.step()) cal.set(parse_calendar(s.get_text(0)));
+  return cal;
+}
+
 std::optional<CaseState> Replica::load_case(const std::string& id) {
   auto s = db_.cached("SELECT body FROM cases WHERE id = ?");
   s.bind_text(1, id);

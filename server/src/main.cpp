@@ -1,6 +1,7 @@
 // alur-server: the office's sync server. Commands: init, org import, fingerprint, serve,
-// device list, device revoke, sop validate|import|list, delegate add|list|end,
-// schedule add|list|remove. Errors: one line on stderr, exit code 1 (2 for usage).
+// device list, device revoke, verify, sop validate|import|list, delegate add|list|end,
+// schedule add|list|remove, calendar import|list. Errors: one line on stderr, exit code 1
+// (2 for usage).
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +19,7 @@
 #include "alur/net/ws_server.h"
 #include "alur/server/admin.h"
 #include "alur/server/schedule.h"
+#include "alur/server/calendars.h"
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
 #include "alur/server/verify.h"
@@ -196,6 +198,40 @@ int cmd_device_list(const std::string& dir, bool json_out) {
                 << "\n";
   }
   if (json_out) std::cout << arr.dump() << "\n";
+  return 0;
+}
+
+int cmd_calendar_import(const std::string& dir, const std::string& file) {
+  require_initialized(dir);
+  std::string text = read_file(file);
+  server::ServerDb db(dir);
+  CalendarYear cal =
+      server::import_calendar(db, TemplateRegistry::builtin(), Clock::system(), text);
+  std::cout << "Kalender " << cal.year << " diimpor: " << cal.days.size()
+            << " hari libur/cuti bersama, " << cal.amendments.size()
+            << " perubahan; berlaku di semua perangkat setelah sinkronisasi.\n"
+            << "Dasar: " << cal.decree.number << " (" << cal.decree.date << ")\n";
+  return 0;
+}
+
+int cmd_calendar_list(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  server::ServerDb db(dir);
+  nlohmann::json list = server::list_calendars(db);
+  if (json_out) {
+    std::cout << list.dump() << "\n";
+    return 0;
+  }
+  for (const auto& c : list) {
+    std::cout << c["year"].get<int>() << "  " << (c["origin"] == "impor" ? "diimpor" : "bawaan")
+              << "  libur nasional " << c["libur_nasional"].get<int>() << ", cuti bersama "
+              << c["cuti_bersama"].get<int>() << "\n    "
+              << c["decree"]["number"].get<std::string>() << " ("
+              << c["decree"]["date"].get<std::string>() << ")\n";
+    for (const auto& a : c["amendments"])
+      std::cout << "    diubah: " << a["number"].get<std::string>() << " ("
+                << a["date"].get<std::string>() << ")\n";
+  }
   return 0;
 }
 
@@ -482,6 +518,16 @@ int main(int argc, char** argv) {
   auto* sremove = schedule->add_subcommand("remove", "Hapus jadwal");
   sremove->add_option("--data", dir, "Direktori data")->required();
   sremove->add_option("sop", schedule_sop, "Kode SOP")->required();
+  auto* calendar =
+      app.add_subcommand("calendar", "Kalender hari kerja (hari libur dan cuti bersama)");
+  calendar->require_subcommand(1);
+  auto* cal_import = calendar->add_subcommand(
+      "import", "Impor kalender satu tahun (JSON alur.calendar/1) dan kirim ke semua perangkat");
+  cal_import->add_option("--data", dir, "Direktori data")->required();
+  cal_import->add_option("file", file, "Berkas kalender (JSON)")->required();
+  auto* cal_list = calendar->add_subcommand("list", "Daftar kalender yang berlaku");
+  cal_list->add_option("--data", dir, "Direktori data")->required();
+  cal_list->add_flag("--json", json_out, "Keluaran JSON");
 
   try {
     app.parse(argc, argv);
@@ -508,6 +554,8 @@ int main(int argc, char** argv) {
     if (*sadd) return cmd_schedule_add(dir, schedule_sop, schedule_day, period_of);
     if (*slist) return cmd_schedule_list(dir, json_out);
     if (*sremove) return cmd_schedule_remove(dir, schedule_sop);
+    if (*cal_import) return cmd_calendar_import(dir, file);
+    if (*cal_list) return cmd_calendar_list(dir, json_out);
   } catch (const Error& e) {
     std::cerr << "alur-server: " << e.what() << " [" << e.code() << "]\n";
     return 1;

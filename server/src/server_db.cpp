@@ -344,6 +344,13 @@ const Org& ServerDb::org() {
   return *org_;
 }
 
+std::map<int, std::string> ServerDb::calendars() {
+  std::map<int, std::string> out;
+  auto s = db_.cached("SELECT key, value FROM meta WHERE key LIKE 'calendar/%'");
+  while (s.step()) out[std::stoi(s.get_text(0).substr(9))] = s.get_text(1);
+  return out;
+}
+
 void ServerDb::set_org(const Org& org) {
   nlohmann::json j = org;
   org_text_ = j.dump();

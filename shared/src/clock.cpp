@@ -69,6 +69,28 @@ bool is_working_day(std::int64_t day) { return weekday(day) < 5; }
 
 }  // namespace
 
+std::int64_t parse_date(const std::string& date) {
+  int y;
+  unsigned m, d;
+  char tail;
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-' ||
+      std::sscanf(date.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
+      d < 1 || d > 31)
+    throw Error("bad_date", "Tanggal tidak valid: " + date);
+  std::int64_t day = days_from_civil(y, m, d);
+  if (format_day(day) != date) throw Error("bad_date", "Tanggal tidak ada: " + date);
+  return day;
+}
+
+std::string format_date(std::int64_t day) { return format_day(day); }
+
+std::int64_t day_wib(Millis ms) {
+  Millis local = ms + kWibOffsetMs;
+  return local >= 0 ? local / kDayMs : (local - kDayMs + 1) / kDayMs;
+}
+
+int weekday_of(std::int64_t day) { return weekday(day); }
+
 const Clock& Clock::system() {
   static const SystemClock clock;
   return clock;

@@ -637,6 +637,25 @@ Verdict end_delegation(Ctx& x) {
   return Verdict::accept();
 }
 
+// calendar.set: a year's working-day calendar, from the server only. The body is parsed
+// and validated the same way on every replica and stored in canonical form, so every
+// replica counts working days with the same list.
+Verdict set_calendar(StateAccess& state, const Change& change) {
+  if (change.dot.replica != kServerReplica)
+    return reject("forbidden_op", "Hanya server yang dapat mengubah kalender hari kerja.");
+  CalendarYear cal;
+  try {
+    cal = parse_calendar(change.body);
+  } catch (const Error& e) {
+    return reject("bad_body", e.what());
+  }
+  if (change.record != "calendar/" + std::to_string(cal.year))
+    return reject("bad_body", "Record " + change.record + " tidak sesuai dengan tahun kalender " +
+                                  std::to_string(cal.year) + ".");
+  state.set_calendar(cal.year, calendar_to_json(cal).dump());
+  return Verdict::accept();
+}
+
 }  // namespace
 
 Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, const Change& change,
@@ -657,6 +676,7 @@ Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, cons
     state.set_org(org);
     return Verdict::accept();
   }
+  if (change.op == op::kCalendarSet) return set_calendar(state, change);
   if (change.op == op::kSopSet || change.op == op::kDelegationSet ||
       change.op == op::kDelegationEnd) {
     if (change.dot.replica != kServerReplica)

@@ -120,10 +120,17 @@ class Office {
   }
 };
 
-// case show JSON without the "tentative" flag of each task (it depends on the replica).
+// case show JSON without what depends on the replica that shows it: the "tentative" flag
+// of each task, and what is counted up to the viewer's today (remaining_days, overdue, and
+// working_days of a task not done yet), which differs between PCs whose clocks differ.
 inline json without_tentative(json show) {
   for (auto& s : show["steps"])
-    for (auto& t : s["tasks"]) t.erase("tentative");
+    for (auto& t : s["tasks"]) {
+      t.erase("tentative");
+      t.erase("remaining_days");
+      t.erase("overdue");
+      if (t.value("state", "") != "done") t.erase("working_days");
+    }
   return show;
 }
 

@@ -363,10 +363,21 @@ class Official:
         return self.ok("draft", "show", case, name)
 
 
+# Counted up to the viewer's today: they differ between PCs (and across WIB midnight).
+_TODAY_RELATIVE = ("remaining_days", "overdue")
+
+
 def strip_tentative(doc):
-    """A deep copy of doc without any "tentative" keys (device-local overlay marks)."""
+    """A deep copy of doc without any "tentative" keys (device-local overlay marks) and
+    without what is counted up to the viewer's today (a task's remaining_days, overdue,
+    and working_days while it is not done)."""
     if isinstance(doc, dict):
-        return {k: strip_tentative(v) for k, v in doc.items() if k != "tentative"}
+        drop = {"tentative"}
+        if "task" in doc and "state" in doc:
+            drop.update(_TODAY_RELATIVE)
+            if doc.get("state") != "done":
+                drop.add("working_days")
+        return {k: strip_tentative(v) for k, v in doc.items() if k not in drop}
     if isinstance(doc, list):
         return [strip_tentative(v) for v in doc]
     return doc

@@ -77,6 +77,15 @@ class Api {
   nlohmann::json correction_status(const std::string& case_ref, const std::string& id,
                                    const std::string& status);
 
+  // Performance of the SOPs run here (api_report.cpp): per case and task, the working days
+  // from ready to done against the step's standard (mutu baku), who was late and by how
+  // much, and the slowest steps across cases. `period`: "" (all), "2026" or "2026-Q3";
+  // `case_ref`: "" (all) or one case.
+  nlohmann::json report(const std::string& period, const std::string& case_ref);
+  // The SOP document of a template: identity section, role columns (with labels), steps
+  // with their mutu baku — what `alur sop show` renders (render.h).
+  nlohmann::json sop_show(const std::string& sop);
+
  private:
   std::string resolve_case(View& v, const std::string& ref);
   // The id and current view (committed + tentative) of the case a reference names.

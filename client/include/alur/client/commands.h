@@ -47,6 +47,11 @@ class Commands {
   int correction_add(const std::string& case_ref, const std::string& name, const std::string& text);
   int correction_status(const std::string& case_ref, const std::string& id,
                         const std::string& status);
+  // commands_report.cpp: the performance report and the SOP document, printed or written
+  // to CSV / printable HTML files.
+  int report(const std::string& period, const std::string& case_ref, const std::string& csv_file,
+             const std::string& html_file);
+  int sop_show(const std::string& sop, const std::string& html_file);
 
   // Prints an error (stderr line; with --json also {"error": {...}} on stdout); returns 1.
   int fail(const std::string& code, const std::string& message);

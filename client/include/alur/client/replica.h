@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "alur/shared/calendar.h"
 #include "alur/shared/clock.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/org.h"
@@ -150,6 +151,11 @@ class Replica : public sync::StateAccess {
                                              const std::string& period) override;
   std::map<std::pair<std::string, int>, std::string> imported_templates() override;
   void put_template(const std::string& sop, int version, const std::string& text) override;
+  // Working-day calendars from the committed log (calendar.set), kept in meta as
+  // "calendar/<year>".
+  void set_calendar(int year, const std::string& canonical_json) override;
+  // The calendars in force here: each replicated year, else the one embedded in the binary.
+  WorkCalendar calendar();
 
   crypto::Ed25519Key device_key();
 

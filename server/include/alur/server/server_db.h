@@ -86,6 +86,8 @@ class ServerDb final : public ServerStore {
   std::vector<Schedule> schedules() override;
   void put_schedule(const Schedule& s) override;
   bool remove_schedule(const std::string& sop) override;
+  // The committed working-day calendars: year -> canonical JSON (calendar.set).
+  std::map<int, std::string> calendars();
 
  private:
   void migrate();

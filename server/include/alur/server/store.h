@@ -61,6 +61,11 @@ class ServerStore : public sync::StateAccess {
   virtual std::optional<std::string> meta(const std::string& key) = 0;
   virtual void set_meta(const std::string& key, const std::string& value) = 0;
 
+  // Working-day calendars (calendar.set) live in meta as "calendar/<year>", beside the org.
+  void set_calendar(int year, const std::string& canonical_json) override {
+    set_meta("calendar/" + std::to_string(year), canonical_json);
+  }
+
   // Users.
   virtual void upsert_user(const std::string& username, const std::string& name,
                            const std::string& password_hash) = 0;

@@ -40,8 +40,17 @@ std::string format_time_utc(Millis ms);
 // "2026-09-30" in WIB (UTC+7), the office's local date.
 std::string format_date_wib(Millis ms);
 
-// Working days: Monday to Friday. National holidays and cuti bersama are data
-// (a calendar file per year) and not yet loaded here; see README.
+// Civil dates as day numbers (days since 1970-01-01), for calendar arithmetic.
+// parse_date throws alur::Error("bad_date") unless the text is a real "YYYY-MM-DD".
+std::int64_t parse_date(const std::string& date);
+std::string format_date(std::int64_t day);
+// The office's (WIB) day number of an instant.
+std::int64_t day_wib(Millis ms);
+// 0 = Monday .. 6 = Sunday.
+int weekday_of(std::int64_t day);
+
+// Working days Monday to Friday only. Due dates count national holidays and cuti bersama
+// too: see alur/shared/calendar.h (WorkCalendar), which the client uses.
 // The due date (WIB) of a step of `days` working days that became ready at `start`: the
 // ready day is day 1 (a start on a weekend counts from the next working day).
 std::string add_working_days_wib(Millis start, int days);

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "alur/shared/calendar.h"
 #include "alur/shared/clock.h"
+#include "alur/shared/error.h"
 #include "alur/shared/org.h"
 #include "alur/shared/sop_template.h"
 #include "alur/sync/change.h"
@@ -169,6 +171,13 @@ class StateAccess {
   // defaults; put_template then throws, so such a store fails loudly instead of diverging.
   virtual std::map<std::pair<std::string, int>, std::string> imported_templates() { return {}; }
   virtual void put_template(const std::string& sop, int version, const std::string& text);
+  // A year's working-day calendar (calendar.set), stored as its canonical JSON text. Not
+  // pure, so states that never see one (the tentative overlay, the simulator's reference)
+  // need not implement it; the default refuses, so a calendar is never dropped silently.
+  virtual void set_calendar(int year, const std::string& canonical_json) {
+    (void)canonical_json;
+    throw Error("storage", "Penyimpanan ini tidak menyimpan kalender " + std::to_string(year));
+  }
 };
 
 // The verdict on one change: ok, or a stable reason code and a human message.

@@ -27,6 +27,7 @@ inline constexpr const char* kCorrectionStatus = "correction.status";
 inline constexpr const char* kSopSet = "sop.set";                // server only
 inline constexpr const char* kDelegationSet = "delegation.set";  // server only
 inline constexpr const char* kDelegationEnd = "delegation.end";  // server only
+inline constexpr const char* kCalendarSet = "calendar.set";  // server only
 }  // namespace op
 
 // The replica id of the server's own changes (org, templates, delegations, scheduled cases).

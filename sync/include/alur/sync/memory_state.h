@@ -38,13 +38,18 @@ class MemoryState final : public StateAccess {
   void put_template(const std::string& sop, int version, const std::string& text) override {
     templates_[{sop, version}] = text;
   }
+  void set_calendar(int year, const std::string& canonical_json) override {
+    calendars_[year] = canonical_json;
+  }
   const std::map<std::string, CaseState>& cases() const { return cases_; }
+  const std::map<int, std::string>& calendars() const { return calendars_; }
 
  private:
   Org org_;
   std::map<std::string, CaseState> cases_;
   std::map<std::pair<std::string, std::string>, std::string> periods_;
   std::map<std::pair<std::string, int>, std::string> templates_;  // imported (sop.set)
+  std::map<int, std::string> calendars_;                          // year -> calendar.set body
 };
 
 }  // namespace alur::sync
