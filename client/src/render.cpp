@@ -83,14 +83,22 @@ std::string keterangan(const json& step) {
   return out;
 }
 
+// An identity list item: plain text, or a link to another SOP ({"sop", "title"}: a
+// keterkaitan entry, shared/templates/SCHEMA.md) printed as "title (SOP code)".
+std::string item_text(const json& x) {
+  if (x.is_object() && x.contains("title"))
+    return str(x["title"]) + (x.contains("sop") ? " (SOP " + str(x["sop"]) + ")" : "");
+  return str(x);
+}
+
 std::vector<std::string> items(const json& identity, const char* key) {
   std::vector<std::string> out;
   auto it = identity.find(key);
   if (it == identity.end() || it->is_null()) return out;
   if (it->is_array()) {
-    for (const auto& x : *it) out.push_back(str(x));
+    for (const auto& x : *it) out.push_back(item_text(x));
   } else {
-    out.push_back(str(*it));
+    out.push_back(item_text(*it));
   }
   return out;
 }

@@ -311,8 +311,13 @@ TEST(SopDocumentTest, RenderedInTheSopApLayoutWithEveryStepRoleAndIdentityField)
   for (const char* list : {"dasar_hukum", "kualifikasi_pelaksana", "keterkaitan", "peralatan",
                            "peringatan", "pencatatan"})
     for (const auto& item : tpl.identity[list]) {
-      EXPECT_NE(html.find("<li>" + item.get<std::string>() + "</li>"), std::string::npos) << item;
-      EXPECT_NE(text.find(item.get<std::string>()), std::string::npos) << item;
+      // A related SOP is a link {"sop", "title"}, printed as "title (SOP code)".
+      const std::string expected =
+          item.is_string() ? item.get<std::string>()
+                           : item["title"].get<std::string>() + " (SOP " +
+                                 item["sop"].get<std::string>() + ")";
+      EXPECT_NE(html.find("<li>" + expected + "</li>"), std::string::npos) << item;
+      EXPECT_NE(text.find(expected), std::string::npos) << item;
     }
   EXPECT_NE(html.find("@page { size: A4 landscape"), std::string::npos);
   EXPECT_EQ(error_code_of([&] { a.sop_show("TIDAKADA"); }), "unknown_sop");
