@@ -61,10 +61,12 @@ TEST_F(Verify, TwoLogEntriesSwappedBreakTheChain) {
 }
 
 TEST_F(Verify, AChangeWhoseContentWasAlteredIsCaught) {
-  // Swap in another change's bytes: the stored hash no longer matches.
+  // Put another change's bytes in place of the first one's: its stored hash no longer
+  // matches (the other change is picked by a different hash, whatever the random ids).
   exec(
-      "UPDATE changes SET encoded = (SELECT encoded FROM changes ORDER BY counter LIMIT 1 OFFSET "
-      "1) WHERE rowid = (SELECT rowid FROM changes ORDER BY replica, counter LIMIT 1)");
+      "UPDATE changes SET encoded = (SELECT encoded FROM changes WHERE hash != (SELECT hash FROM "
+      "changes ORDER BY replica, counter LIMIT 1) LIMIT 1) WHERE rowid = (SELECT rowid FROM "
+      "changes ORDER BY replica, counter LIMIT 1)");
   EXPECT_NE(first().find("does not match its hash"), std::string::npos);
 }
 
