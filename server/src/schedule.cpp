@@ -18,7 +18,7 @@ std::optional<std::string> scheduled_period(const Schedule& s, Millis now) {
   if (std::sscanf(today.c_str(), "%d-%d-%d", &y, &m, &d) != 3) return std::nullopt;
   int q = (m - 1) / 3 + 1;
   int first_month = (q - 1) * 3 + 1;
-  char opening[11];
+  char opening[32];  // "YYYY-MM-DD", with room the compiler can prove
   std::snprintf(opening, sizeof opening, "%04d-%02d-%02d", y, first_month, s.day);
   // Not yet this quarter's opening day, or it came before the schedule existed.
   if (today < opening || opening < format_date_wib(s.created_at)) return std::nullopt;

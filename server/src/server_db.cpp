@@ -6,6 +6,7 @@
 
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "alur/shared/template_table.h"
 
 namespace alur::server {
 
@@ -382,20 +383,11 @@ std::optional<std::string> ServerDb::case_for_period(const std::string& sop,
 }
 
 std::map<std::pair<std::string, int>, std::string> ServerDb::imported_templates() {
-  auto s = db_.cached("SELECT sop, version, body FROM templates");
-  std::map<std::pair<std::string, int>, std::string> out;
-  while (s.step()) out[{s.get_text(0), static_cast<int>(s.get_int(1))}] = s.get_text(2);
-  return out;
+  return sql::read_templates(db_);
 }
 
 void ServerDb::put_template(const std::string& sop, int version, const std::string& text) {
-  db_.cached(
-         "INSERT INTO templates (sop, version, body) VALUES (?, ?, ?) "
-         "ON CONFLICT (sop, version) DO UPDATE SET body = excluded.body")
-      .bind_text(1, sop)
-      .bind(2, static_cast<std::int64_t>(version))
-      .bind_text(3, text)
-      .exec();
+  sql::write_template(db_, sop, version, text);
 }
 
 std::vector<Schedule> ServerDb::schedules() {

@@ -37,7 +37,23 @@ TEST_F(ReplicaVerify, AWholeReplicaChecksOut) {
 
 TEST_F(ReplicaVerify, ADeletedLogEntryIsReported) {
   exec("DELETE FROM log WHERE seq = 2");
-  EXPECT_NE(first_problem().find("#"), std::string::npos);
+  EXPECT_NE(first_problem().find("log melompat dari #1 ke #3"), std::string::npos);
+}
+
+TEST_F(ReplicaVerify, NothingIsChangedByAVerifyThatFindsDamage) {
+  exec("UPDATE log SET committed_at = committed_at + 1 WHERE seq = 3");
+  const auto before = sek().replica().db().integrity_check();
+  json first = sek().verify();
+  json again = sek().verify();
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(sek().replica().count_pending(), 1u);  // the unsent change is still there
+  EXPECT_EQ(before, "ok");
+}
+
+TEST(ReplicaVerifyNoReplica, AFolderWithoutAReplicaSaysSo) {
+  alur::testing::TempDir dir;
+  Api api(dir.sub("kosong"));
+  EXPECT_EQ(error_code_of([&] { api.verify(); }), "not_enrolled");
 }
 
 TEST_F(ReplicaVerify, AnEditedLogEntryBreaksTheChain) {

@@ -556,17 +556,20 @@ std::string Sim::draft_text(client::Replica& r, const sync::CaseState& c, const 
   if (d != c.drafts.end() && !d->second.heads().empty()) {
     const auto& rev = d->second.revisions.at(d->second.heads().back());
     if (auto data = r.blob(rev.sha256)) {
-      std::string s = *data;
+      auto fresh_line = [this] {
+        std::string l = text(1);
+        l.pop_back();  // its newline
+        return l;
+      };
       std::vector<std::string> lines;
-      std::istringstream in(s);
-      for (std::string line; std::getline(in, line);) lines.push_back(line);
-      if (!lines.empty()) lines[world.uniform(lines.size())] = text(1).substr(0, text(1).size());
-      lines.insert(lines.begin() + static_cast<long>(world.uniform(lines.size() + 1)), "");
+      std::istringstream in(*data);
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty()) lines.push_back(line);
+      if (!lines.empty()) lines[world.uniform(lines.size())] = fresh_line();  // edit one line
+      lines.insert(lines.begin() + static_cast<long>(world.uniform(lines.size() + 1)),
+                   fresh_line());  // and add one
       std::string out;
-      for (auto& l : lines) {
-        if (l.empty()) l = text(1), l.pop_back();
-        out += l + "\n";
-      }
+      for (const auto& l : lines) out += l + "\n";
       return out;
     }
   }
