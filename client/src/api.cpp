@@ -222,6 +222,8 @@ json Api::sync() {
            {"warnings", warn},
            {"clock_skew_ms", sc.clock_skew_ms()}};
   if (auto w = clock_skew_warning(sc.clock_skew_ms()); !w.empty()) out["clock_warning"] = w;
+  if (const auto& renewed = sc.certificate_renewed())
+    out["certificate_renewed"] = {{"from", renewed->first}, {"to", renewed->second}};
   return out;
 }
 

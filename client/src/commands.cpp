@@ -112,6 +112,10 @@ int Commands::sync(bool watch) {
     return 0;
   }
   if (r.contains("clock_warning")) std::cout << "PERINGATAN: " << str(r["clock_warning"]) << "\n";
+  if (r.contains("certificate_renewed"))
+    std::cout << "Sertifikat server telah diperbarui dan dijamin oleh sertifikat lama; perangkat ini "
+                 "kini mempercayai "
+              << str(r["certificate_renewed"]["to"]) << "\n";
   std::cout << "Sinkron: dikirim " << r["pushed"] << " (diterima " << r["accepted"] << ", ditolak "
             << r["rejected"] << "), ditarik " << r["pulled"] << " perubahan." << std::endl;
   for (const auto& x : r["rejections"])

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "alur/net/ws_client.h"
+#include "alur/shared/cert_renewal.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 
@@ -69,6 +70,7 @@ Connector wss_connector(std::chrono::seconds heartbeat) {
         return ws->receive(t);
       }
       void close() noexcept override { ws->close(); }
+      std::string peer_fingerprint() const override { return ws->server_fingerprint(); }
     };
     net::ClientOptions options;
     options.pinned_fingerprint = fingerprint;
@@ -100,8 +102,39 @@ Message SyncClient::receive_reply(std::chrono::milliseconds timeout) {
   }
 }
 
+bool SyncClient::follow_certificate_renewal(const std::string& url) {
+  const std::string pinned = replica_.require_meta("fingerprint");
+  std::string presented, renewals;
+  try {
+    auto t = connector_(url, "");
+    presented = t->peer_fingerprint();
+    t->send(encode(CertQuery{}), kReplyTimeout);
+    auto bytes = t->receive(kReplyTimeout);
+    t->close();
+    if (!bytes) return false;
+    Message m = decode(*bytes);
+    auto* chain = std::get_if<CertChain>(&m);
+    if (!chain) return false;  // an older server, or someone else answering
+    renewals = chain->renewals_json;
+    if (presented.empty() ||
+        !renewal_chain_vouches(cert_renewals_from_json(renewals), pinned, presented))
+      return false;
+  } catch (const Error&) {
+    return false;  // the original mismatch is what the official must see
+  }
+  replica_.set_meta("fingerprint", presented);
+  certificate_renewed_ = {pinned, presented};
+  return true;
+}
+
 void SyncClient::connect() {
-  ws_ = connector_(replica_.require_meta("server"), replica_.require_meta("fingerprint"));
+  const std::string url = replica_.require_meta("server");
+  try {
+    ws_ = connector_(url, replica_.require_meta("fingerprint"));
+  } catch (const Error& e) {
+    if (e.code() != "fingerprint_mismatch" || !follow_certificate_renewal(url)) throw;
+    ws_ = connector_(url, replica_.require_meta("fingerprint"));
+  }
   Hello h;
   h.replica = replica_.require_meta("replica");
   h.token = replica_.require_meta("token");
@@ -241,6 +274,8 @@ void SyncClient::watch(const std::atomic<bool>& stop,
         connect();
         log("terhubung ke server");
         if (auto w = clock_skew_warning(clock_skew_ms_); !w.empty()) log("PERINGATAN " + w);
+        if (certificate_renewed_)
+          log("sertifikat server diperbarui; kini dipercaya " + certificate_renewed_->second);
       }
       SyncReport r = sync_once();
       if (r.pushed || r.pulled)

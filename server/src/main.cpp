@@ -24,6 +24,7 @@
 #include "alur/server/sync_service.h"
 #include "alur/server/verify.h"
 #include "alur/server/tuning.h"
+#include "alur/shared/cert_renewal.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 #include "alur/shared/sqlite.h"
@@ -43,18 +44,24 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
+// Readable by the owner only, and never half-written: the content goes to a temporary file
+// that is made private before anything is written to it, then renamed over `p`.
 void write_private_file(const fs::path& p, const std::string& content) {
+  const fs::path tmp = p.string() + ".tmp";
   {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("io", "Tidak dapat menulis berkas " + p.string());
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("io", "Tidak dapat menulis berkas " + tmp.string());
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
     out << content;
-    if (!out.flush()) throw Error("io", "Gagal menulis berkas " + p.string());
+    if (!out.flush()) throw Error("io", "Gagal menulis berkas " + tmp.string());
   }
-  fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  fs::rename(tmp, p);
 }
 
 fs::path cert_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.crt"; }
 fs::path key_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.key"; }
+fs::path renewals_path(const std::string& dir) { return fs::path(dir) / "tls" / "renewals.json"; }
 
 void require_initialized(const std::string& dir) {
   if (!fs::exists(fs::path(dir) / server::ServerDb::kFileName) || !fs::exists(cert_path(dir)))
@@ -82,6 +89,32 @@ int cmd_init(const std::string& dir, const std::string& names) {
   std::cout << "Server disiapkan di " << dir << "\n"
             << "Sidik jari sertifikat: "
             << crypto::certificate_fingerprint_pem(read_file(cert_path(dir))) << "\n";
+  return 0;
+}
+
+// A new certificate that the old one vouches for (shared/cert_renewal.h): enrolled PCs
+// re-pin by themselves at their next sync. The old key is destroyed (overwritten by the new
+// one), so a copy of it stolen later cannot vouch for a certificate of the thief's; the old
+// certificate is kept beside it for the record.
+int cmd_cert_renew(const std::string& dir, const std::string& names) {
+  require_initialized(dir);
+  const std::string old_cert = read_file(cert_path(dir));
+  const std::string old_key = read_file(key_path(dir));
+  const Millis now = Clock::system().now_ms();
+  auto next = crypto::make_self_signed_certificate("alur-server", 3650, names);
+  std::vector<CertRenewal> chain;
+  if (fs::exists(renewals_path(dir))) chain = cert_renewals_from_json(read_file(renewals_path(dir)));
+  chain.push_back(make_cert_renewal(old_cert, old_key, next.cert_pem, now));
+  // The statement first: a crash before the new certificate is in place leaves the old one
+  // serving, and a link to a certificate nobody presents harms no one.
+  write_private_file(renewals_path(dir), cert_renewals_to_json(chain));
+  write_private_file(fs::path(dir) / "tls" / ("server.crt.sampai-" + std::to_string(now)), old_cert);
+  write_private_file(key_path(dir), next.key_pem);
+  write_private_file(cert_path(dir), next.cert_pem);
+  std::cout << "Sertifikat baru: " << crypto::certificate_fingerprint_pem(next.cert_pem) << "\n"
+            << "Sertifikat lama (" << crypto::certificate_fingerprint_pem(old_cert)
+            << ") menjaminnya; perangkat terdaftar beralih sendiri pada sinkronisasi berikutnya.\n"
+            << "Mulai ulang server (alur-server serve) agar sertifikat baru dipakai.\n";
   return 0;
 }
 
@@ -143,6 +176,11 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   boost::asio::io_context io;
   server::SyncService service(db, TemplateRegistry::builtin(), Clock::system());
   service.set_logger(log_line);
+  if (fs::exists(renewals_path(dir))) {
+    const std::string renewals = read_file(renewals_path(dir));
+    (void)cert_renewals_from_json(renewals);  // refuses to start on a damaged file
+    service.set_cert_renewals(renewals);
+  }
   net::ServerLimits limits;
   limits.max_message_bytes = server::kMaxMessageBytes;
   limits.idle_timeout = std::chrono::seconds(heartbeat_seconds);
@@ -436,6 +474,12 @@ int main(int argc, char** argv) {
   org_import->add_option("file", file, "Berkas organisasi (JSON)")->required();
   auto* fp = app.add_subcommand("fingerprint", "Cetak sidik jari SHA-256 sertifikat server");
   fp->add_option("--data", dir, "Direktori data")->required();
+  auto* cert = app.add_subcommand("cert", "Sertifikat TLS server");
+  cert->require_subcommand(1);
+  auto* cert_renew = cert->add_subcommand(
+      "renew", "Buat sertifikat baru yang dijamin sertifikat lama (perangkat tidak perlu didaftarkan ulang)");
+  cert_renew->add_option("--data", dir, "Direktori data")->required();
+  cert_renew->add_option("--names", names, "Nama DNS/IP tambahan, dipisah koma");
   auto* serve = app.add_subcommand("serve", "Jalankan server");
   serve->add_option("--data", dir, "Direktori data")->required();
   serve->add_option("--listen", listen, "HOST:PORT (port 0 = pilih port bebas)");
@@ -538,6 +582,7 @@ int main(int argc, char** argv) {
     if (*init) return cmd_init(dir, names);
     if (*org_import) return cmd_org_import(dir, file);
     if (*fp) return cmd_fingerprint(dir);
+    if (*cert_renew) return cmd_cert_renew(dir, names);
     if (*serve) return cmd_serve(dir, listen, heartbeat);
     if (*dlist) return cmd_device_list(dir, json_out);
     if (*drevoke) return cmd_device_revoke(dir, replica);

@@ -111,6 +111,7 @@ std::vector<Message> SyncService::handle(Session& s, const Message& m,
   if (s.replica.empty()) {
     if (auto* e = std::get_if<Enroll>(&m)) return {enroll(s, *e, peer)};
     if (auto* h = std::get_if<Hello>(&m)) return {hello(s, *h)};
+    if (std::holds_alternative<CertQuery>(m)) return {CertChain{cert_renewals_}};
     return {fatal("unexpected", std::string("Pesan ") + message_name(m) + " sebelum Hello.")};
   }
   // A revoked device's session ends at its next message, even if it was open before.

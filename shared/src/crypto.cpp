@@ -754,19 +754,63 @@ CertificateAndKey make_self_signed_certificate(std::string_view common_name, int
   return CertificateAndKey{bio_contents(cert_bio.get()), bio_contents(key_bio.get())};
 }
 
-std::string certificate_fingerprint_pem(std::string_view cert_pem) {
+namespace {
+X509Ptr read_certificate_pem(std::string_view cert_pem) {
   BioPtr bio = memory_bio_reading(cert_pem);
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
     ERR_clear_error();
     throw Error("crypto", "Sertifikat PEM tidak valid.");
   }
+  return cert;
+}
+}  // namespace
+
+std::string certificate_fingerprint_pem(std::string_view cert_pem) {
+  const X509Ptr cert = read_certificate_pem(cert_pem);
   unsigned char* der = nullptr;
   const int len = i2d_X509(cert.get(), &der);
   if (len <= 0) fail("i2d_X509");
   const std::unique_ptr<unsigned char, Deleter<&free_openssl_bytes>> owned(der);
   return fingerprint_of(
       std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)));
+}
+
+std::string sign_with_private_key_pem(std::string_view key_pem, std::string_view message) {
+  BioPtr bio = memory_bio_reading(key_pem);
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    ERR_clear_error();
+    throw Error("crypto", "Kunci privat PEM tidak valid.");
+  }
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  std::size_t len = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, bytes_of(message), message.size()) != 1) {
+    fail("EVP_DigestSign");
+  }
+  std::string signature(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len,
+                     bytes_of(message), message.size()) != 1) {
+    fail("EVP_DigestSign");
+  }
+  signature.resize(len);
+  return signature;
+}
+
+bool verify_with_certificate_pem(std::string_view cert_pem, std::string_view message,
+                                 std::string_view signature) {
+  const X509Ptr cert = read_certificate_pem(cert_pem);
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());  // owned by the certificate
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  const bool ok = EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(),
+                                   bytes_of(message), message.size()) == 1;
+  ERR_clear_error();
+  return ok;
 }
 
 std::string certificate_fingerprint_der(std::string_view cert_der) {

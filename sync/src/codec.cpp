@@ -7,6 +7,7 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <sstream>
 #include <streambuf>
+#include <iterator>
 #include <type_traits>
 
 #include "alur/shared/crypto.h"
@@ -234,6 +235,13 @@ void fields(A& ar, ErrorMsg& m) {
   field(ar, m.fatal);
 }
 
+template <class A>
+void fields(A&, CertQuery&) {}
+template <class A>
+void fields(A& ar, CertChain& m) {
+  field(ar, m.renewals_json);
+}
+
 template <std::size_t I = 0>
 Message load_alternative(InAr& ar, std::size_t index) {
   if constexpr (I < std::variant_size_v<Message>) {
@@ -296,7 +304,9 @@ Message decode(std::string_view bytes) {
 const char* message_name(const Message& message) {
   static const char* names[] = {"Hello",      "Enroll",    "Enrolled", "Welcome", "Push",
                                 "PushResult", "Pull",      "Entries",  "Notify",  "BlobQuery",
-                                "BlobState",  "BlobChunk", "BlobGet",  "Error"};
+                                "BlobState",  "BlobChunk", "BlobGet",  "Error",   "CertQuery",
+                                "CertChain"};
+  static_assert(std::size(names) == std::variant_size_v<Message>);
   return names[message.index()];
 }
 

@@ -114,6 +114,8 @@ std::vector<Message> sample_messages() {
   out.push_back(BlobChunk{bytes32('\x06'), 65536, 1 << 20, std::string("chunk\0data\xff", 11)});
   out.push_back(BlobGet{bytes32('\x07'), 8192});
   out.push_back(ErrorMsg{"bad_token", "Token perangkat tidak dikenal.", false});
+  out.push_back(CertQuery{});
+  out.push_back(CertChain{R"([{"at":1,"new_fingerprint":"sha256:ab"}])"});
   return out;
 }
 
@@ -192,6 +194,11 @@ void expect_same(const ErrorMsg& a, const ErrorMsg& b) {
   EXPECT_EQ(a.code, b.code);
   EXPECT_EQ(a.message, b.message);
   EXPECT_EQ(a.fatal, b.fatal);
+}
+
+void expect_same(const CertQuery&, const CertQuery&) {}
+void expect_same(const CertChain& a, const CertChain& b) {
+  EXPECT_EQ(a.renewals_json, b.renewals_json);
 }
 
 void expect_same(const Message& a, const Message& b) {
@@ -516,7 +523,7 @@ TEST(CodecTest, PlausibleElementCountDoesNotAmplifyAllocation) {
 }
 
 TEST(CodecTest, RejectsUnknownVariantIndex) {
-  for (int index : {14, 15, 100, 255}) {
+  for (int index : {16, 17, 100, 255}) {
     EXPECT_EQ(decode_error(header(static_cast<std::uint8_t>(index)) + u64_le(0)), "malformed")
         << index;
     EXPECT_EQ(decode_error(header(static_cast<std::uint8_t>(index))), "malformed") << index;

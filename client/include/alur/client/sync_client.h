@@ -48,10 +48,19 @@ class SyncClient {
   // server's view of this device's chain (Welcome highest_counter / last_hash).
   std::int64_t clock_skew_ms() const { return clock_skew_ms_; }
   const sync::Welcome& welcome() const { return welcome_; }
+  // Set when connect() found the server on a renewed certificate that the pinned one
+  // vouches for (shared/cert_renewal.h) and re-pinned: the old and new fingerprints.
+  const std::optional<std::pair<std::string, std::string>>& certificate_renewed() const {
+    return certificate_renewed_;
+  }
   // Pulls everything new (also used by `alur repair` to rebuild a replica from the log).
   std::size_t pull_all() { return pull(); }
 
  private:
+  // After a fingerprint_mismatch: asks the server for its certificate renewals over an
+  // unpinned connection; re-pins and returns true if the pinned certificate vouches for the
+  // one presented.
+  bool follow_certificate_renewal(const std::string& url);
   sync::Message receive_reply(std::chrono::milliseconds timeout);
   void send(const sync::Message& m);
   std::size_t push(SyncReport& report);
@@ -67,6 +76,7 @@ class SyncClient {
   const Clock* clock_ = &Clock::system();
   std::int64_t clock_skew_ms_ = 0;
   sync::Welcome welcome_;
+  std::optional<std::pair<std::string, std::string>> certificate_renewed_;
 };
 
 // Enrols this device: logs in over wss:// with the pinned fingerprint, creates the device

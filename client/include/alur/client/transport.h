@@ -19,9 +19,12 @@ class Transport {
   // The next message, or nullopt if none arrived within the timeout.
   virtual std::optional<std::string> receive(std::chrono::milliseconds timeout) = 0;
   virtual void close() noexcept = 0;
+  // The fingerprint of the certificate the server presented ("" where there is none).
+  virtual std::string peer_fingerprint() const { return ""; }
 };
 
-// Opens a channel to `url` whose server must present `fingerprint` (canonical form).
+// Opens a channel to `url` whose server must present `fingerprint` (canonical form; empty
+// accepts any certificate — only to fetch the certificate renewals, never to sync).
 using Connector = std::function<std::unique_ptr<Transport>(const std::string& url,
                                                            const std::string& fingerprint)>;
 

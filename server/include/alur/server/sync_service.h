@@ -26,6 +26,9 @@ class SyncService : public net::Handler {
 
   // Where one line per event goes (sessions, pushes, refusals). Never passwords or tokens.
   void set_logger(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+  // The renewals of the server's certificate (tls/renewals.json; shared/cert_renewal.h),
+  // handed to any client that asks with CertQuery.
+  void set_cert_renewals(std::string renewals_json) { cert_renewals_ = std::move(renewals_json); }
 
   void on_open(const std::shared_ptr<net::Connection>& conn) override;
   void on_message(const std::shared_ptr<net::Connection>& conn, std::string message) override;
@@ -76,6 +79,7 @@ class SyncService : public net::Handler {
   GuessLimiter guesses_by_user_{clock_};
   GuessLimiter guesses_by_address_{clock_, GuessLimits{.free_attempts = 20}};
   std::function<void(const std::string&)> log_ = [](const std::string&) {};
+  std::string cert_renewals_ = "[]";
 };
 
 // Builds a server-originated change (org.set) and commits it; used by `org import`.

@@ -103,4 +103,12 @@ std::string certificate_fingerprint_der(std::string_view cert_der);
 // to the canonical "sha256:<hex>" form; throws Error("bad_fingerprint").
 std::string normalize_fingerprint(std::string_view typed);
 
+// Signs `message` with a PEM private key (the server's TLS key: ECDSA P-256 with SHA-256,
+// DER signature) — how an old certificate vouches for its successor (cert_renewal.h).
+std::string sign_with_private_key_pem(std::string_view key_pem, std::string_view message);
+// True if `signature` is the certificate's key's signature of `message`. Throws
+// Error("crypto") if the certificate cannot be read.
+bool verify_with_certificate_pem(std::string_view cert_pem, std::string_view message,
+                                 std::string_view signature);
+
 }  // namespace alur::crypto

@@ -117,8 +117,19 @@ struct ErrorMsg {
   bool fatal = true;
 };
 
+// client -> server, instead of Hello: the renewals of the server's certificate. A client
+// whose pinned certificate was replaced asks this over a connection it does not trust yet
+// and re-pins only if the chain verifies (shared/cert_renewal.h); nothing secret is sent.
+struct CertQuery {};
+// server -> client: answer to CertQuery; a JSON array of renewals, oldest first ("[]": none).
+struct CertChain {
+  std::string renewals_json;
+};
+
+// New message types are appended: a type's index is its tag on the wire.
 using Message = std::variant<Hello, Enroll, Enrolled, Welcome, Push, PushResult, Pull, Entries,
-                             Notify, BlobQuery, BlobState, BlobChunk, BlobGet, ErrorMsg>;
+                             Notify, BlobQuery, BlobState, BlobChunk, BlobGet, ErrorMsg, CertQuery,
+                             CertChain>;
 
 std::string encode(const Message& message);
 // Throws alur::Error: "protocol_version" for another version's envelope, "malformed" for
