@@ -139,6 +139,8 @@ CalendarYear parse_calendar(std::string_view text) {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     bad("JSON", line_and_column(text, e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {  // e.g. a number too large for any type (1e999)
+    bad("JSON", e.what());
   }
   if (!j.is_object()) bad("(berkas)", "harus objek JSON");
   only_keys(j, {"schema", "year", "decree", "provenance", "sources", "days", "amendments"}, "");

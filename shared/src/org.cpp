@@ -222,7 +222,7 @@ OrgFile parse_org_file(std::string_view text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, or a number out of range
     throw Error("bad_org", std::string("Berkas organisasi bukan JSON yang valid: ") + e.what());
   }
   if (!j.is_object()) bad("$", "harus berupa objek JSON");

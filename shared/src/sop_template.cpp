@@ -535,6 +535,9 @@ TemplateCheck check_template(std::string_view json_text) {
       if (json_text[i] == '\n') ++line;
     out.issues.push_back({"$", line, std::string("bukan JSON yang valid: ") + e.what()});
     return out;
+  } catch (const json::exception& e) {  // e.g. a number too large for any type (1e999)
+    out.issues.push_back({"$", 1, std::string("bukan JSON yang valid: ") + e.what()});
+    return out;
   }
   LineIndex index(json_text);
   TemplateCheck check = Checker(j, index).run();
