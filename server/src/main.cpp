@@ -24,6 +24,7 @@
 #include "alur/server/sync_service.h"
 #include "alur/server/verify.h"
 #include "alur/server/tuning.h"
+#include "alur/server/units.h"
 #include "alur/shared/cert_renewal.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
@@ -63,8 +64,9 @@ fs::path cert_path(const std::string& dir) { return fs::path(dir) / "tls" / "ser
 fs::path key_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.key"; }
 fs::path renewals_path(const std::string& dir) { return fs::path(dir) / "tls" / "renewals.json"; }
 
+// The folder of one unit's database: the data folder itself, or DATA/units/<code>.
 void require_initialized(const std::string& dir) {
-  if (!fs::exists(fs::path(dir) / server::ServerDb::kFileName) || !fs::exists(cert_path(dir)))
+  if (!fs::exists(fs::path(dir) / server::ServerDb::kFileName))
     throw Error(
         "not_initialized",
         "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
@@ -164,6 +166,20 @@ class ClosingLogger final : public net::Handler {
   net::Handler& inner_;
 };
 
+// One unit as serve runs it: its own database and sync service (server/units.h).
+struct ServedUnit {
+  ServedUnit(std::string unit_code, const std::string& dir)
+      : code(std::move(unit_code)), db(dir), service(db, TemplateRegistry::builtin(), Clock::system()) {
+    const std::string prefix = code.empty() ? "" : "[" + code + "] ";
+    log = [prefix](const std::string& line) { log_line(prefix + line); };
+    service.set_logger(log);
+  }
+  std::string code;  // "" for the unit at "/"
+  server::ServerDb db;
+  server::SyncService service;
+  std::function<void(const std::string&)> log;
+};
+
 int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
   require_initialized(dir);
   auto colon = listen.rfind(':');
@@ -172,20 +188,26 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   int port = std::stoi(listen.substr(colon + 1));
   if (port < 0 || port > 65535) throw Error("usage", "Port tidak valid: " + listen);
 
-  server::ServerDb db(dir);
-  boost::asio::io_context io;
-  server::SyncService service(db, TemplateRegistry::builtin(), Clock::system());
-  service.set_logger(log_line);
+  std::vector<std::unique_ptr<ServedUnit>> units;
+  units.push_back(std::make_unique<ServedUnit>("", dir));
+  for (const std::string& code : server::unit_codes(dir))
+    units.push_back(std::make_unique<ServedUnit>(code, server::unit_dir(dir, code).string()));
+  std::string renewals = "[]";
   if (fs::exists(renewals_path(dir))) {
-    const std::string renewals = read_file(renewals_path(dir));
+    renewals = read_file(renewals_path(dir));
     (void)cert_renewals_from_json(renewals);  // refuses to start on a damaged file
-    service.set_cert_renewals(renewals);
   }
+  server::UnitRouter router;
+  for (auto& u : units) {
+    u->service.set_cert_renewals(renewals);
+    router.add(u->code, u->service);
+  }
+  boost::asio::io_context io;
   net::ServerLimits limits;
   limits.max_message_bytes = server::kMaxMessageBytes;
   limits.idle_timeout = std::chrono::seconds(heartbeat_seconds);
   limits.send_pings = true;
-  ClosingLogger handler(service);
+  ClosingLogger handler(router);
   net::WsServer ws(io, read_file(cert_path(dir)), read_file(key_path(dir)), host,
                    static_cast<std::uint16_t>(port), handler, limits);
   ws.start();
@@ -203,19 +225,52 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
     ticker.expires_after(std::chrono::seconds(2));
     ticker.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      try {
-        server::run_schedules(db, TemplateRegistry::builtin(), Clock::system(), log_line);
-        service.tick();
-      } catch (const std::exception& e) {
-        log_line(std::string("tick: ") + e.what());
+      for (auto& u : units) {
+        try {
+          server::run_schedules(u->db, TemplateRegistry::builtin(), Clock::system(), u->log);
+          u->service.tick();
+        } catch (const std::exception& e) {
+          u->log(std::string("tick: ") + e.what());
+        }
       }
       schedule_tick();
     });
   };
   schedule_tick();
   std::cout << "alur-server mendengarkan di wss://" << host << ":" << ws.port() << std::endl;
-  log_line("siap: data " + dir + ", head " + std::to_string(db.head()));
+  for (auto& u : units)
+    u->log("siap: unit " + (u->code.empty() ? std::string("/") : "/" + u->code) + ", head " +
+           std::to_string(u->db.head()));
   io.run();
+  return 0;
+}
+
+// `unit add`: a new unit with a database of its own (server/units.h).
+int cmd_unit_add(const std::string& dir, const std::string& code) {
+  require_initialized(dir);
+  const fs::path udir = server::unit_dir(dir, code);
+  if (fs::exists(udir / server::ServerDb::kFileName))
+    throw Error("unit_exists", "Unit " + code + " sudah ada.");
+  fs::create_directories(udir);
+  fs::permissions(udir, fs::perms::owner_all, fs::perm_options::replace);
+  server::ServerDb db(udir.string());  // creates the schema
+  if (!db.meta("created_at")) db.set_meta("created_at", std::to_string(Clock::system().now_ms()));
+  std::cout << "Unit " << code << " disiapkan di " << udir.string() << "\n"
+            << "Impor organisasinya: alur-server org import --data " << dir << " --unit " << code
+            << " FILE\n"
+            << "Perangkat unit ini mendaftar ke wss://SERVER:PORT/" << code << "\n";
+  return 0;
+}
+
+int cmd_unit_list(const std::string& dir, bool json_out) {
+  require_initialized(dir);
+  nlohmann::json arr = nlohmann::json::array();
+  for (const std::string& code : server::unit_codes(dir)) {
+    server::ServerDb db(server::unit_dir(dir, code).string());
+    arr.push_back({{"unit", code}, {"name", db.org().unit}, {"head", db.head()}});
+    if (!json_out) std::cout << code << "  " << db.org().unit << "  log: " << db.head() << "\n";
+  }
+  if (json_out) std::cout << arr.dump() << "\n";
   return 0;
 }
 
@@ -460,7 +515,7 @@ int main(int argc, char** argv) {
   CLI::App app{"alur-server — server sinkronisasi alur (SOP sebagai alur kerja)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("alur-server ") + ALUR_VERSION);
-  std::string dir, file, listen = "127.0.0.1:8443", names, replica;
+  std::string dir, file, listen = "127.0.0.1:8443", names, replica, unit;
   bool json_out = false;
 
   auto* init = app.add_subcommand("init", "Siapkan direktori data, basis data dan sertifikat TLS");
@@ -471,6 +526,7 @@ int main(int argc, char** argv) {
   org->require_subcommand(1);
   auto* org_import = org->add_subcommand("import", "Impor bidang dan pengguna dari berkas JSON");
   org_import->add_option("--data", dir, "Direktori data")->required();
+  org_import->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   org_import->add_option("file", file, "Berkas organisasi (JSON)")->required();
   auto* fp = app.add_subcommand("fingerprint", "Cetak sidik jari SHA-256 sertifikat server");
   fp->add_option("--data", dir, "Direktori data")->required();
@@ -492,14 +548,17 @@ int main(int argc, char** argv) {
   device->require_subcommand(1);
   auto* dlist = device->add_subcommand("list", "Daftar perangkat");
   dlist->add_option("--data", dir, "Direktori data")->required();
+  dlist->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   dlist->add_flag("--json", json_out, "Keluaran JSON");
   auto* drevoke = device->add_subcommand("revoke", "Cabut perangkat");
   drevoke->add_option("--data", dir, "Direktori data")->required();
+  drevoke->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   drevoke->add_option("replica", replica, "Id replika perangkat")->required();
 
   auto* verify = app.add_subcommand(
       "verify", "Periksa seluruh rantai hash dan keadaan basis data (keluar 1 bila rusak)");
   verify->add_option("--data", dir, "Direktori data")->required();
+  verify->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   verify->add_flag("--json", json_out, "Keluaran JSON");
   auto* sop = app.add_subcommand("sop", "Templat SOP");
   sop->require_subcommand(1);
@@ -509,10 +568,12 @@ int main(int argc, char** argv) {
   sop_validate->add_flag("--json", json_out, "Keluaran JSON");
   auto* sop_import = sop->add_subcommand("import", "Impor templat (versi baru) ke semua klien");
   sop_import->add_option("--data", dir, "Direktori data")->required();
+  sop_import->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   sop_import->add_option("file", file, "Berkas templat (JSON)")->required();
   sop_import->add_flag("--json", json_out, "Keluaran JSON");
   auto* sop_list = sop->add_subcommand("list", "Daftar templat (bawaan dan impor)");
   sop_list->add_option("--data", dir, "Direktori data")->required();
+  sop_list->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   sop_list->add_flag("--json", json_out, "Keluaran JSON");
 
   Delegation delegation;
@@ -521,6 +582,7 @@ int main(int argc, char** argv) {
   delegate->require_subcommand(1);
   auto* dadd = delegate->add_subcommand("add", "Tunjuk Plt./Plh. untuk suatu peran dan masa");
   dadd->add_option("--data", dir, "Direktori data")->required();
+  dadd->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   dadd->add_option("--user", delegation.username, "Nama pengguna yang ditunjuk")->required();
   dadd->add_option("--role", delegation.role, "Kode peran (kadis, sekretaris, kabid, ...)")
       ->required();
@@ -534,10 +596,12 @@ int main(int argc, char** argv) {
   dadd->add_flag("--json", json_out, "Keluaran JSON");
   auto* dlist2 = delegate->add_subcommand("list", "Daftar Plt./Plh.");
   dlist2->add_option("--data", dir, "Direktori data")->required();
+  dlist2->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   dlist2->add_flag("--json", json_out, "Keluaran JSON");
   std::string delegation_id;
   auto* dend = delegate->add_subcommand("end", "Akhiri Plt./Plh. sekarang");
   dend->add_option("--data", dir, "Direktori data")->required();
+  dend->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   dend->add_option("id", delegation_id, "Id penunjukan (lihat delegate list)")->required();
 
   std::string schedule_sop, period_of = "previous";
@@ -548,6 +612,7 @@ int main(int argc, char** argv) {
   auto* sadd =
       schedule->add_subcommand("add", "Buka kasus SOP tiap triwulan pada tanggal tertentu");
   sadd->add_option("--data", dir, "Direktori data")->required();
+  sadd->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   sadd->add_option("sop", schedule_sop, "Kode SOP, mis. LAKIP")->required();
   sadd->add_flag("--quarterly", quarterly, "Tiap triwulan (satu-satunya pilihan saat ini)")
       ->required();
@@ -558,9 +623,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"previous", "current"}));
   auto* slist = schedule->add_subcommand("list", "Daftar jadwal");
   slist->add_option("--data", dir, "Direktori data")->required();
+  slist->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   slist->add_flag("--json", json_out, "Keluaran JSON");
   auto* sremove = schedule->add_subcommand("remove", "Hapus jadwal");
   sremove->add_option("--data", dir, "Direktori data")->required();
+  sremove->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   sremove->add_option("sop", schedule_sop, "Kode SOP")->required();
   auto* calendar =
       app.add_subcommand("calendar", "Kalender hari kerja (hari libur dan cuti bersama)");
@@ -568,10 +635,22 @@ int main(int argc, char** argv) {
   auto* cal_import = calendar->add_subcommand(
       "import", "Impor kalender satu tahun (JSON alur.calendar/1) dan kirim ke semua perangkat");
   cal_import->add_option("--data", dir, "Direktori data")->required();
+  cal_import->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   cal_import->add_option("file", file, "Berkas kalender (JSON)")->required();
   auto* cal_list = calendar->add_subcommand("list", "Daftar kalender yang berlaku");
   cal_list->add_option("--data", dir, "Direktori data")->required();
+  cal_list->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
   cal_list->add_flag("--json", json_out, "Keluaran JSON");
+
+  std::string unit_code;
+  auto* units = app.add_subcommand("unit", "Unit (dinas) lain di server ini, masing-masing dengan basis data sendiri");
+  units->require_subcommand(1);
+  auto* unit_add = units->add_subcommand("add", "Siapkan unit baru (alamatnya wss://SERVER:PORT/KODE)");
+  unit_add->add_option("--data", dir, "Direktori data")->required();
+  unit_add->add_option("code", unit_code, "Kode unit, mis. dkukm")->required();
+  auto* unit_list = units->add_subcommand("list", "Daftar unit");
+  unit_list->add_option("--data", dir, "Direktori data")->required();
+  unit_list->add_flag("--json", json_out, "Keluaran JSON");
 
   try {
     app.parse(argc, argv);
@@ -580,6 +659,15 @@ int main(int argc, char** argv) {
   }
   try {
     if (*init) return cmd_init(dir, names);
+    if (*unit_add) return cmd_unit_add(dir, unit_code);
+    if (*unit_list) return cmd_unit_list(dir, json_out);
+    if (!unit.empty()) {  // the commands below then work on that unit's database
+      const fs::path udir = server::unit_dir(dir, unit);
+      if (!fs::exists(udir / server::ServerDb::kFileName))
+        throw Error("unit_unknown", "Unit " + unit + " belum ada; jalankan: alur-server unit add --data " +
+                                        dir + " " + unit);
+      dir = udir.string();
+    }
     if (*org_import) return cmd_org_import(dir, file);
     if (*fp) return cmd_fingerprint(dir);
     if (*cert_renew) return cmd_cert_renew(dir, names);

@@ -14,12 +14,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +34,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace ssl = asio::ssl;
 namespace websocket = beast::websocket;
+namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 // RFC 6455 allows 123 bytes of close reason; the header promises 120.
@@ -151,6 +154,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   std::string remote_address() const override { return remote_; }
   std::uint64_t id() const override { return id_; }
+  // Set before on_open and never changed after: safe to read from any thread then.
+  std::string target() const override { return target_; }
 
  private:
   const ServerLimits& limits() const { return state_->limits; }
@@ -169,8 +174,6 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void on_tls_handshake(beast::error_code ec) {
     if (ec) return finish(describe(ec));
-    // From here the WebSocket stream's own timeouts apply; two timers on one stream conflict.
-    beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = or_none(limits().handshake_timeout);
     timeouts.idle_timeout = or_none(limits().idle_timeout);
@@ -180,10 +183,26 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         [](websocket::response_type& res) { res.set(beast::http::field::server, "alur"); }));
     ws_.binary(true);
     ws_.read_message_max(limits().max_message_bytes);
-    ws_.async_accept(beast::bind_front_handler(&Session::on_ws_accept, shared_from_this()));
+    // The upgrade request is read first, for its target: which unit the client wants
+    // ("/" or "/<unit>"). Beast bounds the header (8 KiB); the TCP stream's handshake
+    // deadline set in on_run still runs.
+    upgrade_.emplace();
+    http::async_read(ws_.next_layer(), buffer_, *upgrade_,
+                     beast::bind_front_handler(&Session::on_upgrade_read, shared_from_this()));
+  }
+
+  void on_upgrade_read(beast::error_code ec, std::size_t) {
+    if (ec) return finish(describe(ec));
+    if (!websocket::is_upgrade(*upgrade_)) return finish("bukan permintaan WebSocket");
+    target_ = std::string(upgrade_->target());
+    // From here the WebSocket stream's own timeouts apply; two timers on one stream conflict.
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.async_accept(*upgrade_,
+                     beast::bind_front_handler(&Session::on_ws_accept, shared_from_this()));
   }
 
   void on_ws_accept(beast::error_code ec) {
+    upgrade_.reset();
     if (ec) return finish(describe(ec));
     if (close_requested_) return finish("ditutup sebelum terbuka");  // socket already aborted
     open_ = true;
@@ -330,6 +349,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   const std::string remote_;
 
   beast::flat_buffer buffer_;
+  std::optional<http::request<http::empty_body>> upgrade_;  // only during the handshake
+  std::string target_ = "/";
   std::deque<std::shared_ptr<const std::string>> queue_;  // front() is being written
   std::size_t queued_bytes_ = 0;
   bool open_ = false;      // WebSocket handshake done and on_open called

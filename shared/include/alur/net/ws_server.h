@@ -39,6 +39,9 @@ class Connection {
   virtual void close(const std::string& reason) = 0;
   virtual std::string remote_address() const = 0;  // "ip:port"
   virtual std::uint64_t id() const = 0;            // unique per server lifetime
+  // The target of the WebSocket upgrade request ("/" or e.g. "/dkukm"): which unit of the
+  // server the client addresses.
+  virtual std::string target() const { return "/"; }
 };
 
 class Handler {

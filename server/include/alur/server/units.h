@@ -1,0 +1,44 @@
+// Several units (dinas) of a pemda on one server, kept apart by construction.
+//
+// Each unit has its own database — its own org and people, cases, drafts, committed log,
+// devices and tokens — and its own SyncService. The unit in the data folder itself is
+// addressed as "/" (wss://host:8443, what a one-unit office uses); others live in
+// DATA/units/<code>/ and are addressed by the URL's path (wss://host:8443/<code>). A
+// person, a device or a token of one unit does not exist in another unit's database, so
+// no query, however wrong, can hand one unit's records to another.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "alur/net/ws_server.h"
+
+namespace alur::server {
+
+// A unit code: 1..32 of [a-z0-9_-], e.g. "dkukm", "disdik".
+bool valid_unit_code(const std::string& code);
+// DATA/units/<code>; throws Error("bad_unit") for an invalid code.
+std::filesystem::path unit_dir(const std::string& data_dir, const std::string& code);
+// The codes of DATA/units/*, sorted.
+std::vector<std::string> unit_codes(const std::string& data_dir);
+
+// Hands each connection to the handler of the unit its request target names ("/" or
+// "/<code>", a trailing "/" or a query ignored); an unknown unit is closed at once.
+class UnitRouter final : public net::Handler {
+ public:
+  void add(const std::string& code, net::Handler& handler);  // "" for the unit at "/"
+
+  void on_open(const std::shared_ptr<net::Connection>& conn) override;
+  void on_message(const std::shared_ptr<net::Connection>& conn, std::string message) override;
+  void on_close(const std::shared_ptr<net::Connection>& conn, const std::string& why) override;
+
+ private:
+  std::map<std::string, net::Handler*> units_;                  // by code
+  std::unordered_map<std::uint64_t, net::Handler*> by_conn_;  // by connection id
+};
+
+}  // namespace alur::server
