@@ -110,6 +110,10 @@ constexpr const char* kEnrolmentMarker = "enrolment.json";
 
 Replica& Api::replica() { return open_replica(false); }
 
+bool Api::has_replica() const {
+  return replica_ || fs::exists(fs::path(home_) / Replica::kFileName);
+}
+
 Replica& Api::open_replica(bool allow_deleted) {
   if (replica_) return *replica_;
   fs::path file = fs::path(home_) / Replica::kFileName;

@@ -5,6 +5,7 @@
 
 #include "alur/client/api.h"
 #include "alur/shared/error.h"
+#include "alur/sync/templates.h"
 #include "deadline.h"
 
 namespace alur::client {
@@ -35,11 +36,14 @@ const char* status_of(const TaskState& t, const TaskTiming& timing) {
   return "belum";
 }
 
-std::string holders(const Org& org, const std::string& role,
+std::string holders(const Org& org, const std::vector<std::string>& roles,
                     const std::optional<std::string>& bidang) {
   std::string out;
   for (const auto& p : org.people)
-    if (p.active && org.holds(p.username, role, bidang)) out += (out.empty() ? "" : ", ") + p.name;
+    if (p.active && std::any_of(roles.begin(), roles.end(), [&](const std::string& role) {
+          return org.holds(p.username, role, bidang);
+        }))
+      out += (out.empty() ? "" : ", ") + p.name;
   return out;
 }
 
@@ -48,6 +52,16 @@ struct StepStats {
   int step = 0, days = 0, tasks = 0, late = 0, late_days = 0, max_days = 0, total_days = 0;
 };
 
+// A decision step's outcomes for the SOP document: [{"code","label","return_to"}].
+json outcomes_json(const StepDef& s) {
+  json out = json::array();
+  for (const auto& o : s.outcomes)
+    out.push_back({{"code", o.code},
+                   {"label", o.label},
+                   {"return_to", o.return_to ? json(*o.return_to) : json()}});
+  return out;
+}
+
 double round1(double x) { return static_cast<double>(static_cast<long long>(x * 10 + 0.5)) / 10; }
 
 }  // namespace
@@ -55,7 +69,8 @@ double round1(double x) { return static_cast<double>(static_cast<long long>(x * 
 json Api::report(const std::string& period, const std::string& case_ref) {
   check_report_period(period);
   Replica& r = replica();
-  View v = r.view(TemplateRegistry::builtin());
+  const TemplateRegistry& builtin = TemplateRegistry::builtin();
+  View v = r.view(builtin);
   const Org& org = v.org();
   const WorkCalendar cal = r.calendar();
   const Millis now = clock_.now_ms();
@@ -69,7 +84,8 @@ json Api::report(const std::string& period, const std::string& case_ref) {
     if (!only.empty() && id != only) continue;
     CaseState c = *v.load_case(id);
     if (!in_period(c.period, period)) continue;
-    const Template* tpl = TemplateRegistry::builtin().find(c.sop, c.version);
+    // Built in or imported by the server and replicated (a case keeps its version).
+    auto tpl = find_template(v, builtin, c.sop, c.version);
     if (!tpl) continue;
     json tasks = json::array();
     for (const auto& s : tpl->steps)
@@ -80,7 +96,7 @@ json Api::report(const std::string& period, const std::string& case_ref) {
           if (std::find(missing.begin(), missing.end(), y) == missing.end()) missing.push_back(y);
         const Person* by = t.by.empty() ? nullptr : org.find(t.by);
         std::string by_name =
-            by ? by->name : (t.by.empty() ? holders(org, t.role, t.bidang) : t.by);
+            by ? by->name : (t.by.empty() ? holders(org, s.actors, t.bidang) : t.by);
         int late_days = t.state == "done" ? timing.late_days.value_or(0)
                         : timing.overdue  ? -timing.remaining_days.value_or(0)
                                           : 0;
@@ -89,7 +105,7 @@ json Api::report(const std::string& period, const std::string& case_ref) {
                     {"title", s.title},
                     {"role", t.role},
                     {"bidang", t.bidang ? json(*t.bidang) : json()},
-                    {"actor", org.role_label(t.role, t.bidang)},
+                    {"actor", org.role_label(t.acted_as.empty() ? t.role : t.acted_as, t.bidang)},
                     {"state", t.state},
                     {"round", t.round},
                     {"by", t.by.empty() ? json() : json(t.by)},
@@ -198,19 +214,28 @@ json Api::report(const std::string& period, const std::string& case_ref) {
 }
 
 json Api::sop_show(const std::string& sop) {
-  const Template* tpl = TemplateRegistry::builtin().latest(sop);
-  if (!tpl) throw Error("unknown_sop", "SOP " + sop + " tidak dikenal.");
+  // Needs no replica: an office can print its SOP before any PC is enrolled. Once enrolled,
+  // the templates the server imported and replicated are known too (the highest version).
+  const TemplateRegistry& builtin = TemplateRegistry::builtin();
+  std::shared_ptr<const Template> tpl;
+  if (has_replica()) {
+    View v = replica().view(builtin);
+    tpl = latest_template(v, builtin, sop);
+  } else if (const Template* b = builtin.latest(sop)) {
+    tpl = std::shared_ptr<const Template>(b, [](const Template*) {});
+  }
+  if (!tpl)
+    throw Error("unknown_sop", "SOP " + sop + " tidak dikenal." +
+                                   (has_replica() ? "" : " SOP impor baru dikenal sesudah sinkron."));
+  // A column per role, in the template's order: its roles are the SOP table's columns, and
+  // every actor is one of them (check_template).
   json roles = json::array(), steps = json::array();
-  std::vector<std::string> seen;
-  for (const auto& s : tpl->steps)
-    if (std::find(seen.begin(), seen.end(), s.actor) == seen.end()) {
-      seen.push_back(s.actor);
-      roles.push_back(
-          {{"role", s.actor}, {"label", role_title(s.actor)}, {"short", role_short(s.actor)}});
-    }
+  for (const auto& r : tpl->roles)
+    roles.push_back({{"role", r}, {"label", role_title(r)}, {"short", role_short(r)}});
   for (const auto& s : tpl->steps)
     steps.push_back({{"no", s.no},
                      {"actor", s.actor},
+                     {"actors", s.actors},
                      {"kind", s.kind},
                      {"title", s.title},
                      {"description", s.description},
@@ -218,8 +243,8 @@ json Api::sop_show(const std::string& sop) {
                      {"days", s.days},
                      {"output", s.output},
                      {"after", s.after},
-                     {"per_bidang", s.per_bidang}});
-  // Needs no replica: an office can print its SOP before any PC is enrolled.
+                     {"per_bidang", s.per_bidang},
+                     {"outcomes", outcomes_json(s)}});
   std::string unit = tpl->identity.value("unit", "");
   return {{"sop", tpl->sop}, {"version", tpl->version},   {"title", tpl->title},
           {"unit", unit},    {"identity", tpl->identity}, {"roles", roles},

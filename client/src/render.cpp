@@ -70,9 +70,26 @@ const char* status_label(const std::string& s) {
 }
 
 // Keterangan of a step: its kind, fan-out and predecessors.
+// True if `role` may do the step: its actor, or one of its actors (a step done by any of
+// several roles is marked in each of their columns).
+bool acts_in(const json& step, const json& role) {
+  if (step.contains("actors") && step["actors"].is_array()) {
+    for (const auto& a : step["actors"])
+      if (a == role) return true;
+    return false;
+  }
+  return step["actor"] == role;
+}
+
 std::string keterangan(const json& step) {
   std::string out = kind_label(str(step["kind"]));
   if (step.value("per_bidang", false)) out += "; dikerjakan oleh setiap bidang";
+  if (step.contains("actors") && step["actors"].size() > 1) out += "; oleh salah satu pelaksana";
+  if (step.contains("outcomes"))
+    for (const auto& o : step["outcomes"])
+      if (o.contains("return_to") && o["return_to"].is_number())
+        out += "; " + str(o["label"]) + ": kembali ke langkah " +
+               std::to_string(o["return_to"].get<int>());
   const json& after = step["after"];
   if (after.size() > 1 || (after.size() == 1 && after[0].get<int>() != step["no"].get<int>() - 1)) {
     out += "; setelah langkah ";
@@ -183,7 +200,7 @@ std::string sop_text(const json& sop) {
   for (const auto& s : sop["steps"]) {
     o << s["no"].get<int>() << ".  " << str(s["description"]) << "\n    Pelaksana: ";
     for (std::size_t i = 0; i < sop["roles"].size(); ++i) {
-      bool mine = sop["roles"][i]["role"] == s["actor"];
+      bool mine = acts_in(s, sop["roles"][i]["role"]);
       o << (i ? " " : "") << "[" << (mine ? "X" : " ") << "] " << str(sop["roles"][i]["short"]);
     }
     o << "\n    Mutu baku — Kelengkapan: ";
@@ -241,7 +258,7 @@ std::string sop_html(const json& sop) {
       << "</td>";
     for (const auto& r : roles) {
       o << "<td class=\"tengah\">";
-      if (r["role"] == s["actor"])
+      if (acts_in(s, r["role"]))
         o << "<span class=\"aktivitas\" title=\"" << h(s["title"]) << "\">" << s["no"].get<int>()
           << "</span>";
       o << "</td>";

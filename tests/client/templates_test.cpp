@@ -4,6 +4,7 @@
 // delegated task in the inbox, acts offline, and the delegation ends before the sync.
 #include <gtest/gtest.h>
 
+#include "alur/client/render.h"
 #include "alur/server/admin.h"
 #include "client_harness.h"
 #include "common/fixtures.h"
@@ -174,6 +175,70 @@ TEST(ClientTemplatesTest, PlhActsOfflineAndTheDelegationEndsBeforeTheSync) {
   EXPECT_EQ(error_code_of(
                 [&] { server::end_delegation(o.db, TemplateRegistry::builtin(), o.clock, did); }),
             "bad_action");
+}
+
+// The report and the SOP document know imported templates: a DATA-LAKIP case is reported
+// with its steps' standards, and `alur sop show DATA-LAKIP` renders the replicated template.
+TEST(ClientTemplatesTest, AnImportedTemplatesCaseIsReportedAndItsSopDocumentRendered) {
+  DataLakipOffice o;
+  const Template tpl = parse_template(fixture("sop/data-lakip.json"));
+  Api& kasubag = o["kasubag"];
+  Api& sek = o["sekretaris"];
+  std::string id = kasubag.case_open("DATA-LAKIP", "2026-Q3")["case"];
+  kasubag.act(task(id, "1"), "Mohon data triwulan III", std::nullopt);
+  o.sync_all();
+
+  json r = sek.report("2026-Q3", "");
+  ASSERT_EQ(r["cases"].size(), 1u) << r.dump();
+  const json& c = r["cases"][0];
+  EXPECT_EQ(c["sop"], "DATA-LAKIP");
+  EXPECT_EQ(c["title"], "Pengumpulan Data LAKIP \u2014 Triwulan III 2026");
+  // Every task of the case (step 2 once per bidang), each with its step's standard.
+  ASSERT_EQ(c["tasks"].size(), 1u + 3u + 4u);
+  for (const auto& t : c["tasks"]) {
+    const StepDef* s = tpl.step(t["step"].get<int>());
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(t["days"], s->days) << t.dump();
+    EXPECT_EQ(t["title"], s->title);
+  }
+  EXPECT_EQ(c["tasks"][0]["state"], "done");
+  EXPECT_EQ(c["tasks"][0]["by"], "kasubag");
+  // Step 4 may be done by the Kasubag or the Sekretaris: the report names both holders.
+  const Org org = parse_org_file(demo_org_json()).org;
+  for (const auto& t : c["tasks"])
+    if (t["step"] == 4) {
+      EXPECT_NE(t["by_name"].get<std::string>().find(org.find("kasubag")->name),
+                std::string::npos);
+      EXPECT_NE(t["by_name"].get<std::string>().find(org.find("sekretaris")->name),
+                std::string::npos);
+    }
+  ASSERT_EQ(r["slowest_steps"].size(), 1u);
+  EXPECT_EQ(r["slowest_steps"][0]["sop"], "DATA-LAKIP");
+  EXPECT_EQ(r["slowest_steps"][0]["title"], tpl.step(1)->title);
+  EXPECT_NE(report_html(r).find("Pengumpulan Data LAKIP"), std::string::npos);
+
+  json sop = kasubag.sop_show("DATA-LAKIP");
+  EXPECT_EQ(sop["title"], "Pengumpulan Data LAKIP");
+  ASSERT_EQ(sop["steps"].size(), 6u);
+  std::vector<std::string> roles;
+  for (const auto& x : sop["roles"]) roles.push_back(x["role"]);
+  EXPECT_EQ(roles, tpl.roles);
+  std::string html = sop_html(sop), text = sop_text(sop);
+  for (const auto& s : tpl.steps) {
+    EXPECT_NE(html.find(s.description), std::string::npos) << s.no;
+    EXPECT_NE(text.find(s.description), std::string::npos) << s.no;
+  }
+  // Step 4 is marked in the columns of both its roles: seven marks for six steps.
+  std::size_t marks = 0;
+  for (std::size_t p = 0; (p = html.find("class=\"aktivitas\"", p)) != std::string::npos; ++p)
+    ++marks;
+  EXPECT_EQ(marks, 7u);
+  // The decision that returns the case says where it goes.
+  EXPECT_NE(html.find("Data ditolak, kembali ke bidang: kembali ke langkah 2"), std::string::npos);
+  EXPECT_NE(text.find("Data ditolak, kembali ke bidang: kembali ke langkah 2"), std::string::npos);
+  EXPECT_NE(html.find(tpl.identity["nomor"].get<std::string>()), std::string::npos);
+  // A PC not enrolled knows only the built-in templates.
+  EXPECT_EQ(error_code_of([&] { o.api("tamu").sop_show("DATA-LAKIP"); }), "unknown_sop");
 }
 
 }  // namespace

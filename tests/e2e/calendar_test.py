@@ -1,7 +1,8 @@
 """Calendars, reports and the SOP document through the real binaries: `alur-server
 calendar import` refuses a wrong file naming the field and commits a right one, which
 reaches a PC at its next sync; `alur inbox`/`case show` carry the deadline fields;
-`alur report --csv --html` and `alur sop show --html` write their files."""
+`alur report --csv --html` and `alur sop show --html` write their files, for an imported
+template (`alur-server sop import`) as well as the built-in one."""
 import json
 import os
 import sys
@@ -78,6 +79,35 @@ class CalendarTest(E2ETest):
             sop = f.read()
         self.assertIn("Mutu Baku", sop)
         self.assertIn("Disahkan Oleh", sop)
+
+    def test_imported_sop_in_report_and_sop_show(self):
+        srv = self.server()
+        fixture = os.path.join(SOURCE, "tests", "fixtures", "sop", "data-lakip.json")
+        r = run([ALUR_SERVER, "sop", "import", "--data", srv.data, fixture])
+        self.assertEqual(r.code, 0, r)
+        kasubag = self.official(srv, "kasubag")  # enrolment's first sync brings the template
+        case = kasubag.ok("case", "open", "--sop", "DATA-LAKIP", "--period", "2026-Q3")["case"]
+        kasubag.ok("act", case + ".1", "--text", "Mohon data capaian triwulan III.")
+        kasubag.sync()
+        csv_path = os.path.join(self.workdir, "laporan-data.csv")
+        rep = kasubag.ok("report", "--period", "2026-Q3", "--csv", csv_path)
+        self.assertEqual([c["sop"] for c in rep["cases"]], ["DATA-LAKIP"])
+        days = {t["step"]: t["days"] for t in rep["cases"][0]["tasks"]}
+        self.assertEqual(days, {1: 1, 2: 3, 3: 2, 4: 1, 5: 1, 6: 1})  # the template's mutu baku
+        with open(csv_path, encoding="utf-8-sig") as f:
+            rows = f.read().splitlines()
+        self.assertEqual(len(rows), 1 + 8)  # step 2 once per bidang
+        self.assertIn("Pengumpulan Data LAKIP", rows[1])
+
+        sop_path = os.path.join(self.workdir, "sop-data.html")
+        r = kasubag.run("sop", "show", "DATA-LAKIP", "--html", sop_path, json_flag=False)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("Pengumpulan Data LAKIP", r.out)
+        with open(sop_path, encoding="utf-8") as f:
+            sop = f.read()
+        self.assertIn("Verifikasi data", sop)
+        self.assertIn("kembali ke langkah 2", sop)
+        self.assertEqual(sop.count('class="aktivitas"'), 7)  # step 4: either of two roles
 
 
 if __name__ == "__main__":

@@ -4,12 +4,15 @@
 //  2. replaying the log from nothing with the rules accepts every entry and gives the
 //     server's materialized state;
 //  3. no task was done by someone without its role, nor before its predecessor steps —
-//     checked against the template and the org directly, not through the rules;
+//     checked against the template and the org directly, not through the rules: the case's
+//     template (built in or imported), any of a step's roles, Plt./Plh. delegations, a
+//     decision's outcomes, and returns that send steps back to be redone;
 //  4. every replica holds the server's log and materialized state byte for byte;
 //     including the content of every draft revision;
 //  5. every change an official made is committed, or rejected with a reason code and a
 //     message on their replica, and the server agrees; none vanished, no counter reused.
 // (Cursors and change counters only growing is checked all along: Sim::check_growth.)
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -18,6 +21,7 @@
 #include "alur/shared/crypto.h"
 #include "alur/sync/change.h"
 #include "alur/sync/memory_state.h"
+#include "alur/sync/templates.h"
 #include "world.h"
 
 namespace alur::sim {
@@ -39,6 +43,35 @@ std::vector<std::string> rows(sql::Database& db, const std::string& query, int c
     out.push_back(std::move(row));
   }
   return out;
+}
+
+// Step `to` and every step after it along the predecessor links: what a return to `to`
+// sends back to be redone.
+std::set<int> redone_from(const Template& tpl, int to) {
+  std::set<int> out{to};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& s : tpl.steps)
+      if (!out.count(s.no))
+        for (int p : s.after)
+          if (out.count(p)) {
+            grew = out.insert(s.no).second;
+            break;
+          }
+  }
+  return out;
+}
+
+// The delegation through which `author` acted in `role` (for `bidang`): the action done
+// while it lasted, committed within the grace after its end (shared/org.h).
+const Delegation* delegated(const std::vector<Delegation>& ds, const std::string& author,
+                            const std::string& role, const std::optional<std::string>& bidang,
+                            Millis done, Millis committed) {
+  for (const auto& d : ds)
+    if (d.username == author && d.role == role && (!bidang || d.bidang == bidang) &&
+        done >= d.start_ms() && done < d.end_ms() && committed < d.end_ms() + kDelegationSyncGrace)
+      return &d;
+  return nullptr;
 }
 
 std::string first_difference(const std::vector<std::string>& a, const std::vector<std::string>& b) {
@@ -72,33 +105,87 @@ void Sim::check() {
 
   // 2 and 3. Replay with the rules; check role and order independently of them.
   sync::MemoryState replay;
-  Org current;
-  std::map<std::string, std::map<std::string, std::uint64_t>> done_at;  // case -> task -> seq
+  Org current;  // people and roles, from org.set
+  std::vector<Delegation> delegations;  // from delegation.set / delegation.end
+  // case -> task -> seq of its completion in the current round (a return clears the steps
+  // it sends back)
+  std::map<std::string, std::map<std::string, std::uint64_t>> done_at;
   for (const auto& e : log) {
     const sync::Change& ch = e.change;
+    const std::string at = "seq " + std::to_string(e.seq) + ": ";
+    // Set when this entry acts on a task: what the replayed task must record.
+    std::string acted_case, acted_key, acted_as, acted_kind;
+    bool acted_held = false;
     if (ch.op == sync::op::kOrgSet) {
       current = json::parse(ch.body).get<Org>();
+    } else if (ch.op == sync::op::kDelegationSet) {
+      Delegation d = delegation_from_json(json::parse(ch.body));
+      d.ended_at = 0;
+      auto it = std::find_if(delegations.begin(), delegations.end(),
+                             [&](const Delegation& o) { return o.id == d.id; });
+      if (it == delegations.end())
+        delegations.push_back(d);
+      else
+        *it = d;
+      ++stats.delegations;
+    } else if (ch.op == sync::op::kDelegationEnd) {
+      for (auto& d : delegations)
+        if (ch.record == "delegation/" + d.id) d.ended_at = e.committed_at;
+      ++stats.delegations_ended;
     } else if (ch.op == sync::op::kTaskComplete || ch.op == sync::op::kCaseReturn) {
       const std::string cid = ch.case_id();
       const std::string key = ch.record.substr(ch.record.rfind('/') + 1);
       auto c = replay.load_case(cid);
-      if (!c) return fail("seq " + std::to_string(e.seq) + ": a task of an unknown case");
-      const Template* tpl = templates().find(c->sop, c->version);
+      if (!c) return fail(at + "a task of an unknown case");
+      auto tpl = sync::find_template(replay, templates(), c->sop, c->version);
       const sync::TaskState* t = c->task(key);
-      if (!tpl || !t) return fail("seq " + std::to_string(e.seq) + ": unknown task " + key);
+      if (!tpl || !t) return fail(at + "unknown task " + key);
       const StepDef* s = tpl->step(t->step);
       std::optional<std::string> bidang;
       if (s->per_bidang) bidang = key.substr(key.find('.') + 1);
-      if (!current.holds(ch.author, s->actor, bidang))
-        return fail("seq " + std::to_string(e.seq) + ": " + ch.author + " did " + ch.op +
-                    " on step " + key + " without the role " + s->actor);
-      if (ch.op == sync::op::kTaskComplete) {
-        for (int p : s->after)
-          for (const auto& pt : c->tasks)
-            if (pt.step == p && !done_at[cid].count(pt.key))
-              return fail("seq " + std::to_string(e.seq) + ": step " + key + " done by " +
-                          ch.author + " before its predecessor " + pt.key);
+      // Role: one of the step's roles, held, or acted in through a delegation.
+      const Millis done = std::min(HybridClock::to_ms(ch.hlc), e.committed_at);
+      for (const auto& r : s->actors)
+        if (current.holds(ch.author, r, bidang)) acted_held = true;
+      if (!acted_held)
+        for (const auto& r : s->actors)
+          if (const Delegation* d =
+                  delegated(delegations, ch.author, r, bidang, done, e.committed_at)) {
+            acted_as = r;
+            acted_kind = d->kind;
+            break;
+          }
+      if (!acted_held && acted_as.empty()) {
+        std::string roles;
+        for (const auto& r : s->actors) roles += (roles.empty() ? "" : " or ") + r;
+        return fail(at + ch.author + " did " + ch.op + " on step " + key + " of " + c->sop +
+                    " without the role " + roles + ", held or delegated");
+      }
+      // Order: every task of the predecessor steps done in this round.
+      for (int p : s->after)
+        for (const auto& pt : c->tasks)
+          if (pt.step == p && !done_at[cid].count(pt.key))
+            return fail(at + "step " + key + " of " + c->sop + " acted on (" + ch.op + ") by " +
+                        ch.author + " before its predecessor " + pt.key);
+      // A return, or a decision's outcome that returns, sends steps back to be redone.
+      const json body = json::parse(ch.body);
+      std::optional<int> back;
+      if (ch.op == sync::op::kCaseReturn) back = body.value("to_step", 0);
+      if (ch.op == sync::op::kTaskComplete && s->kind == "decision") {
+        const DecisionOutcome* o = s->outcome(body.value("outcome", ""));
+        if (!o)
+          return fail(at + "decision " + key + " of " + c->sop + " committed with outcome \"" +
+                      body.value("outcome", "") + "\", not one of the step's");
+        back = o->return_to;
+      }
+      if (back) {
+        for (int redo : redone_from(*tpl, *back))
+          for (const auto& rt : c->tasks)
+            if (rt.step == redo) done_at[cid].erase(rt.key);
+      } else if (ch.op == sync::op::kTaskComplete) {
         done_at[cid].emplace(key, e.seq);
+        acted_case = cid;
+        acted_key = key;
       }
     }
     sync::Verdict v =
@@ -106,12 +193,27 @@ void Sim::check() {
     if (!v.ok())
       return fail("committed seq " + std::to_string(e.seq) + " (" + ch.op +
                   ") does not apply on replay: " + v.code + " " + v.message);
+    // The record shows how the task was done: in which of its roles, and as Plt./Plh.
+    if (!acted_case.empty()) {
+      const sync::TaskState* t = replay.load_case(acted_case)->task(acted_key);
+      if (acted_held ? !t->acting.empty() : t->acting != acted_kind)
+        return fail(at + "task " + acted_key + " done by " + ch.author + " records acting \"" +
+                    t->acting + "\", expected \"" + (acted_held ? "" : acted_kind) + "\"");
+      if (!acted_held && !t->acted_as.empty() && t->acted_as != acted_as)
+        return fail(at + "task " + acted_key + " records the role " + t->acted_as + ", done as " +
+                    acting_prefix(acted_kind) + " " + acted_as);
+    }
   }
   for (const auto& [id, c] : replay.cases()) {
     ++stats.cases;
+    stats.data_cases += c.sop == "DATA-LAKIP";
     stats.cases_completed += c.state == "completed";
     stats.returns += c.returns.size();
-    for (const auto& t : c.tasks) stats.steps_done += t.state == "done";
+    for (const auto& r : c.returns) stats.decision_returns += !r.outcome.empty();
+    for (const auto& t : c.tasks) {
+      stats.steps_done += t.state == "done";
+      stats.acting_tasks += t.state == "done" && !t.acting.empty();
+    }
     auto stored = server.db->load_case(id);
     if (!stored || sync::case_to_json(*stored).dump() != sync::case_to_json(c).dump())
       return fail("case " + id + ": the server's state differs from a replay of its log");

@@ -19,6 +19,7 @@
 #include "alur/client/replica.h"
 #include "alur/client/transport.h"
 #include "alur/net/ws_server.h"
+#include "alur/server/admin.h"
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
 #include "alur/shared/clock.h"
@@ -29,9 +30,11 @@
 #include "alur/shared/sqlite.h"
 #include "alur/sync/case_state.h"
 #include "alur/sync/change.h"
+#include "alur/sync/templates.h"
 #include "client/memory_transport.h"  // enrolment during setup only
 #include "client/unchecked_write.h"
 #include "common/demo_org.h"
+#include "common/fixtures.h"
 #include "coop.h"
 #include "world.h"
 
@@ -60,6 +63,11 @@ void Stats::add(const Stats& o) {
   cases_completed += o.cases_completed;
   steps_done += o.steps_done;
   returns += o.returns;
+  data_cases += o.data_cases;
+  decision_returns += o.decision_returns;
+  delegations += o.delegations;
+  delegations_ended += o.delegations_ended;
+  acting_tasks += o.acting_tasks;
 }
 
 std::string Stats::line() const {
@@ -72,7 +80,9 @@ std::string Stats::line() const {
     << " replays=" << replays << " messages=" << messages
     << " entries_checked=" << entries_checked << " cases=" << cases
     << " cases_completed=" << cases_completed << " tasks_done=" << steps_done
-    << " returns=" << returns;
+    << " returns=" << returns << " data_cases=" << data_cases
+    << " decision_returns=" << decision_returns << " delegations=" << delegations
+    << " delegations_ended=" << delegations_ended << " acting_tasks=" << acting_tasks;
   return s.str();
 }
 
@@ -326,6 +336,7 @@ Sim::Sim(std::uint64_t s, const Options& opts)
   steps = opts.steps > 0             ? opts.steps
           : world.chance(0.05) ? 500 + static_cast<int>(world.uniform(200))
                                : 100 + static_cast<int>(world.uniform(150));
+  first_sop_ = world.chance(0.5) ? "LAKIP" : "DATA-LAKIP";
 }
 
 Sim::~Sim() {
@@ -353,6 +364,8 @@ void Sim::setup() {
   org = f.org;
   server::commit_server_change(*server.db, templates(), *server.clock, sync::op::kOrgSet, "org",
                                json(org).dump());
+  import_data_template();
+  plan_delegation();
   // Each official enrols a device over the plain in-memory transport of the client tests:
   // enrolment is not what this simulation is about.
   client::testing::MemoryNetwork setup_net(*server.service);
@@ -527,6 +540,110 @@ void Sim::fail(const std::string& what) {
   if (failure.empty()) failure = what;
 }
 
+// --- Templates and delegations ----------------------------------------------------------------
+//
+// Besides the built-in LAKIP SOP, every seed runs the synthetic DATA-LAKIP template
+// (tests/fixtures/sop/data-lakip.json: a decision that returns the case, parallel branches
+// that join, a step any of two roles may do), imported the way `alur-server sop import`
+// does, so that the replicas receive it by syncing. Some seeds appoint a Plt./Plh. the way
+// `alur-server delegate add` does, at the start or while officials work, and some end it
+// early (`delegate end`) while the delegate may still hold unsynced actions.
+
+namespace {
+
+const std::string& data_template_text() {
+  static const std::string text = alur::testing::fixture("sop/data-lakip.json");
+  return text;
+}
+
+// Who may be appointed to act in which role (the demo org's officials).
+struct Appointment {
+  const char* username;
+  const char* role;
+  std::optional<std::string> bidang;
+  const char* kind;
+};
+const Appointment kAppointments[] = {
+    {"pelaksana", "sekretaris", std::nullopt, "plh"},
+    {"kasubag", "kadis", std::nullopt, "plt"},
+    {"sekretaris", "kasubag_kpe", std::nullopt, "plh"},
+    {"kabid_ukm", "kabid", "koperasi", "plt"},
+    {"kadis", "pelaksana_kpe", std::nullopt, "plh"},
+};
+
+}  // namespace
+
+void Sim::import_data_template() {
+  json r = server::import_template(*server.db, templates(), *server.clock, data_template_text());
+  if (!r.value("imported", false)) throw std::runtime_error("setup: DATA-LAKIP not imported");
+}
+
+// An administrator's command, run the way the CLI runs it: its own connection to the
+// server's database (the server may be up or down), one committed server change.
+void Sim::admin(const std::string& what, std::function<void()> change) {
+  try {
+    change();
+    log("admin: " + what);
+  } catch (const Error& e) {
+    log("admin refused: " + what + ": " + e.code() + " " + e.what());
+  }
+}
+
+void Sim::plan_delegation() {
+  if (!world.chance(0.4)) return;
+  const Appointment& a = kAppointments[world.uniform(std::size(kAppointments))];
+  Delegation d;
+  d.username = a.username;
+  d.role = a.role;
+  d.bidang = a.bidang;
+  d.kind = a.kind;
+  d.from = format_date_wib(kStart);
+  d.until = format_date_wib(kStart + 30 * 24 * kHour);
+  d.note = "Surat Perintah (simulasi)";
+  const bool at_start = world.chance(0.5);
+  const Millis set_at = at_start ? 0 : static_cast<Millis>(world.uniform(3 * 60'000));
+  const bool ends = world.chance(0.5);
+  const Millis end_after = static_cast<Millis>(world.uniform(5 * 60'000));
+  auto set = [this, d] {
+    std::string what = "delegate add " + d.username + " as " + d.kind + " " + d.role;
+    admin(what, [this, d] {
+      server::ServerDb db(sql::File{server.uri});
+      delegation_ = server::add_delegation(db, templates(), *server.clock, d);
+    });
+  };
+  auto end = [this] {
+    if (delegation_.empty()) return;
+    admin("delegate end " + delegation_, [this] {
+      server::ServerDb db(sql::File{server.uri});
+      server::end_delegation(db, templates(), *server.clock, delegation_);
+    });
+  };
+  if (at_start)
+    set();
+  else
+    world.at(kStart + set_at, set);
+  if (ends) world.at(kStart + set_at + 1 + end_after, end);
+}
+
+// May official c do task t now, as c's client sees it: holds one of the step's roles, or is
+// delegated one that lasts by c's clock.
+bool Sim::may_do(const Client& c, const Org& o, const Template& tpl, const sync::TaskState& t) const {
+  const StepDef* s = tpl.step(t.step);
+  if (!s) return false;
+  for (const auto& role : s->actors)
+    if (o.may_act(c.user, role, t.bidang, c.clock->now_ms())) return true;
+  return false;
+}
+
+// The outcome chosen at a decision step: mostly one of the step's, now and then none (the
+// client refuses it at once); a returning outcome needs its reason, mostly given.
+std::string Sim::choose_outcome(const StepDef& s, std::string& words) {
+  if (s.outcomes.empty() || world.chance(0.03)) return "";
+  const DecisionOutcome& o = s.outcomes[world.uniform(s.outcomes.size())];
+  if (o.return_to && words.empty() && world.chance(0.9)) words = "ditolak: " + text(1);
+  return o.code;
+}
+
 // --- Workload --------------------------------------------------------------------------------
 
 namespace {
@@ -622,12 +739,14 @@ void Sim::act(int i) {
   }
   client::View v = r.view(templates());
   std::vector<std::string> cases = v.case_ids();
-  // My inbox: ready tasks of mine, in every case.
+  // My inbox: ready tasks of mine (in any of their step's roles, held or delegated), in
+  // every case of either SOP.
   std::vector<std::pair<std::string, std::string>> inbox;  // (case, task key)
   for (const auto& cid : cases) {
     const auto cc = v.load_case(cid);
+    const auto ctpl = sync::find_template(v, templates(), cc->sop, cc->version);
     for (const auto& t : cc->tasks)
-      if (t.state == "ready" && v.org().holds(c.user, t.role, t.bidang)) inbox.emplace_back(cid, t.key);
+      if (t.state == "ready" && ctpl && may_do(c, v.org(), *ctpl, t)) inbox.emplace_back(cid, t.key);
   }
   if (inbox.empty() && !cases.empty() && world.chance(0.5)) {
     start_sync(i);  // nothing of mine is ready: has someone finished theirs?
@@ -642,7 +761,8 @@ void Sim::act(int i) {
   }
   if (cases.empty() || roll >= 96) {
     const char* periods[] = {"2026-Q1", "2026-Q2", "2026-Q3"};
-    api.case_open("LAKIP", periods[world.uniform(cases.empty() ? 1 : 3)]);
+    const std::string sop = cases.empty() ? first_sop_ : world.chance(0.5) ? "LAKIP" : "DATA-LAKIP";
+    api.case_open(sop, periods[world.uniform(cases.empty() ? 1 : 3)]);
     made(i, "opened a case");
     return;
   }
@@ -651,12 +771,13 @@ void Sim::act(int i) {
   const std::string id = roll < 62 && !inbox.empty() ? mine.first
                                                      : cases[world.uniform(cases.size())];
   sync::CaseState cs = *v.load_case(id);
-  const Template* tpl = templates().find(cs.sop, cs.version);
+  const auto tpl = sync::find_template(v, templates(), cs.sop, cs.version);
+  if (!tpl) throw std::runtime_error("a case of an unknown template on " + c.user + "'s replica");
   auto pick_task = [&](bool mine_ready) -> const sync::TaskState* {
     if (mine_ready && !inbox.empty() && mine.first == id) return cs.task(mine.second);
     std::vector<const sync::TaskState*> ts;
     for (const auto& t : cs.tasks)
-      if (!mine_ready || (t.state == "ready" && v.org().holds(c.user, t.role, t.bidang)))
+      if (!mine_ready || (t.state == "ready" && may_do(c, v.org(), *tpl, t)))
         ts.push_back(&t);
     return ts.empty() ? nullptr : ts[world.uniform(ts.size())];
   };
@@ -679,7 +800,8 @@ void Sim::act(int i) {
     if (s->kind == "disposition" || s->kind == "meeting" || s->kind == "correct" ||
         world.chance(0.3))
       words = text(1);
-    api.act(sync::task_id(id, t->key), words, file);
+    const std::string outcome = s->kind == "decision" ? choose_outcome(*s, words) : "";
+    api.act(sync::task_id(id, t->key), words, file, outcome);
     made(i, "did step " + t->key);
   } else if (roll < 64) {  // a return for revision, racing with the completions
     const sync::TaskState* t = pick_task(true);
@@ -721,19 +843,22 @@ void Sim::act(int i) {
     api.act(sync::task_id(id, t->key), text(1), std::nullopt);
     made(i, "did someone's step " + t->key);
   } else {  // (92..95) a hand-made change that skips the client's checks: the server guards
-    rogue(i, id, cs);
+    rogue(i, id, cs, *tpl);
   }
 }
 
-void Sim::rogue(int i, const std::string& case_id, const sync::CaseState& cs) {
+void Sim::rogue(int i, const std::string& case_id, const sync::CaseState& cs, const Template& tpl) {
   Client& c = clients[i];
   client::Replica& r = c.api->replica();
   const sync::TaskState& t = cs.tasks[world.uniform(cs.tasks.size())];
   json body{{"round", world.chance(0.8) ? t.round : t.round + 1}};
   if (world.chance(0.5)) body["text"] = text(1);
+  if (const StepDef* s = tpl.step(t.step); s && !s->outcomes.empty() && world.chance(0.9))
+    body["outcome"] = world.chance(0.9) ? s->outcomes[world.uniform(s->outcomes.size())].code
+                                        : std::string("batal");
   const bool ret = world.chance(0.2);
   if (ret) {
-    body["to_step"] = 1 + static_cast<int>(world.uniform(13));
+    body["to_step"] = 1 + static_cast<int>(world.uniform(tpl.steps.size() + 1));
     body["reason"] = "kembali";
   }
   sync::Change ch = r.next_change("task/" + case_id + "/" + t.key,

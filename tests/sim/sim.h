@@ -38,6 +38,11 @@ struct Stats {
   std::uint64_t cases = 0, cases_completed = 0;
   std::uint64_t steps_done = 0;  // tasks done in the final states
   std::uint64_t returns = 0;     // returns for revision committed
+  // The second template (the imported DATA-LAKIP) and acting officials (Plt./Plh.).
+  std::uint64_t data_cases = 0;        // cases of DATA-LAKIP, of `cases`
+  std::uint64_t decision_returns = 0;  // ... of `returns`: a decision's outcome that returns
+  std::uint64_t delegations = 0, delegations_ended = 0;  // delegation.set / .end committed
+  std::uint64_t acting_tasks = 0;      // tasks done through a delegation, in the final states
   void add(const Stats& o);
   std::string line() const;
 };

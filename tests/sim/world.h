@@ -156,8 +156,14 @@ class Sim {
   void tick();
   void schedule_action(int i);
   void act(int i);
-  void rogue(int i, const std::string& case_id, const sync::CaseState& cs);
+  void rogue(int i, const std::string& case_id, const sync::CaseState& cs, const Template& tpl);
   void made(int i, const std::string& what);
+  // The second template and acting officials (workload, see "Templates and delegations").
+  void import_data_template();
+  void plan_delegation();
+  void admin(const std::string& what, std::function<void()> change);
+  bool may_do(const Client& c, const Org& org, const Template& tpl, const sync::TaskState& t) const;
+  std::string choose_outcome(const StepDef& s, std::string& words);
   std::string text(int lines);
   std::string draft_text(client::Replica& r, const sync::CaseState& c, const std::string& draft);
   void run_until(const std::function<bool()>& done, Millis limit);
@@ -173,6 +179,8 @@ class Sim {
   std::mt19937_64 random_;  // the source of random_bytes (ids, tokens, keys)
   Chaos chaos;
   int steps = 0, steps_done = 0;
+  std::string first_sop_;  // the SOP of the first cases opened (two opens race)
+  std::string delegation_;  // the id of this seed's Plt./Plh. appointment, once made
   bool draining_ = false, quiet_ = false;
   // Set while the simulator itself reads a node's database: no crash points there.
   bool observing_ = false;

@@ -95,6 +95,8 @@ class Api {
                        const std::optional<std::string>& attachment = std::nullopt);
 
   Replica& open_replica(bool allow_deleted);
+  // True if the replica is open or its file exists (opening it then creates nothing).
+  bool has_replica() const;
   std::string home_;
   const Clock& clock_;
   Connector connector_;
