@@ -254,7 +254,7 @@ function sopTable(c, sop, mine) {
       <td>${esc((s.inputs || []).join(', '))}</td><td>${s.days} ${esc(T('hari kerja'))}</td><td>${esc(s.output || '')}</td><td>${status}</td></tr>`;
   }).join('');
   return `<table class="sop" id="sop-table"><colgroup><col class="no"><col class="act">${roles.map(() => '<col>').join('')}
-    <col style="width:9%"><col style="width:6%"><col style="width:9%"><col style="width:15%"></colgroup>
+    <col class="c-inputs"><col class="c-days"><col class="c-output"><col class="c-status"></colgroup>
     <thead><tr><th rowspan="2" class="no">${esc(T('No'))}</th><th rowspan="2">${esc(T('Kegiatan'))}</th>
     ${roles.map((r) => `<th rowspan="2" class="role" title="${esc(r.label)}">${esc(r.short || r.label)}</th>`).join('')}
     <th colspan="3">${esc(T('Mutu baku'))}</th><th rowspan="2">${esc(T('Status'))}</th></tr>
@@ -269,7 +269,7 @@ function timeline(c) {
   const items = [];
   for (const s of c.steps) {
     for (const t of s.tasks) {
-      if (t.state !== 'done' || !t.at) continue;
+      if (t.state !== 'done') continue;
       let what = `${esc(T('Langkah'))} ${s.step} (${esc(s.title)}) ${esc(T('selesai'))}`;
       if (s.kind === 'disposition') what = `${esc(T('Disposisi'))}: “${esc(t.text)}”`;
       else if (t.outcome) what = `${esc(T('Keputusan'))}: ${esc(t.outcome)}${t.text ? ` — “${esc(t.text)}”` : ''}`;
@@ -283,7 +283,7 @@ function timeline(c) {
     items.push([a.at, `${who(a.by)} <span class="muted">(${esc(a.role)})</span> — ${esc(T(a.kind === 'sign' ? 'Tanda tangan' : 'Paraf'))} ${esc(a.draft)} rev ${esc(short(a.revision))}${a.superseded ? ' ✗' : ''}`]);
   for (const r of c.returns || [])
     items.push([r.at, `${who(r.by)} — ${esc(T('Dikembalikan ke langkah'))} ${r.to_step}: “${esc(r.reason)}”`]);
-  items.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  items.sort((a, b) => String(a[0] || '~').localeCompare(String(b[0] || '~')));  // not yet timed: last
   return `<ol class="timeline" id="timeline">${items.map(([at, text]) => `<li><div class="when">${when(at)}</div>${text}</li>`).join('')}</ol>`;
 }
 
