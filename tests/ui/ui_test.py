@@ -29,9 +29,10 @@ class UiTest(E2ETest):
 
     def start_ui(self, official):
         """`alur ui --no-browser --json` for official; returns its URL (with the secret)."""
+        log = open(os.path.join(self.workdir, official.name + "-ui.log"), "w")
+        self.addCleanup(log.close)
         proc = self.spawn([ALUR, "--home", official.home, "--json", "ui", "--no-browser"],
-                          stdout=subprocess.PIPE, stderr=open(os.path.join(self.workdir, official.name + "-ui.log"), "w"),
-                          stdin=subprocess.DEVNULL, text=True)
+                          stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
         line = proc.stdout.readline()
         self.assertTrue(line, "alur ui for %s printed nothing (exit %s)" % (official.name, proc.poll()))
         url = json.loads(line)["url"]

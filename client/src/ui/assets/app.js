@@ -357,20 +357,22 @@ function actionFields(step, task, head) {
 
 async function viewTask(taskId) {
   const caseId = taskId.split('.')[0];
-  const [c, mine] = await Promise.all([api('case?case=' + enc(caseId)), myTasks()]);
+  const c = await api('case?case=' + enc(caseId));
+  const [sop, mine] = await Promise.all([api('sop?sop=' + enc(c.sop)), myTasks()]);
   let step, task;
   for (const s of c.steps) for (const t of s.tasks) if (t.task === taskId) { step = s; task = t; }
   if (!task) throw Object.assign(new Error(T('Halaman tidak ditemukan.')), { code: 'unknown_task' });
   const draft = step.draft && c.drafts.find((d) => d.name === step.draft);
   const head = draft ? await api(`draft/content?case=${enc(c.case)}&name=${enc(step.draft)}`).catch(() => null) : null;
-  const next = c.steps.filter((s) => s.step > step.step && s.tasks.some((t) => t.state !== 'done')).slice(0, 1)
-    .map((s) => [...new Set(s.tasks.map((t) => t.actor))].join(', '));
+  // Who a disposition goes on to: the roles of the steps that follow this one in the SOP.
+  const after = new Set(sop.steps.filter((s) => (s.after || []).includes(step.step)).map((s) => s.no));
+  const next = [...new Set(c.steps.filter((s) => after.has(s.step)).flatMap((s) => s.tasks.map((t) => t.actor)))];
   const ready = mine.has(taskId);
   main.innerHTML = `<p><a href="#/case/${esc(c.case)}">← ${esc(c.title)}</a></p>
     <h1 tabindex="-1">${esc(T('Langkah'))} ${step.step}. ${esc(step.title)}</h1>
     <p>${esc(task.actor)} · ${esc(T('Kelengkapan'))}: ${esc((step.inputs || []).join(', '))} · ${esc(T('Tenggat'))} ${dueText(task)}
       ${task.overdue ? `<strong class="st-bad"> · ${esc(remaining(task))}</strong>` : ''}</p>
-    ${step.kind === 'disposition' && next.length ? `<p>${esc(T('Diteruskan kepada'))}: <strong>${esc(next[0])}</strong></p>` : ''}
+    ${step.kind === 'disposition' && next.length ? `<p>${esc(T('Diteruskan kepada'))}: <strong>${esc(next.join(', '))}</strong></p>` : ''}
     ${ready ? `<form class="card" id="act-form" data-kind="${esc(step.kind)}">${actionFields(step, task, head)}
         <p class="error" tabindex="-1" role="alert"></p>
         <button type="submit">${esc(T(step.kind === 'sign' ? 'Tanda tangan' : step.kind === 'initial' ? 'Paraf' : 'Simpan dan selesaikan tugas'))}</button></form>
@@ -404,7 +406,7 @@ async function viewTask(taskId) {
         }
         const r = await api('act', body);
         if (pass) pass.value = '';
-        toast(`${r.message || ''} ${T('Tersimpan di komputer ini — menunggu sinkronisasi.')}`);
+        toast(`${r.message || ''}. ${T('Tersimpan di komputer ini — menunggu sinkronisasi.')}`);
         location.hash = '#/case/' + c.case;
       });
     });
@@ -415,7 +417,7 @@ async function viewTask(taskId) {
       ev.preventDefault();
       submit(ret, async () => {
         const r = await api('return', { task: taskId, to_step: Number($('#to-step').value), reason: $('#reason').value });
-        toast(`${r.message || ''} ${T('Tersimpan di komputer ini — menunggu sinkronisasi.')}`);
+        toast(`${r.message || ''}. ${T('Tersimpan di komputer ini — menunggu sinkronisasi.')}`);
         location.hash = '#/case/' + c.case;
       });
     });
@@ -519,6 +521,20 @@ async function viewConflicts() {
   main.innerHTML = `<h1 tabindex="-1">${esc(T('Konflik'))}</h1>${parts.join('') || `<p class="card" id="no-conflicts">${esc(T('Tidak ada konflik.'))}</p>`}`;
 }
 
+// A change in plain words: what was done, on which step of which case (a link to it).
+const OPS = {
+  'task.complete': 'Menyelesaikan tugas', 'case.return': 'Mengembalikan kasus', 'case.open': 'Membuka kasus',
+  'draft.revise': 'Revisi draft', 'disposition.set': 'Mengubah disposisi', 'correction.add': 'Menambah koreksi',
+  'correction.status': 'Mengubah status koreksi',
+};
+function changeLabel(r) {
+  const [kind, caseId, key] = String(r.record || '').split('/');
+  const what = esc(T(OPS[r.op] || r.op));
+  if (!caseId) return what;
+  const where = kind === 'task' && key ? ` ${esc(T('Langkah'))} ${esc(key.replace('.', ' — '))}` : '';
+  return `${what}${where}<div class="small"><a href="#/case/${esc(caseId)}">${esc(T('Lihat kasus'))}</a></div>`;
+}
+
 async function viewSync() {
   const s = await api('status');
   showStatus(s);
@@ -539,7 +555,7 @@ async function viewSync() {
       : `<p class="muted">${esc(T('Tidak ada.'))}</p>`}
     <h2>${esc(T('Perubahan yang ditolak server'))}</h2>
     ${rejected.length ? `<table id="rejected"><thead><tr><th>${esc(T('Tugas'))}</th><th>${esc(T('Alasan'))}</th><th>${esc(T('Yang dapat Anda lakukan'))}</th></tr></thead><tbody>
-      ${rejected.map((r) => `<tr><td>${esc(r.op)}<div class="small"><code>${esc(r.record)}</code></div></td>
+      ${rejected.map((r) => `<tr><td>${changeLabel(r)}</td>
         <td class="st-bad">${esc(r.message)} <span class="small">[${esc(r.code)}]</span></td><td>${esc(NEXT[r.code] || NEXT_DEFAULT)}</td></tr>`).join('')}</tbody></table>`
       : `<p class="muted">${esc(T('Tidak ada.'))}</p>`}
     ${(s.conflicting || []).length ? `<h2>${esc(T('Perubahan yang bertabrakan'))}</h2><ul>${s.conflicting.map((x) => `<li>${esc(x.message)} [${esc(x.code)}]</li>`).join('')}</ul>` : ''}`;
