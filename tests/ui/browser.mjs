@@ -161,6 +161,7 @@ async function main() {
   await kabid.click('#act-form button[type=submit]');
   const kabidCell = kabid.locator(`#sop-table tr[data-step="2"]`);
   await kabidCell.locator('.tag.st-wait').waitFor();
+  await kabidCell.locator('.cell.wait').waitFor();  // the acting cell too, not as done
   await badge(kabid).filter({ hasText: '1 menunggu sinkronisasi' }).waitFor();
   check(true, 'the offline action shows as waiting to sync');
   await shot(kabid, 'case-waiting');

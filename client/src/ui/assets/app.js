@@ -241,8 +241,10 @@ function sopTable(c, sop, mine) {
     const acting = s.tasks.some((t) => t.state === 'ready');
     const cells = roles.map((r) => {
       if (!stepRoles.includes(r.role)) return '<td class="role"></td>';
-      const marks = s.tasks.map((t) => `<span class="cell ${esc(t.state)}" title="${esc(t.actor)}: ${esc(stateLabel(t.state))}">${
-        t.state === 'done' ? '✓' : t.state === 'ready' ? '●' : '○'}${t.bidang ? `<span class="small"> ${esc(t.bidang.slice(0, 3))}</span>` : ''}</span>`).join(' ');
+      // Done here but not yet confirmed by the server: marked apart from done.
+      const marks = s.tasks.map((t) => `<span class="cell ${t.tentative ? 'wait' : esc(t.state)}" title="${esc(t.actor)}: ${
+        esc(t.tentative ? T('menunggu sinkronisasi') : stateLabel(t.state))}">${
+        t.tentative ? '⧗' : t.state === 'done' ? '✓' : t.state === 'ready' ? '●' : '○'}${t.bidang ? `<span class="small"> ${esc(t.bidang.slice(0, 3))}</span>` : ''}</span>`).join(' ');
       return `<td class="role">${marks}</td>`;
     }).join('');
     const status = s.tasks.map((t) => `<div>${stateTag(t)}${s.tasks.length > 1 ? ` <span class="small">${esc(t.actor)}</span>` : ''}
