@@ -32,7 +32,7 @@ TEST_F(UiApp, ThePageAndTheApiNeedTheSecret) {
   EXPECT_EQ(app.handle(get("")).status, 200);
   EXPECT_NE(app.handle(get("")).body.find("<html"), std::string::npos);
   EXPECT_NE(app.handle(get("app.js")).content_type.find("javascript"), std::string::npos);
-  for (const std::string target : {"/", "/index.html", "/api/inbox", "/s/", "/s/" + kSecret,
+  for (const std::string& target : std::vector<std::string>{"/", "/index.html", "/api/inbox", "/s/", "/s/" + kSecret,
                                    "/s/" + std::string(48, 'b') + "/api/inbox",
                                    "/s/" + kSecret.substr(1) + "/api/inbox"}) {
     ui::Request r = get("");
@@ -45,7 +45,7 @@ TEST_F(UiApp, ThePageAndTheApiNeedTheSecret) {
 }
 
 TEST_F(UiApp, AnotherHostIsRefused) {  // DNS rebinding
-  for (const std::string host : {"attacker.example:4321", "127.0.0.1:80", "127.0.0.1", ""}) {
+  for (const std::string host : {"attacker.example:4321", "127.0.0.1:80", "127.0.0.1", "", "localhost"}) {
     ui::Request r = get("api/inbox");
     r.host = host;
     EXPECT_EQ(app.handle(r).status, 403) << host;
