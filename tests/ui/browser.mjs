@@ -128,6 +128,19 @@ async function main() {
   await sek.click('#lang');
   check((await sek.locator('#nav a[data-nav=inbox]').innerText()) === 'Kotak Masuk', 'and back to Bahasa Indonesia');
 
+  // A conflict: the Sekretaris's laptop and office PC rewrote the disposition at the same
+  // time. The Konflik screen shows both side by side; choosing one resolves it.
+  await ask(`disposition_conflict ${caseId}.1`);
+  await sek.goto(urls.sekretaris + '#/conflicts');
+  const conflict = sek.locator(`section.conflict[data-task="${caseId}.1"]`);
+  await conflict.waitFor({ timeout: 30000 });
+  check((await conflict.innerText()).includes('Versi laptop') && (await conflict.innerText()).includes('Versi kantor'),
+    'both dispositions are shown side by side');
+  await shot(sek, 'conflicts');
+  await conflict.getByRole('button', { name: 'Pakai versi ini' }).first().click();
+  await sek.locator('#no-conflicts').waitFor({ timeout: 30000 });
+  check(true, 'choosing one version resolves the conflict');
+
   // A rejected action: the Kasubag's PC is cut off, the other PC completes step 3 first.
   await kasubag.locator(`#inbox tr[data-task="${caseId}.3"]`).waitFor({ timeout: 30000 });
   await ask('cut_kasubag');
@@ -149,9 +162,6 @@ async function main() {
   await kasubag.goto(urls.kasubag + `#/draft/${caseId}/laporan-persiapan-rapat`);
   await kasubag.locator('#revisions tbody tr').first().waitFor();
   await shot(kasubag, 'draft');
-  await kasubag.goto(urls.kasubag + '#/conflicts');
-  await kasubag.locator('h1').waitFor();
-  await shot(kasubag, 'conflicts');
 
   // Offline: the server is down; the Kabid acts; it waits, then is done when the server is back.
   await ask('stop_server');

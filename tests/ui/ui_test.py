@@ -50,6 +50,7 @@ class UiTest(E2ETest):
         self.addCleanup(proxy.stop)
         kasubag = self.official(types.SimpleNamespace(url=proxy.url, fingerprint=srv.fingerprint), "kasubag")
         laptop = self.official(srv, "kasubag", device="kasubag-laptop")
+        sek_laptop = self.official(srv, "sekretaris", device="sekretaris-laptop")
 
         # A request for a UI of a home that is not enrolled fails clearly, before listening.
         r = subprocess.run([ALUR, "--home", os.path.join(self.workdir, "nobody"), "--json", "ui", "--no-browser"],
@@ -78,6 +79,15 @@ class UiTest(E2ETest):
                 laptop.act(arg, "--text", "Bahan rapat disiapkan (dari laptop)",
                            "--file", laptop.file("Capaian triwulan III\nBidang Koperasi: 92%\n", "persiapan.txt"))
                 laptop.sync()
+            elif name == "disposition_conflict":  # two PCs of the Sekretaris, concurrently
+                sek_laptop.sync()
+                sek_laptop.ok("disposition", "set", arg, "--text", "Versi laptop: rapat koordinasi hari Senin.")
+                sekretaris.ok("disposition", "set", arg, "--text", "Versi kantor: rapat koordinasi hari Selasa.")
+                deadline = time.monotonic() + 30  # the office PC's `alur ui` sends it by itself
+                while sekretaris.status()["tentative"] and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                self.assertEqual(sekretaris.status()["tentative"], 0, "alur ui did not send the change")
+                sek_laptop.sync()
             else:
                 raise AssertionError("unknown command from the browser test: %r" % cmd)
 
@@ -99,7 +109,8 @@ class UiTest(E2ETest):
         code = node.wait(timeout=60)
         self.assertEqual(code, 0, "browser scenario failed:\n" + "\n".join(log[-40:]))
         self.assertIn("PASS", log)
-        for shot in ("inbox", "case", "task-disposition", "sync-rejected", "case-waiting", "print"):
+        for shot in ("inbox", "case", "task-disposition", "conflicts", "draft", "sync-rejected", "case-waiting",
+                     "print", "sync"):
             self.assertTrue(os.path.isfile(os.path.join(ARTIFACTS, shot + ".png")), shot)
 
 
