@@ -170,10 +170,11 @@ void Subscribers::close_all() {
   sessions_.clear();
 }
 
+// Binds first (the App needs the port for its Host and Origin checks), accepts later.
 class Listener {
  public:
-  Listener(asio::io_context& io, std::uint16_t port, App*& app, Subscribers& subscribers)
-      : acceptor_(io), app_(app), subscribers_(subscribers) {
+  Listener(asio::io_context& io, std::uint16_t port, Subscribers& subscribers)
+      : acceptor_(io), subscribers_(subscribers) {
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
     beast::error_code ec;
     acceptor_.open(ep.protocol(), ec);
@@ -184,11 +185,11 @@ class Listener {
                                 " di 127.0.0.1: " + ec.message());
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  void accept() {
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+  void accept(App& app) {
+    acceptor_.async_accept([this, &app](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), *app_, subscribers_)->start();
-      accept();
+      if (!ec) std::make_shared<Session>(std::move(socket), app, subscribers_)->start();
+      accept(app);
     });
   }
   void stop() {
@@ -198,7 +199,6 @@ class Listener {
 
  private:
   tcp::acceptor acceptor_;
-  App*& app_;
   Subscribers& subscribers_;
 };
 
@@ -223,24 +223,22 @@ int serve(const ServerOptions& options) {
 
   asio::io_context io(1);
   Subscribers subscribers;
-  App* app = nullptr;
-  Listener listener(io, options.port, app, subscribers);
-  App the_app(api, crypto::to_hex(crypto::random_bytes(24)), listener.port());
-  app = &the_app;
+  Listener listener(io, options.port, subscribers);
+  App app(api, crypto::to_hex(crypto::random_bytes(24)), listener.port());
 
   // The background sync: its own Api (Api is not thread-safe) on the same home. Its events
   // reach the page through the io thread, which alone touches App and the subscribers.
   std::atomic<bool> stop{false};
   auto on_event = [&](const std::string& line, bool online, std::string fatal) {
     asio::post(io, [&, line, online, fatal] {
-      SyncState& st = app->sync_state();
+      SyncState& st = app.sync_state();
       st.online = online;
       st.last_event = line;
       st.last_event_at = now_text();
       if (!fatal.empty()) st.fatal = fatal;
       json status;
       try {
-        status = app->live_status();
+        status = app.live_status();
       } catch (const std::exception&) {
         return;
       }
@@ -261,6 +259,9 @@ int serve(const ServerOptions& options) {
         // Needs a person (device revoked, certificate changed): say so and stop trying.
         on_event(e.what(), false, std::string(e.what()) + " [" + e.code() + "]");
         return;
+      } catch (const std::exception& e) {  // never let it escape the thread
+        on_event(e.what(), false, std::string(e.what()) + " [internal]");
+        return;
       }
     }
   });
@@ -272,8 +273,8 @@ int serve(const ServerOptions& options) {
     subscribers.close_all();
     io.stop();
   });
-  listener.accept();
-  if (options.on_ready) options.on_ready(the_app.url());
+  listener.accept(app);
+  if (options.on_ready) options.on_ready(app.url());
   io.run();
   stop = true;
   watcher.join();
