@@ -548,6 +548,17 @@ json Api::case_show(const std::string& ref) {
                      {"output", s.output},
                      {"inputs", s.inputs},
                      {"tasks", tasks}});
+    // The draft the step writes or binds to, and a decision step's choices: what the web
+    // app's action form needs.
+    if (!s.draft.empty()) steps.back()["draft"] = s.draft;
+    if (!s.outcomes.empty()) {
+      json outcomes = json::array();
+      for (const auto& o : s.outcomes)
+        outcomes.push_back({{"code", o.code},
+                            {"label", o.label},
+                            {"return_to", o.return_to ? json(*o.return_to) : json()}});
+      steps.back()["outcomes"] = outcomes;
+    }
   }
   json drafts = json::array(), conflicts = json::array();
   for (const auto& [name, d] : c.drafts) {

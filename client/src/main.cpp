@@ -165,6 +165,14 @@ int main(int argc, char** argv) {
   sop_show->add_option("sop", sop, "Kode SOP, mis. LAKIP")->required();
   sop_show->add_option("--html", html_file, "Simpan sebagai halaman HTML siap cetak");
 
+  bool no_browser = false;
+  int ui_port = 0;
+  auto* ui = app.add_subcommand(
+      "ui", "Buka aplikasi di peramban (hanya di komputer ini; sinkronisasi berjalan di latar)");
+  ui->add_flag("--no-browser", no_browser, "Jangan buka peramban; cetak alamatnya saja");
+  ui->add_option("--port", ui_port, "Port di 127.0.0.1 (bawaan: port bebas)")
+      ->check(CLI::Range(0, 65535));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -210,6 +218,7 @@ int main(int argc, char** argv) {
     if (*corr_reopen) return cmd.correction_status(case_id, task, "reopened");
     if (*report) return cmd.report(period, case_id, csv_file, html_file);
     if (*sop_show) return cmd.sop_show(sop, html_file);
+    if (*ui) return cmd.ui(no_browser, ui_port);
   } catch (const Error& e) {
     return cmd.fail(e.code(), e.what());
   } catch (const std::exception& e) {

@@ -104,7 +104,10 @@ class Connection:
 
     def pump(self, direction):
         src, dst = (self.client, self.server) if direction == C2S else (self.server, self.client)
-        src.settimeout(TICK)
+        try:
+            src.settimeout(TICK)
+        except OSError:  # closed (Connection.close) before this pump started
+            return
         budget_start = time.monotonic()
         sent_in_window = 0
         try:

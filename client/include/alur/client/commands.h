@@ -52,6 +52,8 @@ class Commands {
   int report(const std::string& period, const std::string& case_ref, const std::string& csv_file,
              const std::string& html_file);
   int sop_show(const std::string& sop, const std::string& html_file);
+  // commands_ui.cpp: `alur ui`, the local web app; runs until Ctrl+C.
+  int ui(bool no_browser, int port);
 
   // Prints an error (stderr line; with --json also {"error": {...}} on stdout); returns 1.
   int fail(const std::string& code, const std::string& message);
