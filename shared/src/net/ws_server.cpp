@@ -193,7 +193,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void on_upgrade_read(beast::error_code ec, std::size_t) {
     if (ec) return finish(describe(ec));
-    if (!websocket::is_upgrade(*upgrade_)) return finish("bukan permintaan WebSocket");
+    // A request that is not an upgrade is answered 400 Bad Request by async_accept itself.
     target_ = std::string(upgrade_->target());
     // From here the WebSocket stream's own timeouts apply; two timers on one stream conflict.
     beast::get_lowest_layer(ws_).expires_never();
