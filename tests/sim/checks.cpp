@@ -195,7 +195,8 @@ void Sim::check() {
                   ") does not apply on replay: " + v.code + " " + v.message);
     // The record shows how the task was done: in which of its roles, and as Plt./Plh.
     if (!acted_case.empty()) {
-      const sync::TaskState* t = replay.load_case(acted_case)->task(acted_key);
+      const std::optional<sync::CaseState> acted = replay.load_case(acted_case);  // kept alive
+      const sync::TaskState* t = acted->task(acted_key);
       if (acted_held ? !t->acting.empty() : t->acting != acted_kind)
         return fail(at + "task " + acted_key + " done by " + ch.author + " records acting \"" +
                     t->acting + "\", expected \"" + (acted_held ? "" : acted_kind) + "\"");
