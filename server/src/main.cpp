@@ -516,6 +516,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("alur-server ") + ALUR_VERSION);
   std::string dir, file, listen = "127.0.0.1:8443", names, replica, unit;
+  // A command on one unit's records: the data folder, and which unit (server/units.h).
+  const auto unit_scoped = [&](CLI::App* command) {
+    command->add_option("--data", dir, "Direktori data")->required();
+    command->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  };
   bool json_out = false;
 
   auto* init = app.add_subcommand("init", "Siapkan direktori data, basis data dan sertifikat TLS");
@@ -525,8 +530,7 @@ int main(int argc, char** argv) {
   auto* org = app.add_subcommand("org", "Data organisasi");
   org->require_subcommand(1);
   auto* org_import = org->add_subcommand("import", "Impor bidang dan pengguna dari berkas JSON");
-  org_import->add_option("--data", dir, "Direktori data")->required();
-  org_import->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(org_import);
   org_import->add_option("file", file, "Berkas organisasi (JSON)")->required();
   auto* fp = app.add_subcommand("fingerprint", "Cetak sidik jari SHA-256 sertifikat server");
   fp->add_option("--data", dir, "Direktori data")->required();
@@ -547,18 +551,15 @@ int main(int argc, char** argv) {
   auto* device = app.add_subcommand("device", "Perangkat terdaftar");
   device->require_subcommand(1);
   auto* dlist = device->add_subcommand("list", "Daftar perangkat");
-  dlist->add_option("--data", dir, "Direktori data")->required();
-  dlist->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(dlist);
   dlist->add_flag("--json", json_out, "Keluaran JSON");
   auto* drevoke = device->add_subcommand("revoke", "Cabut perangkat");
-  drevoke->add_option("--data", dir, "Direktori data")->required();
-  drevoke->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(drevoke);
   drevoke->add_option("replica", replica, "Id replika perangkat")->required();
 
   auto* verify = app.add_subcommand(
       "verify", "Periksa seluruh rantai hash dan keadaan basis data (keluar 1 bila rusak)");
-  verify->add_option("--data", dir, "Direktori data")->required();
-  verify->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(verify);
   verify->add_flag("--json", json_out, "Keluaran JSON");
   auto* sop = app.add_subcommand("sop", "Templat SOP");
   sop->require_subcommand(1);
@@ -567,13 +568,11 @@ int main(int argc, char** argv) {
   sop_validate->add_option("file", file, "Berkas templat (JSON)")->required();
   sop_validate->add_flag("--json", json_out, "Keluaran JSON");
   auto* sop_import = sop->add_subcommand("import", "Impor templat (versi baru) ke semua klien");
-  sop_import->add_option("--data", dir, "Direktori data")->required();
-  sop_import->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(sop_import);
   sop_import->add_option("file", file, "Berkas templat (JSON)")->required();
   sop_import->add_flag("--json", json_out, "Keluaran JSON");
   auto* sop_list = sop->add_subcommand("list", "Daftar templat (bawaan dan impor)");
-  sop_list->add_option("--data", dir, "Direktori data")->required();
-  sop_list->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(sop_list);
   sop_list->add_flag("--json", json_out, "Keluaran JSON");
 
   Delegation delegation;
@@ -581,8 +580,7 @@ int main(int argc, char** argv) {
   auto* delegate = app.add_subcommand("delegate", "Pejabat Plt./Plh.");
   delegate->require_subcommand(1);
   auto* dadd = delegate->add_subcommand("add", "Tunjuk Plt./Plh. untuk suatu peran dan masa");
-  dadd->add_option("--data", dir, "Direktori data")->required();
-  dadd->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(dadd);
   dadd->add_option("--user", delegation.username, "Nama pengguna yang ditunjuk")->required();
   dadd->add_option("--role", delegation.role, "Kode peran (kadis, sekretaris, kabid, ...)")
       ->required();
@@ -595,13 +593,11 @@ int main(int argc, char** argv) {
   dadd->add_option("--note", delegation.note, "Dasar penunjukan (mis. nomor surat perintah)");
   dadd->add_flag("--json", json_out, "Keluaran JSON");
   auto* dlist2 = delegate->add_subcommand("list", "Daftar Plt./Plh.");
-  dlist2->add_option("--data", dir, "Direktori data")->required();
-  dlist2->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(dlist2);
   dlist2->add_flag("--json", json_out, "Keluaran JSON");
   std::string delegation_id;
   auto* dend = delegate->add_subcommand("end", "Akhiri Plt./Plh. sekarang");
-  dend->add_option("--data", dir, "Direktori data")->required();
-  dend->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(dend);
   dend->add_option("id", delegation_id, "Id penunjukan (lihat delegate list)")->required();
 
   std::string schedule_sop, period_of = "previous";
@@ -611,8 +607,7 @@ int main(int argc, char** argv) {
   schedule->require_subcommand(1);
   auto* sadd =
       schedule->add_subcommand("add", "Buka kasus SOP tiap triwulan pada tanggal tertentu");
-  sadd->add_option("--data", dir, "Direktori data")->required();
-  sadd->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(sadd);
   sadd->add_option("sop", schedule_sop, "Kode SOP, mis. LAKIP")->required();
   sadd->add_flag("--quarterly", quarterly, "Tiap triwulan (satu-satunya pilihan saat ini)")
       ->required();
@@ -622,24 +617,20 @@ int main(int argc, char** argv) {
                    "previous: triwulan yang baru berakhir (bawaan); current: triwulan berjalan")
       ->check(CLI::IsMember({"previous", "current"}));
   auto* slist = schedule->add_subcommand("list", "Daftar jadwal");
-  slist->add_option("--data", dir, "Direktori data")->required();
-  slist->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(slist);
   slist->add_flag("--json", json_out, "Keluaran JSON");
   auto* sremove = schedule->add_subcommand("remove", "Hapus jadwal");
-  sremove->add_option("--data", dir, "Direktori data")->required();
-  sremove->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(sremove);
   sremove->add_option("sop", schedule_sop, "Kode SOP")->required();
   auto* calendar =
       app.add_subcommand("calendar", "Kalender hari kerja (hari libur dan cuti bersama)");
   calendar->require_subcommand(1);
   auto* cal_import = calendar->add_subcommand(
       "import", "Impor kalender satu tahun (JSON alur.calendar/1) dan kirim ke semua perangkat");
-  cal_import->add_option("--data", dir, "Direktori data")->required();
-  cal_import->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(cal_import);
   cal_import->add_option("file", file, "Berkas kalender (JSON)")->required();
   auto* cal_list = calendar->add_subcommand("list", "Daftar kalender yang berlaku");
-  cal_list->add_option("--data", dir, "Direktori data")->required();
-  cal_list->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+  unit_scoped(cal_list);
   cal_list->add_flag("--json", json_out, "Keluaran JSON");
 
   std::string unit_code;
