@@ -84,6 +84,45 @@ class CertRenewalTest(E2ETest):
         r = sek.ok("sync")
         self.assertNotIn("certificate_renewed", r)
 
+    def test_a_damaged_renewal_list_stops_the_server_with_a_clear_error(self):
+        srv = self.server()
+        sek = self.official(srv, "sekretaris")
+        self.renew(srv)
+        srv.stop()
+        renewals = os.path.join(srv.data, "tls", "renewals.json")
+        with open(renewals) as f:
+            good = f.read()
+        with open(renewals, "w") as f:
+            f.write(good[: len(good) // 2])  # cut short, as a full disk or a bad copy leaves it
+        r = run([ALUR_SERVER, "serve", "--data", srv.data, "--listen", "127.0.0.1:0"], timeout=20)
+        self.assertNotEqual(r.code, 0, r)
+        self.assertIn("bad_renewal", r.err)
+        self.assertIn("pembaruan sertifikat", r.err)
+        # Put right, the server serves again and the enrolled PC follows the renewal.
+        with open(renewals, "w") as f:
+            f.write(good)
+        srv.start()
+        self.assertIn("certificate_renewed", sek.ok("sync"))
+
+    def test_renewing_with_a_key_that_is_not_the_certificates_changes_nothing(self):
+        srv = self.server()
+        sek = self.official(srv, "sekretaris")
+        tls = os.path.join(srv.data, "tls")
+        other = os.path.join(self.workdir, "other")
+        self.assertTrue(run([ALUR_SERVER, "init", "--data", other]).ok)
+        shutil.copy(os.path.join(tls, "server.key"), os.path.join(self.workdir, "server.key.ours"))
+        shutil.copy(os.path.join(other, "tls", "server.key"), os.path.join(tls, "server.key"))
+        before = {n: open(os.path.join(tls, n), "rb").read() for n in os.listdir(tls)}
+        r = run([ALUR_SERVER, "cert", "renew", "--data", srv.data])
+        self.assertNotEqual(r.code, 0, r)
+        self.assertIn("bad_renewal", r.err)
+        after = {n: open(os.path.join(tls, n), "rb").read() for n in os.listdir(tls)}
+        self.assertEqual(before, after, "a refused renewal must leave the TLS folder as it was")
+        # The old key put back, the certificate is as before and the enrolled PC still syncs.
+        shutil.copy(os.path.join(self.workdir, "server.key.ours"), os.path.join(tls, "server.key"))
+        r = sek.ok("sync")
+        self.assertNotIn("certificate_renewed", r)
+
 
 if __name__ == "__main__":
     unittest.main()
