@@ -16,11 +16,11 @@ class UiApp : public ::testing::Test {
   UiApp() : app(office.enroll("sekretaris"), kSecret, 4321) {}
 
   ui::Request get(const std::string& path) {
-    return {"GET", "/s/" + kSecret + "/" + path, "127.0.0.1:4321", "", "", ""};
+    return {"GET", "/s/" + kSecret + "/" + path, "127.0.0.1:4321", "", "", "", ""};
   }
   ui::Request post(const std::string& path, const json& body) {
     return {"POST", "/s/" + kSecret + "/" + path, "127.0.0.1:4321", "http://127.0.0.1:4321",
-            "application/json", body.dump()};
+            "application/json", body.dump(), ""};
   }
   static json body(const ui::Reply& r) { return json::parse(r.body); }
 
@@ -29,8 +29,6 @@ class UiApp : public ::testing::Test {
 };
 
 TEST_F(UiApp, ThePageAndTheApiNeedTheSecret) {
-  EXPECT_EQ(app.handle(get("")).status, 200);
-  EXPECT_NE(app.handle(get("")).body.find("<html"), std::string::npos);
   EXPECT_NE(app.handle(get("app.js")).content_type.find("javascript"), std::string::npos);
   for (const std::string& target : std::vector<std::string>{"/", "/index.html", "/api/inbox", "/s/", "/s/" + kSecret,
                                    "/s/" + std::string(48, 'b') + "/api/inbox",
@@ -42,6 +40,111 @@ TEST_F(UiApp, ThePageAndTheApiNeedTheSecret) {
     EXPECT_EQ(body(reply)["error"]["code"], "forbidden") << target;
   }
   EXPECT_EQ(app.url(), "http://127.0.0.1:4321/s/" + kSecret + "/");
+}
+
+std::string header(const ui::Reply& r, const std::string& name) {
+  for (const auto& [n, v] : r.headers)
+    if (n == name) return v;
+  return "";
+}
+
+// The printed URL is swapped for a cookie and a clean address, so that the secret does not
+// stay in the browser's history; the cookie then opens the page and the API.
+TEST_F(UiApp, ThePrintedUrlSetsTheCookieAndRedirectsToACleanAddress) {
+  for (const std::string page : {"", "index.html", "?x=1"}) {
+    ui::Reply entered = app.handle(get(page));
+    EXPECT_EQ(entered.status, 303) << page;
+    EXPECT_EQ(header(entered, "Location"), "/") << page;
+    EXPECT_EQ(header(entered, "Set-Cookie"),
+              "alur_4321=" + kSecret + "; Path=/; HttpOnly; SameSite=Strict") << page;
+  }
+  ui::Request page = get("");
+  page.target = "/";
+  page.cookie = "lang=id; alur_4321=" + kSecret;
+  ui::Reply shown = app.handle(page);
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_NE(shown.body.find("<html"), std::string::npos);
+  page.target = "/api/inbox";
+  EXPECT_EQ(app.handle(page).status, 200);
+  page.target = "/events";
+  EXPECT_TRUE(app.handle(page).event_stream);
+
+  // Without the cookie, with another launch's or another port's, or the secret under
+  // another name: refused, and the clean address alone reveals nothing.
+  for (const std::string& cookie : {std::string(), "alur_4321=" + std::string(48, 'b'),
+                                    "alur_4322=" + kSecret, "alur=" + kSecret, "xalur_4321=" + kSecret,
+                                    "alur_4321=" + kSecret.substr(1)}) {
+    for (const std::string target : {"/", "/api/inbox", "/events", "/app.js"}) {
+      ui::Request r = get("");
+      r.target = target;
+      r.cookie = cookie;
+      EXPECT_EQ(app.handle(r).status, 403) << target << " with " << cookie;
+    }
+  }
+  // The cookie does not lift the other rules: Host, Origin and JSON still apply.
+  ui::Request rebound = page;
+  rebound.target = "/api/inbox";
+  rebound.host = "attacker.example:4321";
+  EXPECT_EQ(app.handle(rebound).status, 403);
+  ui::Request cross = post("api/case/open", {{"sop", "LAKIP"}, {"period", "2026-Q3"}});
+  cross.target = "/api/case/open";
+  cross.cookie = page.cookie;
+  cross.origin = "http://attacker.example";
+  EXPECT_EQ(app.handle(cross).status, 403);
+  cross.origin = "http://127.0.0.1:4321";
+  cross.content_type = "text/plain";
+  EXPECT_EQ(app.handle(cross).status, 415);
+  EXPECT_EQ(app.handle(get("api/cases")).body, "[]");
+  cross.content_type = "application/json";
+  EXPECT_EQ(app.handle(cross).status, 200);
+}
+
+// A PC that is not enrolled: the page gets the enrolment screen, every other call a 409, and
+// enrolment through the page (on the in-process office) makes the app ready.
+TEST(UiSetup, NotEnrolledServesOnlyEnrolment) {
+  Office office;
+  Api& fresh = office.api("new-pc");
+  ui::App app(fresh, kSecret, 4321);
+  bool ready = false;
+  app.need_setup({"not_enrolled", "Belum terdaftar."}, [&] { ready = true; });
+  auto get = [&](const std::string& path) {
+    return app.handle({"GET", "/s/" + kSecret + "/" + path, "127.0.0.1:4321", "", "", "", ""});
+  };
+  auto post = [&](const std::string& path, const json& body) {
+    return app.handle({"POST", "/s/" + kSecret + "/" + path, "127.0.0.1:4321", "http://127.0.0.1:4321",
+                       "application/json", body.dump(), ""});
+  };
+  EXPECT_EQ(json::parse(get("api/status").body)["setup"]["code"], "not_enrolled");
+  ui::Reply inbox = get("api/inbox");
+  EXPECT_EQ(inbox.status, 409);
+  EXPECT_EQ(json::parse(inbox.body)["error"]["code"], "not_enrolled");
+  EXPECT_EQ(post("api/repair", json::object()).status, 409) << "repair is for a damaged replica";
+  ui::Reply missing = post("api/enroll", {{"server", "wss://x"}, {"username", "kadis"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_FALSE(ready);
+  json login{{"server", kServerUrl}, {"fingerprint", test_fingerprint()}, {"username", "sekretaris"},
+             {"password", "bukan-sandinya"}};
+  ui::Reply wrong = post("api/enroll", login);
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_FALSE(ready);
+  EXPECT_EQ(get("api/inbox").status, 409) << "still not enrolled";
+
+  login["password"] = office.passwords.at("sekretaris");
+  ui::Reply enrolled = post("api/enroll", login);
+  ASSERT_EQ(enrolled.status, 200) << enrolled.body;
+  EXPECT_EQ(json::parse(enrolled.body)["username"], "sekretaris");
+  EXPECT_TRUE(ready);
+  EXPECT_EQ(get("api/inbox").status, 200);
+  EXPECT_EQ(json::parse(get("api/status").body)["username"], "sekretaris");
+  EXPECT_EQ(post("api/enroll", login).status, 404) << "enrolment is over";
+}
+
+TEST(UiCookie, ValueByExactName) {
+  EXPECT_EQ(ui::cookie_value("a=1; alur_1=xyz; b=2", "alur_1"), "xyz");
+  EXPECT_EQ(ui::cookie_value("alur_1=xyz", "alur_1"), "xyz");
+  EXPECT_EQ(ui::cookie_value("alur_10=xyz", "alur_1"), "");
+  EXPECT_EQ(ui::cookie_value("", "alur_1"), "");
+  EXPECT_EQ(ui::cookie_value("alur_1", "alur_1"), "");
 }
 
 TEST_F(UiApp, AnotherHostIsRefused) {  // DNS rebinding

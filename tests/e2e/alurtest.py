@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -361,6 +362,20 @@ class Official:
 
     def draft_show(self, case, name):
         return self.ok("draft", "show", case, name)
+
+
+def smash_log_page(home):
+    """Overwrites the root page of the replica's log table (its process must have exited, so
+    that the WAL is checkpointed): the damage `alur repair` exists for."""
+    db = os.path.join(home, "replica.db")
+    con = sqlite3.connect(db)
+    root = con.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'log'").fetchone()[0]
+    size = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    with open(db, "r+b") as f:
+        f.seek((root - 1) * size)
+        f.write(b"\xa5" * size)
+    return db
 
 
 # Counted up to the viewer's today: they differ between PCs (and across WIB midnight).

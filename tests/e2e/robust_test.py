@@ -2,13 +2,12 @@
 changes, and a PC whose clock is days ahead (ALUR_TEST_CLOCK_OFFSET_MS, test-only)."""
 import glob
 import os
-import sqlite3
 import sys
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from alurtest import ALUR, E2ETest, run  # noqa: E402
+from alurtest import ALUR, E2ETest, run, smash_log_page  # noqa: E402
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -26,15 +25,7 @@ class RobustTest(E2ETest):
         sekre.ok("disposition", "set", case + ".1", "--text", "Disposisi diperbaiki")
         unsent = {x["change"] for x in sekre.status()["pending"]}
         self.assertEqual(len(unsent), 2)
-        # Smash the log table's root page (the process has exited: WAL checkpointed).
-        db = os.path.join(sekre.home, "replica.db")
-        con = sqlite3.connect(db)
-        root = con.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'log'").fetchone()[0]
-        size = con.execute("PRAGMA page_size").fetchone()[0]
-        con.close()
-        with open(db, "r+b") as f:
-            f.seek((root - 1) * size)
-            f.write(b"\xa5" * size)
+        db = smash_log_page(sekre.home)
 
         r = sekre.run("status")
         self.assertEqual(r.code, 1, r)

@@ -2,25 +2,8 @@
 // playwright-core, on three officials' `alur ui` pages. "CMD ..." lines ask the Python
 // harness to act (server down/up, cut the Kasubag's network, the Kasubag's other PC);
 // it answers "ok". Any failed expectation exits 1 with the reason.
-import { chromium } from 'playwright-core';
 import http from 'node:http';
-import path from 'node:path';
-import readline from 'node:readline';
-
-const urls = JSON.parse(process.env.ALUR_UI_URLS);
-const shots = process.env.ALUR_UI_ARTIFACTS;
-const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-
-async function ask(cmd) {
-  console.log('CMD ' + cmd);
-  const { value } = await lines.next();
-  if (value !== 'ok') throw new Error(`harness did not do ${cmd}: ${value}`);
-}
-function check(cond, what) {
-  if (!cond) throw new Error('expected: ' + what);
-  console.log('ok - ' + what);
-}
-const shot = (page, name) => page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
+import { ask, check, fits as fitsScreen, launch, run, shot, urls } from './lib.mjs';
 
 // A raw request, so that Host, Origin and Content-Type are exactly what an attacker sends.
 function raw(url, { method = 'GET', headers = {}, body } = {}) {
@@ -57,27 +40,14 @@ async function security(base) {
     'the live channel refuses another origin');
 }
 
-async function fitsScreen(page, what) {
-  const w = await page.evaluate(() => document.documentElement.scrollWidth);
-  check(w <= 1366, `${what} fits 1366 px without horizontal scrolling (${w})`);
-}
-
 const badge = (page) => page.locator('#syncbadge');
 
 async function main() {
   await security(urls.sekretaris);
-  const context = await chromium.launchPersistentContext(process.env.ALUR_UI_PROFILE, {
-    executablePath: process.env.ALUR_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1366, height: 768 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  context.setDefaultTimeout(20000);
+  const context = await launch();
   const sek = await context.newPage();
   const kabid = await context.newPage();
   const kasubag = await context.newPage();
-  for (const p of [sek, kabid, kasubag]) p.on('pageerror', (e) => { console.log('page error: ' + e.message); process.exitCode = 1; });
 
   // The Kabid's inbox is open and empty; a marker shows later that it was never reloaded.
   await kabid.goto(urls.kabid + '#/inbox');
@@ -194,8 +164,6 @@ async function main() {
   await shot(sek, 'sync');
 
   await context.close();
-  if (process.exitCode) throw new Error('a page reported a script error');
-  console.log('PASS');
 }
 
-main().then(() => process.exit(0), (e) => { console.log('FAIL: ' + (e.stack || e)); process.exit(1); });
+run(main);

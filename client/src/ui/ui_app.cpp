@@ -115,6 +115,21 @@ bool equal_secret(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+std::string cookie_value(const std::string& header, const std::string& name) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string_view part(header.data() + pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    std::size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name)
+      return std::string(part.substr(eq + 1));
+    pos = end + 1;
+  }
+  return "";
+}
+
 std::map<std::string, std::string> parse_query(const std::string& query) {
   std::map<std::string, std::string> out;
   std::size_t pos = 0;
@@ -157,6 +172,8 @@ bool App::allowed_origin(const std::string& origin) const {
 }
 
 json App::live_status() {
+  if (!setup_.code.empty())
+    return {{"setup", {{"code", setup_.code}, {"message", setup_.message}}}};
   json s = api_.status();
   json out{{"online", sync_.online},
            {"last_event", sync_.last_event},
@@ -168,25 +185,78 @@ json App::live_status() {
   return out;
 }
 
+bool handled_by_setup(const std::string& code) {
+  return code == "not_enrolled" || code == "replica_deleted" || code == "replica_damaged" ||
+         code == "db_corrupt";
+}
+
+void App::need_setup(Setup setup, std::function<void()> ready) {
+  setup_ = std::move(setup);
+  ready_ = std::move(ready);
+}
+
+// Enrolment and repair, the only actions while the replica is not ready.
+Reply App::setup_route(const std::string& method, const std::string& path, const json& b) {
+  const bool enrol = setup_.code == "not_enrolled" || setup_.code == "replica_deleted";
+  json out;
+  if (method == "POST" && path == "enroll" && enrol) {
+    out = api_.enroll(required(b, "server"), required(b, "username"), required(b, "password"),
+                      required(b, "fingerprint"));
+  } else if (method == "POST" && path == "repair" && !enrol) {
+    try {
+      out = api_.repair(false);
+    } catch (const Error& e) {
+      // The device key could not be saved: the device must enrol again.
+      if (e.code() == "reenroll_needed") setup_ = {"not_enrolled", e.what()};
+      throw;
+    }
+  } else {
+    return error_reply(409, setup_.code, setup_.message);
+  }
+  api_.close();
+  setup_ = {};
+  if (ready_) ready_();
+  return json_reply(200, out);
+}
+
+std::string App::cookie_name() const { return "alur_" + std::to_string(port_); }
+
+Reply App::enter() const {
+  Reply r;
+  r.status = 303;
+  r.content_type = "text/plain; charset=utf-8";
+  r.headers = {{"Location", "/"},
+               {"Set-Cookie", cookie_name() + "=" + secret_ + "; Path=/; HttpOnly; SameSite=Strict"}};
+  return r;
+}
+
 Reply App::handle(const Request& req) {
   // DNS rebinding: a page of another site resolved to 127.0.0.1 still sends its own Host.
   if (!allowed_host(req.host)) return error_reply(403, "forbidden", "Host tidak dikenal.");
+  const bool get = req.method == "GET" || req.method == "HEAD";
   const std::string prefix = "/s/";
-  std::string target = req.target;
-  if (target.rfind(prefix, 0) != 0)
+  const std::string& target = req.target;
+  std::string rest;  // the target after what authorized it, without its leading '/'
+  if (target.rfind(prefix, 0) == 0) {
+    std::size_t slash = target.find('/', prefix.size());
+    std::string given = target.substr(prefix.size(), slash == std::string::npos
+                                                         ? std::string::npos
+                                                         : slash - prefix.size());
+    if (slash == std::string::npos || !equal_secret(given, secret_))
+      return error_reply(403, "forbidden", "Buka alamat lengkap yang dicetak oleh alur ui.");
+    rest = target.substr(slash + 1);
+    std::string page = rest.substr(0, rest.find('?'));
+    if (get && (page.empty() || page == "index.html")) return enter();
+  } else if (target.rfind('/', 0) == 0 &&
+             equal_secret(cookie_value(req.cookie, cookie_name()), secret_)) {
+    rest = target.substr(1);
+  } else {
     return error_reply(403, "forbidden", "Buka alamat lengkap yang dicetak oleh alur ui.");
-  std::size_t slash = target.find('/', prefix.size());
-  std::string given = target.substr(prefix.size(), slash == std::string::npos
-                                                       ? std::string::npos
-                                                       : slash - prefix.size());
-  if (slash == std::string::npos || !equal_secret(given, secret_))
-    return error_reply(403, "forbidden", "Buka alamat lengkap yang dicetak oleh alur ui.");
-  std::string rest = target.substr(slash + 1);
+  }
   std::size_t q = rest.find('?');
   std::string path = rest.substr(0, q);
   auto query = parse_query(q == std::string::npos ? "" : rest.substr(q + 1));
 
-  const bool get = req.method == "GET" || req.method == "HEAD";
   if (!get && req.method != "POST")
     return error_reply(405, "method_not_allowed", "Metode tidak didukung.");
   // Another page cannot post here: the browser sends its Origin, and a form cannot send JSON.
@@ -213,8 +283,10 @@ Reply App::handle(const Request& req) {
     return r;
   }
   try {
-    return route(req.method == "HEAD" ? "GET" : req.method, path.substr(path.find('/') + 1),
-                 query, body);
+    std::string api_path = path.substr(path.find('/') + 1);
+    if (!setup_.code.empty() && api_path != "status" && api_path != "verify")
+      return setup_route(req.method, api_path, body);
+    return route(req.method == "HEAD" ? "GET" : req.method, api_path, query, body);
   } catch (const Error& e) {
     return error_reply(400, e.code(), e.what());
   } catch (const json::exception& e) {
@@ -242,6 +314,7 @@ Reply App::route(const std::string& method, const std::string& path,
   };
   if (method == "GET") {
     if (path == "status") return json_reply(200, live_status());
+    if (path == "verify") return json_reply(200, api_.verify());
     if (path == "inbox") return json_reply(200, api_.inbox());
     if (path == "cases") return json_reply(200, api_.case_list());
     if (path == "case") return json_reply(200, api_.case_show(required_query(q, "case")));

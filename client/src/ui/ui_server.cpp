@@ -102,6 +102,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.host = std::string(req[http::field::host]);
     r.origin = std::string(req[http::field::origin]);
     r.content_type = std::string(req[http::field::content_type]);
+    r.cookie = std::string(req[http::field::cookie]);
     r.body = std::move(req.body());
     Reply reply = app_.handle(r);
     if (reply.event_stream) return start_events();
@@ -109,6 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(reply.status), req.version());
     res->set(http::field::content_type, reply.content_type);
+    for (const auto& [name, value] : reply.headers) res->set(name, value);
     harden(*res);
     res->keep_alive(req.keep_alive());
     res->body() = std::move(reply.body);
@@ -131,7 +133,10 @@ class Session : public std::enable_shared_from_this<Session> {
     queue_.push_back(out.str());
     subscribers_.add(shared_from_this());
     write_next();
-    push(json{{"type", "status"}, {"status", app_.live_status()}}.dump());
+    try {
+      push(json{{"type", "status"}, {"status", app_.live_status()}}.dump());
+    } catch (const std::exception&) {  // the page asks /api/status and shows the error
+    }
     // Reading on notices that the page went away.
     stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](
                                                       beast::error_code, std::size_t) {
@@ -219,12 +224,23 @@ bool open_browser(const std::string& url) {
 
 int serve(const ServerOptions& options) {
   Api api(options.home, *options.clock, options.connector);
-  api.status();  // not enrolled or damaged: fail now, with the Api's own error
+  Setup setup;  // not enrolled or damaged: the page shows the enrolment or repair screen
+  try {
+    api.status();
+  } catch (const Error& e) {
+    if (!handled_by_setup(e.code())) throw;
+    setup = {e.code(), e.what()};
+    api.close();
+  }
 
   asio::io_context io(1);
   Subscribers subscribers;
   Listener listener(io, options.port, subscribers);
   App app(api, crypto::to_hex(crypto::random_bytes(24)), listener.port());
+  // The background sync starts once the replica is ready (at once, or after the page's
+  // enrolment or repair).
+  std::atomic<bool> ready{setup.code.empty()};
+  if (!ready) app.need_setup(setup, [&ready] { ready = true; });
 
   // The background sync: its own Api (Api is not thread-safe) on the same home. Its events
   // reach the page through the io thread, which alone touches App and the subscribers.
@@ -249,6 +265,10 @@ int serve(const ServerOptions& options) {
     Api background(options.home, *options.clock, options.connector);
     bool online = false;
     while (!stop) {
+      if (!ready) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
       try {
         background.watch(stop, [&](const std::string& line) {
           if (line.rfind("terhubung", 0) == 0) online = true;

@@ -21,8 +21,10 @@ struct ServerOptions {
   std::function<void(const std::string& url)> on_ready;
 };
 
-// Runs until SIGINT/SIGTERM; returns the exit code. Throws alur::Error when the home is not
-// enrolled or the port cannot be bound.
+// Runs until SIGINT/SIGTERM; returns the exit code. A home that is not enrolled, or whose
+// replica is damaged, is served too: the page shows the enrolment or repair screen (ui_app.h,
+// Setup) and the background sync starts once that has succeeded. Throws alur::Error for other
+// failures to open the replica, or when the port cannot be bound.
 int serve(const ServerOptions& options);
 
 // Opens url in the default browser (xdg-open; `start` on Windows); false if it could not.

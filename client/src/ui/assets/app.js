@@ -47,9 +47,21 @@ const EN = {
   'Ada perubahan baru dari server.': 'New changes arrived from the server.', 'Muat ulang': 'Reload',
   'Halaman tidak ditemukan.': 'Page not found.', 'Memuat…': 'Loading…', 'Kasus dibuka': 'Case opened',
   'Perubahan yang bertabrakan': 'Conflicting changes', 'Masuk sebagai': 'Signed in as',
-  'Pilih keputusan.': 'Choose a decision.', 'Tugas saya di kasus ini': 'My tasks in this case',
+  'Pilih keputusan.': 'Choose a decision.', 'Tulis alasannya: keputusan ini mengembalikan kasus.': 'Write the reason: this decision returns the case.', 'Tugas saya di kasus ini': 'My tasks in this case',
   'Draft terkait': 'Related draft', 'Cetak laporan dan lembar pengesahan': 'Print the report and approval sheet',
   'Diselesaikan': 'Completed', 'Hari kerja': 'Working days',
+  'Daftarkan komputer ini': 'Enrol this PC', 'Alamat server': 'Server address', 'Sidik jari sertifikat (SHA-256)': 'Certificate fingerprint (SHA-256)',
+  'Komputer ini belum terdaftar di server alur kantor. Isi alamat server dan sidik jari sertifikatnya (dari admin), lalu nama pengguna dan kata sandi Anda.':
+    "This PC is not enrolled with the office's alur server yet. Enter the server address and its certificate fingerprint (from the admin), then your username and password.",
+  'Nama pengguna': 'Username', 'Kata sandi': 'Password', 'Daftarkan': 'Enrol', 'Terdaftar sebagai': 'Enrolled as',
+  'Data lokal rusak': 'The local data is damaged', 'Perbaiki sekarang': 'Repair now', 'Perbaikan selesai': 'Repair done',
+  'Perbaikan menyelamatkan pengaturan dan perubahan yang belum terkirim, menyisihkan berkas yang rusak (tidak dihapus), lalu membangun ulang data dari server. Komputer ini harus terhubung ke server.':
+    'The repair saves the settings and the unsent changes, puts the damaged file aside (it is not deleted) and rebuilds the data from the server. This PC must be connected to the server.',
+  'perubahan diselamatkan': 'changes saved', 'tidak dapat diselamatkan': 'could not be saved', 'Berkas rusak disimpan sebagai': 'Damaged file kept as',
+  'Pemeriksaan data lokal': 'Local data check', 'Periksa data lokal': 'Check the local data', 'Data lokal utuh': 'The local data is intact',
+  'perubahan tercatat diperiksa': 'committed changes checked', 'Data lokal bermasalah': 'The local data has problems', 'Belum siap': 'Not ready',
+  'Tutup alur ui, jalankan alur repair (atau buka alur ui lagi: layar perbaikan muncul bila data rusak).':
+    'Close alur ui and run alur repair (or open alur ui again: the repair screen appears when the data is damaged).',
 };
 let lang = localStorage.getItem('alur.lang') === 'en' ? 'en' : 'id';
 const T = (s) => (lang === 'en' && EN[s]) || s;
@@ -72,7 +84,12 @@ const NEXT_DEFAULT = 'Buka kasusnya, periksa keadaan terakhir, lalu ulangi bila 
 const $ = (sel, root = document) => root.querySelector(sel);
 const main = $('#main');
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const short = (id) => String(id || '').slice(0, 8);
+// A revision is a change id "REPLICA:COUNTER": revisions of one PC share the replica, so the
+// counter stays whole ("136e5d:14").
+const short = (id) => {
+  const s = String(id || ''), colon = s.indexOf(':');
+  return colon < 0 ? s.slice(0, 8) : s.slice(0, Math.min(colon, 6)) + ':' + s.slice(colon + 1);
+};
 const enc = encodeURIComponent;
 
 function when(at) {
@@ -162,6 +179,11 @@ const state = { status: null, dirty: false, me: '' };
 function showStatus(s) {
   if (!s) return;
   state.status = s;
+  if (s.setup) {
+    $('#syncbadge').textContent = T('Belum siap');
+    $('#who').textContent = '';
+    return;
+  }
   state.me = s.username;
   const b = $('#syncbadge');
   let text = s.online ? T('Terhubung') : T('Tanpa koneksi');
@@ -264,6 +286,8 @@ function sopTable(c, sop, mine) {
     <tbody>${body}</tbody></table>`;
 }
 
+const outcomeLabel = (step, code) => ((step.outcomes || []).find((o) => o.code === code) || {}).label || code;
+
 // Dispositions, minutes, decisions, corrections, paraf/signatures and returns, by time.
 function timeline(c) {
   const people = c.people || {};
@@ -274,7 +298,7 @@ function timeline(c) {
       if (t.state !== 'done') continue;
       let what = `${esc(T('Langkah'))} ${s.step} (${esc(s.title)}) ${esc(T('selesai'))}`;
       if (s.kind === 'disposition') what = `${esc(T('Disposisi'))}: “${esc(t.text)}”`;
-      else if (t.outcome) what = `${esc(T('Keputusan'))}: ${esc(t.outcome)}${t.text ? ` — “${esc(t.text)}”` : ''}`;
+      else if (t.outcome) what = `${esc(T('Keputusan'))}: ${esc(outcomeLabel(s, t.outcome))}${t.text ? ` — “${esc(t.text)}”` : ''}`;
       else if (t.text) what += `: “${esc(t.text)}”`;
       items.push([t.at, `${who(t.by)} <span class="muted">(${esc(t.as || t.actor)})</span> — ${what}`]);
     }
@@ -282,9 +306,12 @@ function timeline(c) {
   for (const k of c.corrections || [])
     items.push([k.at, `${who(k.by)} — ${esc(T('Koreksi'))} ${esc(k.draft)} rev ${esc(short(k.revision))}: “${esc(k.text)}” (${esc(k.state)})`]);
   for (const a of c.approvals || [])
-    items.push([a.at, `${who(a.by)} <span class="muted">(${esc(a.role)})</span> — ${esc(T(a.kind === 'sign' ? 'Tanda tangan' : 'Paraf'))} ${esc(a.draft)} rev ${esc(short(a.revision))}${a.superseded ? ' ✗' : ''}`]);
-  for (const r of c.returns || [])
-    items.push([r.at, `${who(r.by)} — ${esc(T('Dikembalikan ke langkah'))} ${r.to_step}: “${esc(r.reason)}”`]);
+    items.push([a.at, `${who(a.by)} <span class="muted">(${esc(a.role)})</span> — ${esc(T(a.kind === 'tanda_tangan' ? 'Tanda tangan' : 'Paraf'))} ${esc(a.draft)} rev ${esc(short(a.revision))}${a.superseded ? ' ✗' : ''}`]);
+  for (const r of c.returns || []) {
+    const from = c.steps.find((s) => s.step === Number(String(r.from_task).split('.')[1]));
+    const decided = r.outcome && from ? ` (${esc(T('Keputusan'))}: ${esc(outcomeLabel(from, r.outcome))})` : '';
+    items.push([r.at, `${who(r.by)}${r.acting ? ` <span class="muted">(${esc(r.acting)})</span>` : ''} — ${esc(T('Dikembalikan ke langkah'))} ${r.to_step}${decided}: “${esc(r.reason)}”`]);
+  }
   items.sort((a, b) => String(a[0] || '~').localeCompare(String(b[0] || '~')));  // not yet timed: last
   return `<ol class="timeline" id="timeline">${items.map(([at, text]) => `<li><div class="when">${when(at)}</div>${text}</li>`).join('')}</ol>`;
 }
@@ -395,7 +422,7 @@ async function viewTask(taskId) {
         const outcome = form.querySelector('input[name=outcome]:checked');
         if (outcome) {
           body.outcome = outcome.value;
-          if (outcome.dataset.return && !body.text.trim()) throw new Error(T('Alasan') + ': ' + T('Pilih keputusan.'));
+          if (outcome.dataset.return && !body.text.trim()) throw new Error(T('Tulis alasannya: keputusan ini mengembalikan kasus.'));
         }
         const pass = $('#passphrase', form);
         if (pass) body.passphrase = pass.value;
@@ -551,7 +578,8 @@ async function viewSync() {
     ${s.fatal ? `<p class="notice bad">${esc(s.fatal)}</p>` : ''}
     ${s.last_sync_error ? `<p class="notice">${esc(T('Sinkronisasi terakhir gagal'))} (${when(s.last_sync_error.at)}): ${esc(s.last_sync_error.message)}</p>` : ''}
     ${s.clock_warning ? `<p class="notice">${esc(s.clock_warning)}</p>` : ''}
-    <form id="sync-now"><p class="error" tabindex="-1" role="alert"></p><button type="submit">${esc(T('Sinkronkan sekarang'))}</button></form></div>
+    <form id="sync-now" class="actions"><button type="submit">${esc(T('Sinkronkan sekarang'))}</button>
+      <a class="button secondary" href="#/check">${esc(T('Periksa data lokal'))}</a><p class="error" tabindex="-1" role="alert"></p></form></div>
     <h2>${esc(T('Perubahan menunggu sinkronisasi'))}: <span id="pending-count">${s.tentative}</span></h2>
     ${pending.length ? `<table id="pending"><tbody>${pending.map((p) => `<tr><td><code>${esc(p.change)}</code></td><td>${esc(p.op)}</td><td>${esc(p.record)}</td><td>${when(p.at)}</td></tr>`).join('')}</tbody></table>`
       : `<p class="muted">${esc(T('Tidak ada.'))}</p>`}
@@ -585,9 +613,92 @@ async function viewPrint(caseId) {
     <section id="approval" class="sheet"><p class="small">${esc(rep.unit)}</p><h1>${esc(T('Lembar pengesahan'))}</h1><p>${esc(c.title)}</p>
       <table><thead><tr><th>${esc(T('Peran'))}</th><th>${esc(T('Nama'))}</th><th></th><th>${esc(T('Tanggal'))}</th><th>${esc(T('Revisi dokumen'))}</th></tr></thead><tbody>
       ${(c.approvals || []).filter((a) => !a.superseded).map((a) => `<tr><td>${esc(a.role)}</td><td>${esc(people[a.by] || a.by)}</td>
-        <td class="sign-box">${esc(T(a.kind === 'sign' ? 'Tanda tangan' : 'Paraf'))} ✓</td><td>${when(a.at)}</td>
+        <td class="sign-box">${esc(T(a.kind === 'tanda_tangan' ? 'Tanda tangan' : 'Paraf'))} ✓</td><td>${when(a.at)}</td>
         <td>${esc(a.draft)}<div class="small"><code>sha256 ${esc(String(a.sha256).slice(0, 16))}</code></div></td></tr>`).join('')}
       </tbody></table></section>`;
+}
+
+// --- enrolment, repair and the local check -------------------------------------------------
+const ENROL_CODES = ['not_enrolled', 'replica_deleted'];
+
+// Shown instead of every screen while this PC is not enrolled or its replica is damaged.
+async function viewSetup(setup) {
+  document.body.classList.add('setup');
+  if (ENROL_CODES.includes(setup.code)) {
+    main.innerHTML = `<h1 tabindex="-1">${esc(T('Daftarkan komputer ini'))}</h1>
+      <p>${esc(T('Komputer ini belum terdaftar di server alur kantor. Isi alamat server dan sidik jari sertifikatnya (dari admin), lalu nama pengguna dan kata sandi Anda.'))}</p>
+      ${setup.code === 'replica_deleted' ? `<p class="notice">${esc(setup.message)}</p>` : ''}
+      <form class="card" id="enroll-form">
+        <div class="row"><label for="e-server">${esc(T('Alamat server'))}</label>
+          <input type="text" id="e-server" placeholder="wss://server-kantor:8443" required pattern="wss://.+" autocomplete="off"></div>
+        <div class="row"><label for="e-fingerprint">${esc(T('Sidik jari sertifikat (SHA-256)'))}</label>
+          <input type="text" id="e-fingerprint" required autocomplete="off" spellcheck="false"></div>
+        <div class="grid2"><div class="row"><label for="e-username">${esc(T('Nama pengguna'))}</label>
+          <input type="text" id="e-username" required autocomplete="username"></div>
+        <div class="row"><label for="e-password">${esc(T('Kata sandi'))}</label>
+          <input type="password" id="e-password" required autocomplete="current-password"></div></div>
+        <p class="error" tabindex="-1" role="alert"></p>
+        <button type="submit">${esc(T('Daftarkan'))}</button></form>`;
+    const f = $('#enroll-form');
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submit(f, async () => {
+        const r = await api('enroll', { server: $('#e-server').value.trim(), fingerprint: $('#e-fingerprint').value.trim(),
+          username: $('#e-username').value.trim(), password: $('#e-password').value });
+        $('#e-password').value = '';
+        toast(`${T('Terdaftar sebagai')} ${r.name} (${r.unit})`);
+        await leaveSetup();
+      });
+    });
+    return;
+  }
+  main.innerHTML = `<h1 tabindex="-1">${esc(T('Data lokal rusak'))}</h1>
+    <p class="notice bad">${esc(setup.message)} [${esc(setup.code)}]</p>
+    <p>${esc(T('Perbaikan menyelamatkan pengaturan dan perubahan yang belum terkirim, menyisihkan berkas yang rusak (tidak dihapus), lalu membangun ulang data dari server. Komputer ini harus terhubung ke server.'))}</p>
+    <form class="card" id="repair-form"><p class="error" tabindex="-1" role="alert"></p>
+      <button type="submit">${esc(T('Perbaiki sekarang'))}</button></form>`;
+  const f = $('#repair-form');
+  f.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    submit(f, async () => {
+      let r;
+      try {
+        r = await api('repair', {});
+      } catch (e) {
+        await api('status').then(showStatus).catch(() => {});
+        throw e;
+      }
+      state.repair = r;  // shown on the local check's screen, which a live refresh keeps
+      await leaveSetup('#/check');
+    });
+  });
+}
+
+function repairReport(r) {
+  const lost = r.lost || [], saved = r.saved || [];
+  return `<div class="card" id="repair-report"><p class="notice ${lost.length ? 'bad' : 'ok'}">${esc(T('Perbaikan selesai'))}:
+      ${saved.length} ${esc(T('perubahan diselamatkan'))}, ${lost.length} ${esc(T('tidak dapat diselamatkan'))}.</p>
+    ${r.damaged_file ? `<p class="small">${esc(T('Berkas rusak disimpan sebagai'))} <code>${esc(r.damaged_file)}</code></p>` : ''}
+    ${lost.length ? `<ul>${lost.map((x) => `<li>${esc(T(OPS[x.op] || x.op))} — ${esc(x.record)}</li>`).join('')}</ul>` : ''}
+    <p><a class="button" href="#/inbox">${esc(T('Kotak Masuk'))}</a></p></div>`;
+}
+
+// Back to the app once enrolment or repair succeeded, on the screen `to`.
+async function leaveSetup(to = '#/inbox') {
+  document.body.classList.remove('setup');
+  showStatus(await api('status'));
+  if (location.hash === to) render(true); else location.hash = to;
+}
+
+// The local check (alur verify): read-only, any time.
+async function viewCheck() {
+  main.innerHTML = `<h1 tabindex="-1">${esc(T('Pemeriksaan data lokal'))}</h1><p>${esc(T('Memuat…'))}</p>`;
+  const v = await api('verify');
+  main.innerHTML = `<h1 tabindex="-1">${esc(T('Pemeriksaan data lokal'))}</h1>${state.repair ? repairReport(state.repair) : ''}
+    ${v.ok ? `<p class="notice ok" id="check-result">${esc(T('Data lokal utuh'))}: ${v.entries} ${esc(T('perubahan tercatat diperiksa'))}.</p>`
+      : `<div class="notice bad" id="check-result"><p>${esc(T('Data lokal bermasalah'))}:</p><ul>${v.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>
+        <p>${esc(T('Tutup alur ui, jalankan alur repair (atau buka alur ui lagi: layar perbaikan muncul bila data rusak).'))}</p></div>`}
+    <p><a href="#/sync">← ${esc(T('Sinkronisasi'))}</a></p>`;
 }
 
 // --- routing ----------------------------------------------------------------------------
@@ -595,6 +706,7 @@ const ROUTES = [
   [/^#\/inbox$/, viewInbox, 'inbox'], [/^#\/cases$/, viewCases, 'cases'], [/^#\/case\/([^/]+)$/, viewCase, 'cases'],
   [/^#\/task\/([^/]+)$/, viewTask, 'inbox'], [/^#\/draft\/([^/]+)\/([^/]+)$/, viewDraft, 'cases'],
   [/^#\/conflicts$/, viewConflicts, 'conflicts'], [/^#\/sync$/, viewSync, 'sync'], [/^#\/print\/([^/]+)$/, viewPrint, 'cases'],
+  [/^#\/check$/, viewCheck, 'sync'],
 ];
 
 let rendering = Promise.resolve();
@@ -609,8 +721,9 @@ function render(navigated) {
     const y = window.scrollY;
     state.dirty = false;
     try {
-      if (!route) throw new Error(T('Halaman tidak ditemukan.'));
-      await route[1](...hash.match(route[0]).slice(1).map(decodeURIComponent));
+      if (state.status && state.status.setup) await viewSetup(state.status.setup);
+      else if (!route) throw new Error(T('Halaman tidak ditemukan.'));
+      else await route[1](...hash.match(route[0]).slice(1).map(decodeURIComponent));
     } catch (e) {
       main.innerHTML = `<h1 tabindex="-1">alur</h1><p class="notice bad" role="alert">${esc(e.message)}${e.code ? ` [${esc(e.code)}]` : ''}</p>`;
     }
@@ -683,6 +796,5 @@ $('#lang').addEventListener('click', () => {
 window.addEventListener('hashchange', () => render(true));
 
 applyLanguage();
-api('status').then(showStatus).catch(() => {});
-render(false);
+api('status').then(showStatus).catch(() => {}).then(() => render(false));
 listen();
