@@ -1,0 +1,528 @@
+// alur_load: drives a real alur-server process over wss:// on loopback with simulated
+// replicas that speak the real protocol (the codebase's codec, WsClient and Replica), and
+// prints one line per figure: metric=NAME value=NUMBER unit=UNIT target=NUMBER.
+//
+//   alur_load push      --changes N   one replica pushes N pending changes; also the raw
+//                                     SQLite floor and the ratio between the two
+//   alur_load bootstrap --changes N --client-bin ALUR
+//                                     a new replica (the real `alur sync`, whole process)
+//                                     pulls and materializes N committed changes
+//   alur_load live      --replicas N  N idle sessions: server memory per connection, and how
+//                                     long one commit takes to reach all of them (Notify)
+//   alur_load office-day --replicas N [--seconds S]  N replicas each pushing a small batch
+//                                     every 3 s and pulling what they were notified of
+//
+// Set-up (not timed): `alur-server init` and `org import` through the real binary; devices
+// are written straight into the server's database (enrolment runs scrypt on purpose, which
+// is not what these figures measure); then `alur-server serve` is started as a process.
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "alur/net/ws_client.h"
+#include "alur/server/server_db.h"
+#include "alur/shared/clock.h"
+#include "alur/shared/crypto.h"
+#include "alur/shared/sop_template.h"
+#include "alur/sync/messages.h"
+#include "bench/workload.h"
+
+namespace fs = std::filesystem;
+using namespace alur;
+using Clk = std::chrono::steady_clock;
+using bench::Device;
+using bench::kDraftText;
+using bench::next_change;
+using bench::office_workload;
+
+namespace {
+
+constexpr std::size_t kBatch = 1000;  // the server's kMaxChangesPerPush
+constexpr std::chrono::milliseconds kTimeout{120'000};
+
+double seconds_since(Clk::time_point t0) {
+  return std::chrono::duration<double>(Clk::now() - t0).count();
+}
+
+void metric(const std::string& name, double value, const std::string& unit, double target) {
+  std::cout << "metric=" << name << " value=" << value << " unit=" << unit
+            << " target=" << target << std::endl;
+}
+
+// Resident memory of a process, in bytes (/proc/PID/status VmRSS).
+std::int64_t rss_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return 0;
+}
+
+std::string run_capture(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run " + command);
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  if (pclose(p) != 0) throw std::runtime_error("failed: " + command + "\n" + out);
+  return out;
+}
+
+const char* kOrg = R"json({
+  "unit": "Dinas Uji Beban",
+  "bidang": [{"code": "koperasi", "name": "Bidang Koperasi"}],
+  "users": [
+    {"username": "kadis", "name": "Kepala", "password": "kadis-rahasia-1", "roles": [{"role": "kadis"}]},
+    {"username": "sekretaris", "name": "Sekretaris", "password": "sekre-rahasia-1", "roles": [{"role": "sekretaris"}]},
+    {"username": "kabid", "name": "Kabid", "password": "kabid-rahasia-1", "roles": [{"role": "kabid", "bidang": "koperasi"}]},
+    {"username": "kasubag", "name": "Kasubag", "password": "kasubag-rahasia", "roles": [{"role": "kasubag_kpe"}]},
+    {"username": "pelaksana", "name": "Pelaksana", "password": "pelaksana-rahasia", "roles": [{"role": "pelaksana_kpe"}]}
+  ]})json";
+
+// A real alur-server in a temporary data folder, started as a process.
+class Server {
+ public:
+  Server(std::string bin, fs::path dir) : bin_(std::move(bin)), dir_(std::move(dir)) {
+    fs::create_directories(dir_);
+    run_capture(bin_ + " init --data " + dir_.string() + " --names 127.0.0.1 2>&1");
+    std::ofstream(dir_ / "org.json") << kOrg;
+    run_capture(bin_ + " org import --data " + dir_.string() + " " + (dir_ / "org.json").string() +
+                " 2>&1");
+    fingerprint_ = run_capture(bin_ + " fingerprint --data " + dir_.string());
+    fingerprint_.erase(fingerprint_.find_last_not_of("\n") + 1);
+  }
+  ~Server() { stop(); }
+
+  std::vector<Device> add_devices(const std::string& username, std::size_t n) {
+    server::ServerDb db(dir_.string());
+    std::vector<Device> out(n);
+    auto tx = db.begin();
+    for (auto& d : out) {
+      d.replica = crypto::to_hex(crypto::random_bytes(8));
+      d.token = crypto::to_hex(crypto::random_bytes(32));
+      d.username = username;
+      server::Device row{d.replica, username, d.key.public_raw(), "bench", 0, {}, 0, ""};
+      db.add_device(row, crypto::sha256(d.token));
+    }
+    tx->commit();
+    return out;
+  }
+
+  void start() {
+    fs::path log = dir_ / "serve.log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::freopen(log.c_str(), "w", stdout);
+      std::freopen(log.c_str(), "a", stderr);
+      execl(bin_.c_str(), bin_.c_str(), "serve", "--data", dir_.c_str(), "--listen",
+            "127.0.0.1:0", "--heartbeat", "3600", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    const std::string marker = "wss://127.0.0.1:";
+    for (int i = 0; i < 600; ++i) {
+      std::ifstream in(log);
+      std::string line;
+      while (std::getline(in, line))
+        if (auto p = line.find(marker); p != std::string::npos) {
+          url_ = "wss://127.0.0.1:" + line.substr(p + marker.size());
+          return;
+        }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    throw std::runtime_error("alur-server did not start; see " + log.string());
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  pid_t pid() const { return pid_; }
+  const std::string& url() const { return url_; }
+  const std::string& fingerprint() const { return fingerprint_; }
+  const fs::path& dir() const { return dir_; }
+
+ private:
+  std::string bin_;
+  fs::path dir_;
+  std::string fingerprint_, url_;
+  pid_t pid_ = -1;
+};
+
+// One simulated replica's session: the real messages over a real WsClient.
+class Session {
+ public:
+  Session(const Server& server, Device& device, std::uint64_t cursor = 0) : device_(device) {
+    net::ClientOptions o;
+    o.pinned_fingerprint = server.fingerprint();
+    o.heartbeat = std::chrono::milliseconds(0);
+    ws_ = net::WsClient::connect(server.url(), o);
+    sync::Hello h;
+    h.replica = device.replica;
+    h.token = device.token;
+    h.cursor = cursor;
+    h.client_version = "alur_load";
+    welcome_ = expect<sync::Welcome>(call(h));
+  }
+
+  // Sends m and returns its answer; a Notify of other commits on the way is passed over.
+  sync::Message call(const sync::Message& m) {
+    send(m);
+    for (;;) {
+      sync::Message r = receive();
+      if (!std::holds_alternative<sync::Notify>(r)) return r;
+    }
+  }
+  void send(const sync::Message& m) { ws_->send(sync::encode(m), kTimeout); }
+  sync::Message receive(std::chrono::milliseconds timeout = kTimeout) {
+    auto bytes = ws_->receive(timeout);
+    if (!bytes) throw std::runtime_error("no answer from the server");
+    return sync::decode(*bytes);
+  }
+
+  template <class T>
+  static T expect(sync::Message m) {
+    if (auto* e = std::get_if<sync::ErrorMsg>(&m))
+      throw std::runtime_error("server error " + e->code + ": " + e->message);
+    if (auto* t = std::get_if<T>(&m)) return std::move(*t);
+    throw std::runtime_error(std::string("unexpected ") + sync::message_name(m));
+  }
+
+  // Pushes `changes` (this device's next run of its chain) in batches; every change must
+  // be accepted.
+  void push_all(const std::vector<sync::Change>& changes) {
+    for (std::size_t i = 0; i < changes.size(); i += kBatch) {
+      sync::Push p;
+      p.changes.assign(changes.begin() + i,
+                       changes.begin() + std::min(changes.size(), i + kBatch));
+      const auto& last = p.changes.back();
+      p.head_signature = device_.key.sign(
+          sync::chain_head_message(device_.replica, last.dot.counter, last.hash()));
+      auto r = expect<sync::PushResult>(call(p));
+      for (const auto& c : r.results)
+        if (c.outcome != sync::Outcome::kAccepted)
+          throw std::runtime_error("change " + std::to_string(c.counter) + " not accepted: " +
+                                   c.code + " " + c.message);
+    }
+  }
+
+  const sync::Welcome& welcome() const { return welcome_; }
+
+ private:
+  Device& device_;
+  std::unique_ptr<net::WsClient> ws_;
+  sync::Welcome welcome_;
+};
+
+void upload_draft(Session& s) {
+  const std::string sha = crypto::sha256(kDraftText);
+  Session::expect<sync::BlobState>(
+      s.call(sync::BlobChunk{sha, 0, kDraftText.size(), kDraftText}));
+}
+
+// The same rows as the server's `changes` table, inserted raw: C API, one transaction,
+// one prepared statement, WAL and synchronous=FULL like the server.
+double raw_sqlite_rows_per_s(const fs::path& file, const std::vector<sync::Change>& changes) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+               "CREATE TABLE changes (replica TEXT NOT NULL, counter INTEGER NOT NULL, hash BLOB "
+               "NOT NULL, op TEXT NOT NULL, record TEXT NOT NULL, author TEXT NOT NULL, encoded "
+               "BLOB NOT NULL, PRIMARY KEY (replica, counter))",
+               nullptr, nullptr, nullptr);
+  std::vector<std::string> encoded, hashes;
+  for (const auto& c : changes) {
+    encoded.push_back(sync::encode_change(c));
+    hashes.push_back(c.hash());
+  }
+  auto t0 = Clk::now();
+  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, nullptr);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    sqlite3_bind_text(st, 1, c.dot.replica.data(), c.dot.replica.size(), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(c.dot.counter));
+    sqlite3_bind_blob(st, 3, hashes[i].data(), hashes[i].size(), SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c.op.data(), c.op.size(), SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c.record.data(), c.record.size(), SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, c.author.data(), c.author.size(), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, encoded[i].data(), encoded[i].size(), SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  double s = seconds_since(t0);
+  sqlite3_close(db);
+  return changes.size() / s;
+}
+
+int scenario_push(Server& server, std::size_t n) {
+  auto devices = server.add_devices("sekretaris", 1);
+  server.start();
+  auto changes = office_workload(devices[0], n);
+  Session s(server, devices[0]);
+  upload_draft(s);
+  std::int64_t rss0 = rss_bytes(server.pid());
+  auto t0 = Clk::now();
+  s.push_all(changes);
+  double rate = n / seconds_since(t0);
+  std::int64_t rss1 = rss_bytes(server.pid());
+  double floor = raw_sqlite_rows_per_s(server.dir() / "floor.db", changes);
+  const std::string size = std::to_string(n);
+  metric("push_changes_per_s@" + size, rate, "changes/s", 50000);
+  metric("push_server_rss_mib@" + size, rss1 / 1048576.0, "MiB", 0);
+  metric("push_server_rss_growth_mib@" + size, (rss1 - rss0) / 1048576.0, "MiB", 0);
+  metric("raw_sqlite_insert_per_s@" + size, floor, "rows/s", 0);
+  metric("floor_ratio@" + size, rate / floor, "ratio", 0.25);
+  return 0;
+}
+
+// Runs a command to its end; returns its peak resident memory in bytes (wait4's rusage).
+std::int64_t run_measured(const std::vector<std::string>& args, const std::string& stdin_text) {
+  int in[2];
+  if (pipe(in) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    close(in[1]);
+    if (!std::freopen("/dev/null", "w", stdout)) _exit(126);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(in[0]);
+  if (write(in[1], stdin_text.data(), stdin_text.size()) < 0) {}
+  close(in[1]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error(args[0] + " " + args[1] + " failed");
+  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+}
+
+// Bootstrap: the real `alur` client (whole process, its own SQLite file) enrolled while the
+// server was empty, then `alur sync` pulls and materializes the n committed changes.
+int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_bin) {
+  auto writer = server.add_devices("sekretaris", 1);
+  server.start();
+  fs::path home = server.dir() / "bootstrap-replica";
+  run_measured({client_bin, "enroll", "--home", home.string(), "--server", server.url(),
+                "--username", "kadis", "--password-stdin", "--trust-fingerprint",
+                server.fingerprint()},
+               "kadis-rahasia-1\n");
+  {
+    Session w(server, writer[0]);
+    upload_draft(w);
+    w.push_all(office_workload(writer[0], n));
+  }
+  auto t0 = Clk::now();
+  std::int64_t peak = run_measured({client_bin, "sync", "--home", home.string()}, "");
+  double rate = n / seconds_since(t0);
+  const std::string size = std::to_string(n);
+  metric("bootstrap_changes_per_s@" + size, rate, "changes/s", 100000);
+  metric("bootstrap_client_peak_rss_mib@" + size, peak / 1048576.0, "MiB", 0);
+  metric("bootstrap_replica_file_mib@" + size,
+         fs::file_size(home / "replica.db") / 1048576.0, "MiB", 0);
+  return 0;
+}
+
+int scenario_live(Server& server, std::size_t n) {
+  auto idle = server.add_devices("kadis", n);
+  auto writer = server.add_devices("sekretaris", 1);
+  server.start();
+  Session w(server, writer[0]);
+  std::int64_t rss0 = rss_bytes(server.pid());
+  std::vector<std::unique_ptr<Session>> sessions;
+  sessions.reserve(n);
+  auto t_connect = Clk::now();
+  for (auto& d : idle) sessions.push_back(std::make_unique<Session>(server, d));
+  double connect_s = seconds_since(t_connect);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::int64_t rss1 = rss_bytes(server.pid());
+  // One commit; each session's Notify is read in turn, so a latency here is an upper bound
+  // (it includes the reading of the sessions before it).
+  HybridClock hlc(Clock::system());
+  auto open = next_change(writer[0], hlc, "case/live", sync::op::kCaseOpen,
+                          {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
+  auto t0 = Clk::now();
+  w.push_all({open});
+  std::vector<double> ms;
+  ms.reserve(n);
+  for (auto& s : sessions) {
+    auto note = Session::expect<sync::Notify>(s->receive());
+    if (note.server_head == 0) throw std::runtime_error("Notify without a head");
+    ms.push_back(std::chrono::duration<double, std::milli>(Clk::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const std::string size = std::to_string(n);
+  metric("server_bytes_per_connection@" + size, double(rss1 - rss0) / n, "bytes", 65536);
+  metric("connect_sessions_per_s@" + size, n / connect_s, "sessions/s", 0);
+  metric("live_fanout_p50_ms@" + size, ms[ms.size() / 2], "ms", 0);
+  metric("live_fanout_p99_ms@" + size, ms[std::min(ms.size() - 1, ms.size() * 99 / 100)], "ms",
+         1000);
+  return 0;
+}
+
+// Office day: `n` replicas, each pushing a small batch (3 corrections) every few seconds and
+// pulling whatever was committed since its last turn when the server notified it, for a
+// fixed time. Round trip = Push sent -> its PushResult. Worker threads each drive a share
+// of the replicas, one session at a time, as the real client does.
+int scenario_office_day(Server& server, std::size_t n, double seconds) {
+  constexpr std::size_t kCases = 200, kPerTurn = 3, kThreads = 16;
+  constexpr auto kInterval = std::chrono::milliseconds(3000);
+  auto owner = server.add_devices("sekretaris", 1);
+  auto officials = server.add_devices("kasubag", n);
+  server.start();
+  std::vector<std::string> revisions(kCases);
+  std::uint64_t head = 0;
+  {
+    // Set-up: the cases and their drafts, which the officials then correct.
+    Session w(server, owner[0]);
+    upload_draft(w);
+    auto changes = office_workload(owner[0], kCases * 2, 2);
+    w.push_all(changes);
+    for (std::size_t i = 0; i < kCases; ++i) revisions[i] = changes[i * 2 + 1].id();
+    head = kCases * 2;
+  }
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (auto& d : officials) sessions.push_back(std::make_unique<Session>(server, d, head));
+  std::mutex mu;
+  std::vector<double> rtt_ms;
+  std::size_t pulled = 0;
+  auto t0 = Clk::now();
+  const auto end = t0 + std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  auto work = [&](std::size_t first) {
+    HybridClock hlc(Clock::system());
+    std::vector<double> mine;
+    std::size_t my_pulled = 0;
+    std::vector<std::uint64_t> cursor(n, head);
+    for (std::size_t turn = 0;; ++turn) {
+      for (std::size_t i = first; i < n; i += kThreads) {
+        auto due = t0 + turn * kInterval + kInterval * i / n;
+        if (due >= end) goto done;
+        std::this_thread::sleep_until(due);
+        Device& d = officials[i];
+        Session& s = *sessions[i];
+        const std::size_t cas = i % kCases;
+        sync::Push p;
+        for (std::size_t k = 0; k < kPerTurn; ++k) {
+          std::string id = "b" + std::to_string(cas);
+          std::string change_id = d.replica + ":" + std::to_string(d.counter + 1);
+          p.changes.push_back(next_change(
+              d, hlc, "corr/" + id + "/" + change_id, sync::op::kCorrectionAdd,
+              {{"draft", "laporan"}, {"revision", revisions[cas]}, {"text", "Koreksi harian."}}));
+        }
+        const auto& last = p.changes.back();
+        p.head_signature =
+            d.key.sign(sync::chain_head_message(d.replica, last.dot.counter, last.hash()));
+        auto sent = Clk::now();
+        s.send(p);
+        bool notified = false;
+        for (;;) {
+          sync::Message m = s.receive();
+          if (std::holds_alternative<sync::Notify>(m)) {
+            notified = true;
+            continue;
+          }
+          Session::expect<sync::PushResult>(std::move(m));
+          break;
+        }
+        mine.push_back(std::chrono::duration<double, std::milli>(Clk::now() - sent).count());
+        if (!notified) continue;
+        for (;;) {
+          auto e = Session::expect<sync::Entries>(s.call(sync::Pull{cursor[i], 0}));
+          if (e.entries.empty()) break;
+          cursor[i] = e.entries.back().seq;
+          my_pulled += e.entries.size();
+          if (cursor[i] >= e.server_head) break;
+        }
+      }
+    }
+  done:
+    std::lock_guard lock(mu);
+    rtt_ms.insert(rtt_ms.end(), mine.begin(), mine.end());
+    pulled += my_pulled;
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < std::min(kThreads, n); ++t) threads.emplace_back(work, t);
+  for (auto& t : threads) t.join();
+  double elapsed = seconds_since(t0);
+  std::sort(rtt_ms.begin(), rtt_ms.end());
+  const std::string size = std::to_string(n);
+  metric("office_day_pushes_per_s@" + size, rtt_ms.size() / elapsed, "pushes/s", 0);
+  metric("office_day_p50_ms@" + size, rtt_ms[rtt_ms.size() / 2], "ms", 0);
+  metric("office_day_p99_ms@" + size, rtt_ms[std::min(rtt_ms.size() - 1, rtt_ms.size() * 99 / 100)],
+         "ms", 100);
+  metric("office_day_pulled_entries_per_s@" + size, pulled / elapsed, "entries/s", 0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) throw std::runtime_error("usage: alur_load push|bootstrap|live|office-day [options]");
+    std::string scenario = argv[1], bin, client_bin;
+    std::size_t count = 1000;
+    double seconds = 20;
+    for (int i = 2; i + 1 < argc; i += 2) {
+      std::string a = argv[i];
+      if (a == "--server-bin")
+        bin = argv[i + 1];
+      else if (a == "--client-bin")
+        client_bin = argv[i + 1];
+      else if (a == "--changes" || a == "--replicas")
+        count = std::stoull(argv[i + 1]);
+      else if (a == "--seconds")
+        seconds = std::stod(argv[i + 1]);
+      else
+        throw std::runtime_error("unknown option " + a);
+    }
+    if (bin.empty()) throw std::runtime_error("--server-bin is required");
+    if (scenario == "live" || scenario == "office-day") {
+      rlimit l{};
+      getrlimit(RLIMIT_NOFILE, &l);
+      l.rlim_cur = l.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &l);  // the server process inherits it too
+    }
+    char tmpl[] = "/tmp/alur-load-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    int rc = 1;
+    {
+      Server server(bin, tmpl);
+      if (scenario == "push") rc = scenario_push(server, count);
+      else if (scenario == "bootstrap") rc = scenario_bootstrap(server, count, client_bin);
+      else if (scenario == "live") rc = scenario_live(server, count);
+      else if (scenario == "office-day") rc = scenario_office_day(server, count, seconds);
+      else throw std::runtime_error("unknown scenario " + scenario);
+    }
+    fs::remove_all(tmpl);
+    return rc;
+  } catch (const std::exception& e) {
+    std::cerr << "alur_load: " << e.what() << std::endl;
+    return 1;
+  }
+}
