@@ -7,15 +7,11 @@
 #include <iostream>
 #include <sstream>
 
-#ifndef _WIN32
-#include <termios.h>
-#include <unistd.h>
-#endif
-
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "alur/client/commands.h"
+#include "alur/shared/console.h"
 #include "alur/shared/error.h"
 
 using namespace alur;
@@ -25,20 +21,7 @@ namespace {
 // Asks for a password on the terminal without echoing it.
 std::string prompt_password(const char* prompt) {
   std::cerr << prompt << std::flush;
-  std::string password;
-#ifndef _WIN32
-  termios old{};
-  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::getline(std::cin, password);
-  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
-#else
-  std::getline(std::cin, password);
-#endif
+  std::string password = console::read_line_hidden();
   std::cerr << std::endl;
   return password;
 }
@@ -46,6 +29,7 @@ std::string prompt_password(const char* prompt) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  console::Utf8Args utf8_args(argc, argv);
   client::Options opt;
   CLI::App app{"alur — SOP sebagai alur kerja, bekerja tanpa koneksi"};
   app.fallthrough();

@@ -26,6 +26,7 @@
 #include "alur/server/tuning.h"
 #include "alur/server/units.h"
 #include "alur/shared/cert_renewal.h"
+#include "alur/shared/console.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 #include "alur/shared/sqlite.h"
@@ -512,6 +513,7 @@ int cmd_schedule_remove(const std::string& dir, const std::string& sop) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  console::Utf8Args utf8_args(argc, argv);
   CLI::App app{"alur-server — server sinkronisasi alur (SOP sebagai alur kerja)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("alur-server ") + ALUR_VERSION);

@@ -1,0 +1,73 @@
+// Console adapters (alur/shared/console.h).
+#include "alur/shared/console.h"
+
+#include <iostream>
+
+#ifdef _WIN32
+#include <windows.h>
+#include <shellapi.h>
+#else
+#include <termios.h>
+#include <unistd.h>
+#endif
+
+namespace alur::console {
+
+#ifdef _WIN32
+
+namespace {
+std::string to_utf8(const wchar_t* wide) {
+  int n = WideCharToMultiByte(CP_UTF8, 0, wide, -1, nullptr, 0, nullptr, nullptr);
+  if (n <= 1) return {};
+  std::string out(static_cast<std::size_t>(n - 1), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, wide, -1, out.data(), n, nullptr, nullptr);
+  return out;
+}
+}  // namespace
+
+Utf8Args::Utf8Args(int& argc, char**& argv) {
+  SetConsoleOutputCP(CP_UTF8);
+  int n = 0;
+  wchar_t** wide = CommandLineToArgvW(GetCommandLineW(), &n);
+  if (!wide) return;  // keep the ANSI arguments rather than none
+  for (int i = 0; i < n; ++i) args_.push_back(to_utf8(wide[i]));
+  LocalFree(wide);
+  for (auto& a : args_) pointers_.push_back(a.data());
+  pointers_.push_back(nullptr);
+  argc = n;
+  argv = pointers_.data();
+}
+
+std::string read_line_hidden() {
+  HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+  DWORD mode = 0;
+  bool console = GetConsoleMode(in, &mode) != 0;
+  if (console) SetConsoleMode(in, mode & ~static_cast<DWORD>(ENABLE_ECHO_INPUT));
+  std::string line;
+  std::getline(std::cin, line);
+  if (console) SetConsoleMode(in, mode);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+#else
+
+Utf8Args::Utf8Args(int&, char**&) {}
+
+std::string read_line_hidden() {
+  termios old{};
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  return line;
+}
+
+#endif
+
+}  // namespace alur::console
