@@ -8,6 +8,7 @@
 #include "alur/shared/error.h"
 #include "alur/shared/planted.h"
 #include "alur/shared/template_table.h"
+#include "alur/sync/batch_state.h"
 #include "alur/sync/memory_state.h"
 
 namespace alur::client {
@@ -536,6 +537,9 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
   std::string prev_log = crypto::from_hex(meta("last_log_hash").value_or(""));
   std::string me = meta("replica").value_or("");
   std::size_t applied = 0;
+  // The batch's cases stay parsed while it applies and are written once, before the commit.
+  BatchState state(*this);
+  HybridClock hlc(Clock::system(), std::stoull(meta("hlc").value_or("0")));
   for (const auto& e : entries) {
     if (e.seq <= cur) continue;  // already applied (a resent batch)
     if (e.seq != cur + 1)
@@ -546,7 +550,7 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
       throw Error("log_mismatch", "Rantai hash log server tidak cocok pada #" +
                                       std::to_string(e.seq) +
                                       "; riwayat server berubah. Hubungi admin TI.");
-    Verdict v = apply_change(*this, templates, e.change, e.committed_at, {.check_blobs = false});
+    Verdict v = apply_change(state, templates, e.change, e.committed_at, {.check_blobs = false});
     if (!v.ok())
       throw Error("replay_failed", "Perubahan #" + std::to_string(e.seq) +
                                        " dari server tidak dapat diterapkan: " + v.message);
@@ -563,17 +567,17 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
           .bind(1, static_cast<std::int64_t>(e.seq))
           .bind(2, static_cast<std::int64_t>(e.change.dot.counter))
           .exec();
-    HybridClock hlc(Clock::system(), std::stoull(meta("hlc").value_or("0")));
     // Observed as the rules record it: bounded by the commit time, so that one PC whose
     // clock runs days ahead does not drag every other replica's clock into the future.
     // Causality holds for the recorded times: whatever this device writes next is stamped
     // at least at the commit time of everything it has seen.
     hlc.observe(std::min(e.change.hlc, HybridClock::from_ms(e.committed_at)));
-    set_meta("hlc", std::to_string(hlc.last()));
     cur = e.seq;
     prev_log = e.log_hash;
     ++applied;
   }
+  state.flush();
+  set_meta("hlc", std::to_string(hlc.last()));
   set_meta("cursor", std::to_string(cur));
   set_meta("last_log_hash", crypto::to_hex(prev_log));
   tx.commit();

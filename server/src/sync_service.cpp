@@ -7,6 +7,7 @@
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 #include "alur/shared/planted.h"
+#include "alur/sync/batch_state.h"
 #include "alur/sync/case_state.h"
 
 namespace alur::server {
@@ -242,6 +243,8 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
   Millis now = clock_.now_ms();
   Millis ahead = 0;  // the furthest an accepted change's author clock was ahead of ours
   auto tx = db_.begin();
+  // The batch's cases stay parsed while it applies and are written once, before the commit.
+  BatchState state(db_);
   for (std::size_t i = 0; i < m.changes.size(); ++i) {
     const auto& c = m.changes[i];
     ChangeResult r;
@@ -273,7 +276,7 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
     else if (c.op == op::kOrgSet)
       v = {"forbidden_op", "Hanya server yang dapat mengubah data organisasi."};
     else
-      v = apply_change(db_, templates_, c, now);
+      v = apply_change(state, templates_, c, now);
     if (v.ok()) {
       r.outcome = Outcome::kAccepted;
       r.seq = db_.append_log(c, hashes[i], now);
@@ -296,6 +299,7 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
     device.last_hash = hashes[i];
     result.results.push_back(std::move(r));
   }
+  state.flush();
   db_.advance_device(s.replica, device.last_counter, device.last_hash);
   tx->commit();
   if (ahead > 0)
@@ -311,6 +315,7 @@ Message SyncService::pull(Session& s, const Pull& m) {
   e.entries = db_.entries_after(m.after, max, kMaxPullBytes);
   e.server_head = db_.head();
   s.notified_head = std::max(s.notified_head, e.entries.empty() ? m.after : e.entries.back().seq);
+  s.notify_outstanding = false;
   return e;
 }
 
@@ -345,10 +350,15 @@ void SyncService::notify_all() {
   std::uint64_t head = db_.head();
   auto note = std::make_shared<const std::string>(encode(Notify{head}));
   for (auto& [id, live] : live_) {
-    if (live.session.replica.empty() || live.session.notified_head >= head) continue;
+    // One Notify until the session pulls: its pull reaches the head whatever was
+    // committed meanwhile, so a busy server does not queue a Notify per commit per session.
+    if (live.session.replica.empty() || live.session.notified_head >= head ||
+        live.session.notify_outstanding)
+      continue;
     if (auto conn = live.conn.lock()) {
       conn->send(note);
       live.session.notified_head = head;
+      live.session.notify_outstanding = true;
     }
   }
 }

@@ -40,6 +40,7 @@ class SyncService : public net::Handler {
     std::string replica;  // empty until authenticated
     std::string username;
     std::uint64_t notified_head = 0;
+    bool notify_outstanding = false;  // a Notify was sent and no Pull has followed yet
     bool closing = false;
   };
   std::vector<sync::Message> handle(Session& session, const sync::Message& message,

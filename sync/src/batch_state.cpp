@@ -1,0 +1,49 @@
+// A batch's view of the state: cases parsed once, written once (batch_state.h).
+#include "alur/sync/batch_state.h"
+
+namespace alur::sync {
+
+const Org& BatchState::org() {
+  if (!org_) org_ = store_.org();
+  return *org_;
+}
+
+void BatchState::set_org(const Org& org) {
+  store_.set_org(org);
+  org_ = org;
+}
+
+std::optional<CaseState> BatchState::load_case(const std::string& id) {
+  auto it = cases_.find(id);
+  if (it == cases_.end()) it = cases_.emplace(id, Slot{store_.load_case(id)}).first;
+  return it->second.state;
+}
+
+void BatchState::save_case(const CaseState& c) {
+  Slot& slot = cases_[c.id];
+  if (!slot.dirty) dirty_.push_back(c.id);
+  slot.dirty = true;
+  slot.state = c;
+}
+
+std::optional<std::string> BatchState::case_for_period(const std::string& sop,
+                                                       const std::string& period) {
+  // A case opened earlier in this batch is not in the store yet; a case's SOP and period
+  // never change, so the store answers for every other case.
+  for (const auto& id : dirty_) {
+    const auto& c = cases_.at(id).state;
+    if (c && c->sop == sop && c->period == period) return id;
+  }
+  return store_.case_for_period(sop, period);
+}
+
+void BatchState::flush() {
+  for (const auto& id : dirty_) {
+    Slot& slot = cases_.at(id);
+    store_.save_case(*slot.state);
+    slot.dirty = false;
+  }
+  dirty_.clear();
+}
+
+}  // namespace alur::sync

@@ -1,0 +1,117 @@
+// BatchState (a batch's cases parsed once and written once): the same result as applying
+// each change straight to the store, one write per case per batch, a case opened earlier in
+// the batch counts for one-case-per-period, and an unflushed batch writes nothing.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "alur/shared/clock.h"
+#include "alur/shared/sop_template.h"
+#include "alur/sync/batch_state.h"
+#include "alur/sync/memory_state.h"
+
+namespace alur::sync {
+namespace {
+
+using nlohmann::json;
+
+constexpr Millis kNow = 1780000000000;  // 2026-05-28
+
+// A MemoryState that counts the cases written to it.
+class CountingStore final : public StateAccess {
+ public:
+  CountingStore() {
+    Org org;
+    org.unit = "Dinas Uji";
+    org.bidang = {{"koperasi", "Bidang Koperasi"}};
+    org.people = {{"sekre", "Sekretaris", {{"sekretaris", std::nullopt}}, true}};
+    inner.set_org(org);
+  }
+  const Org& org() override { return inner.org(); }
+  void set_org(const Org& org) override { inner.set_org(org); }
+  std::optional<CaseState> load_case(const std::string& id) override { return inner.load_case(id); }
+  void save_case(const CaseState& c) override {
+    ++case_writes;
+    inner.save_case(c);
+  }
+  std::optional<std::string> case_for_period(const std::string& sop,
+                                             const std::string& period) override {
+    return inner.case_for_period(sop, period);
+  }
+  bool has_blob(const std::string& sha) override { return inner.has_blob(sha); }
+
+  MemoryState inner;
+  int case_writes = 0;
+};
+
+Change change(std::uint64_t counter, std::string record, std::string op, const json& body) {
+  Change c;
+  c.record = std::move(record);
+  c.op = std::move(op);
+  c.dot = {"r1", counter};
+  c.author = "sekre";
+  c.hlc = HybridClock::from_ms(kNow);
+  c.body = body.dump();
+  return c;
+}
+
+// A case opened, a draft revision, and three corrections on it.
+std::vector<Change> one_case_batch() {
+  std::vector<Change> out;
+  out.push_back(change(1, "case/c1", op::kCaseOpen,
+                       {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}}));
+  out.push_back(change(2, "draft/c1/laporan", op::kDraftRevise,
+                       {{"sha256", std::string(64, 'a')},
+                        {"size", 3},
+                        {"filename", "a.txt"},
+                        {"media", "text"},
+                        {"parents", json::array()}}));
+  for (std::uint64_t k = 3; k <= 5; ++k)
+    out.push_back(change(k, "corr/c1/r1:" + std::to_string(k), op::kCorrectionAdd,
+                         {{"draft", "laporan"}, {"revision", "r1:2"}, {"text", "periksa"}}));
+  return out;
+}
+
+TEST(BatchState, SameResultAsDirectWithOneWritePerCase) {
+  const auto& templates = TemplateRegistry::builtin();
+  CountingStore direct, batched;
+  BatchState batch(batched);
+  for (const auto& c : one_case_batch()) {
+    EXPECT_TRUE(apply_change(direct, templates, c, kNow).ok()) << c.id();
+    EXPECT_TRUE(apply_change(batch, templates, c, kNow).ok()) << c.id();
+  }
+  EXPECT_EQ(batched.case_writes, 0);  // nothing written before the flush
+  batch.flush();
+  EXPECT_EQ(batched.case_writes, 1);
+  EXPECT_EQ(direct.case_writes, 5);
+  ASSERT_TRUE(batched.load_case("c1"));
+  EXPECT_EQ(case_to_json(*batched.load_case("c1")), case_to_json(*direct.load_case("c1")));
+  EXPECT_EQ(batched.load_case("c1")->corrections.size(), 3u);
+}
+
+TEST(BatchState, CaseOpenedEarlierInTheBatchHoldsItsPeriod) {
+  CountingStore store;
+  BatchState batch(store);
+  const auto& templates = TemplateRegistry::builtin();
+  json body = {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}};
+  ASSERT_TRUE(apply_change(batch, templates, change(1, "case/c1", op::kCaseOpen, body), kNow).ok());
+  Verdict second = apply_change(batch, templates, change(2, "case/c2", op::kCaseOpen, body), kNow);
+  EXPECT_EQ(second.code, "case_exists");
+  batch.flush();
+  EXPECT_TRUE(store.load_case("c1"));
+  EXPECT_FALSE(store.load_case("c2"));
+}
+
+TEST(BatchState, UnflushedBatchWritesNoCase) {
+  CountingStore store;
+  {
+    BatchState batch(store);
+    for (const auto& c : one_case_batch())
+      ASSERT_TRUE(apply_change(batch, TemplateRegistry::builtin(), c, kNow).ok());
+  }
+  EXPECT_EQ(store.case_writes, 0);
+  EXPECT_FALSE(store.load_case("c1"));
+}
+
+}  // namespace
+}  // namespace alur::sync
