@@ -11,9 +11,15 @@ import { artifact, ask, check, fits, launch, run, shot, urls } from './lib.mjs';
 const stepRow = (page, step) => page.locator(`#sop-table tr[data-step="${step}"]`);
 const short = (rev) => rev.slice(0, 8);
 
+// To a screen of role's app: through the printed URL the first time, then by the clean
+// address (the cookie), as an official's browser would after the first load.
+async function go(page, role, hash) {
+  await page.goto(page.url().startsWith('http') ? new URL(page.url()).origin + '/' + hash : urls[role] + hash);
+}
+
 // From the inbox (live: no reload) to the task's form.
-async function openTask(page, url, task) {
-  if (!page.url().endsWith('#/inbox')) await page.goto(url + '#/inbox');
+async function openTask(page, role, task) {
+  if (!page.url().endsWith('#/inbox')) await go(page, role, '#/inbox');
   const row = page.locator(`#inbox tr[data-task="${task}"]`);
   await row.waitFor({ timeout: 30000 });
   await fits(page, 'the inbox');
@@ -56,7 +62,7 @@ async function lakipQuarter(sek, kas, pel) {
   await ask(`lakip ${lakip} 1,2.koperasi,2.usaha_mikro,2.ukm,3`);
 
   // Step 4, a meeting: its minutes, and the draft written in the page.
-  await openTask(sek, urls.sekretaris, `${lakip}.4`);
+  await openTask(sek, 'sekretaris', `${lakip}.4`);
   check((await sek.locator('label[for=text]').innerText()) === 'Notulen rapat', 'the meeting form asks for the minutes');
   await sek.fill('#text', 'Notulen: rapat koordinasi 2 Oktober; data tiga bidang dikonfirmasi.');
   await sek.fill('#doc', 'Draft capaian kinerja triwulan III\nIKU 1: 82%\n');
@@ -65,7 +71,7 @@ async function lakipQuarter(sek, kas, pel) {
   check((await sek.locator('#timeline').innerText()).includes('Notulen: rapat koordinasi 2 Oktober'), 'the minutes are in the timeline');
 
   // Step 5: the Kasubag returns the case to step 4; a return without a reason is not sent.
-  await openTask(kas, urls.kasubag, `${lakip}.5`);
+  await openTask(kas, 'kasubag', `${lakip}.5`);
   await kas.selectOption('#to-step', '4');
   await kas.click('#return-form button[type=submit]');
   check(await kas.locator('#reason').evaluate((e) => !e.validity.valid) && (await kas.locator('#return-form').isVisible()),
@@ -77,13 +83,13 @@ async function lakipQuarter(sek, kas, pel) {
   check((await kas.locator('#timeline').innerText()).includes('Dikembalikan ke langkah 4'), 'the return and its reason are in the timeline');
 
   // The Sekretaris gets step 4 back and edits the draft: revision 2.
-  await sek.goto(urls.sekretaris + '#/inbox');
-  await openTask(sek, urls.sekretaris, `${lakip}.4`);
+  await go(sek, 'sekretaris', '#/inbox');
+  await openTask(sek, 'sekretaris', `${lakip}.4`);
   check((await sek.inputValue('#doc')) === 'Draft capaian kinerja triwulan III\nIKU 1: 82%\n', 'the draft form starts from the latest revision');
   await sek.fill('#text', 'Notulen: rapat lanjutan; IKU 2 dilengkapi.');
   await sek.fill('#doc', 'Draft capaian kinerja triwulan III\nIKU 1: 82%\nIKU 2: 74%\n');
   await act(sek, 4);
-  await sek.goto(urls.sekretaris + `#/draft/${lakip}/draft-capaian-kinerja`);
+  await go(sek, 'sekretaris', `#/draft/${lakip}/draft-capaian-kinerja`);
   await sek.locator('#diff').waitFor();
   check((await sek.locator('#revisions tbody tr').count()) === 2, 'the revision history lists both revisions');
   const added = await sek.locator('#diff td.add').allInnerTexts();
@@ -92,12 +98,12 @@ async function lakipQuarter(sek, kas, pel) {
   await fits(sek, 'the draft page with its diff');
   await shot(sek, 'draft-diff');
 
-  await openTask(kas, urls.kasubag, `${lakip}.5`);
+  await openTask(kas, 'kasubag', `${lakip}.5`);
   await kas.fill('#text', 'Data sudah lengkap.');
   await act(kas, 5);
 
   // Step 6: the Pelaksana must give a draft; without one the form says so, then uploads a file.
-  await openTask(pel, urls.pelaksana, `${lakip}.6`);
+  await openTask(pel, 'pelaksana', `${lakip}.6`);
   await pel.click('#act-form button[type=submit]');
   const err = pel.locator('#act-form .error');
   await err.filter({ hasText: 'berkas draft' }).waitFor();
@@ -107,14 +113,14 @@ async function lakipQuarter(sek, kas, pel) {
   await act(pel, 6);
 
   // Step 7: the Kasubag's correction, with the draft edited in the page.
-  await openTask(kas, urls.kasubag, `${lakip}.7`);
+  await openTask(kas, 'kasubag', `${lakip}.7`);
   check((await kas.inputValue('#doc')).startsWith('LAKIP DKUKM Triwulan III'), 'the uploaded text is there to edit');
   await kas.fill('#text', 'Bab II: tambahkan tabel IKU.');
   await kas.fill('#doc', 'LAKIP DKUKM Triwulan III\nBab I Pendahuluan\nBab II Perencanaan Kinerja\nTabel IKU\nBab III Akuntabilitas\n');
   await act(kas, 7);
 
   // A correction pinned to the latest revision of draft-lakip; resolved, then reopened.
-  await kas.goto(urls.kasubag + `#/draft/${lakip}/draft-lakip`);
+  await go(kas, 'kasubag', `#/draft/${lakip}/draft-lakip`);
   const revs = kas.locator('#revisions tbody tr');
   await revs.nth(1).waitFor();
   check((await revs.first().innerText()).includes('draft-lakip.txt'), 'the uploaded file is the first revision');
@@ -136,12 +142,12 @@ async function lakipQuarter(sek, kas, pel) {
   check((await corr.innerText()).includes('terbuka'), 'and reopened');
   await fits(kas, 'the draft page with its corrections');
 
-  await openTask(sek, urls.sekretaris, `${lakip}.8`);
+  await openTask(sek, 'sekretaris', `${lakip}.8`);
   await sek.fill('#text', 'Notulen: draft koreksi dibahas dan disepakati.');
   await act(sek, 8);
 
   // Step 9 by keyboard alone: from the inbox's "Kerjakan" to the saved disposition.
-  await kas.goto(urls.kasubag + '#/inbox');
+  await go(kas, 'kasubag', '#/inbox');
   await kas.locator(`#inbox tr[data-task="${lakip}.9"]`).waitFor({ timeout: 30000 });
   await tabTo(kas, (f) => f.task === `${lakip}.9` && f.text === 'Kerjakan', "the task's Kerjakan link");
   await kas.keyboard.press('Enter');
@@ -153,15 +159,15 @@ async function lakipQuarter(sek, kas, pel) {
   await kas.locator('#timeline', { hasText: 'Pelaksana menyusun LAKIP final' }).waitFor();
   check(true, 'a disposition done by keyboard alone is saved');
 
-  await openTask(pel, urls.pelaksana, `${lakip}.10`);
+  await openTask(pel, 'pelaksana', `${lakip}.10`);
   await pel.fill('#doc', 'Capaian Kinerja final Triwulan III\nIKU 1: 82%\nIKU 2: 74%\n');
   await act(pel, 10);
 
   // Paraf and tanda tangan on their own PCs (the command line), then the printed report.
   await ask(`lakip ${lakip} 11,12,13`);
-  await sek.goto(urls.sekretaris + `#/case/${lakip}`);
+  await go(sek, 'sekretaris', `#/case/${lakip}`);
   await stepRow(sek, 13).locator('.tag.st-done').waitFor({ timeout: 30000 });
-  await sek.goto(urls.sekretaris + `#/print/${lakip}`);
+  await go(sek, 'sekretaris', `#/print/${lakip}`);
   await sek.locator('#approval tbody tr').nth(2).waitFor();
   await fits(sek, 'the print view');
   await sek.emulateMedia({ media: 'print' });
@@ -187,7 +193,7 @@ async function lakipQuarter(sek, kas, pel) {
 async function decision(sek) {
   const data = await ask('open DATA-LAKIP 2026-Q3');
   await ask(`data ${data} 1,2.koperasi,2.usaha_mikro,2.ukm,3,4`);
-  await openTask(sek, urls.sekretaris, `${data}.5`);
+  await openTask(sek, 'sekretaris', `${data}.5`);
   const labels = await sek.locator('#act-form fieldset label').allInnerTexts();
   check(labels.length === 2 && labels[0] === 'Data disetujui' && labels[1].includes('kembali ke bidang') && labels[1].includes('Langkah 2'),
     'the decision offers its two outcomes, the returning one naming its step: ' + JSON.stringify(labels));
@@ -205,7 +211,7 @@ async function decision(sek) {
   check(true, "the 'tolak' outcome returns the case to step 2");
 
   await ask(`data ${data} 2.koperasi,2.usaha_mikro,2.ukm,3,4`);
-  await openTask(sek, urls.sekretaris, `${data}.5`);
+  await openTask(sek, 'sekretaris', `${data}.5`);
   await sek.check('input[name=outcome][value=setuju]');
   await act(sek, 5);
   check((await sek.locator('#timeline').innerText()).includes('Data disetujui'), "the 'setuju' outcome is recorded by its label");
@@ -258,7 +264,7 @@ async function setupScreens(context) {
 // The printed URL's secret is swapped for an HttpOnly cookie and a clean address.
 async function secretLeavesTheAddress(page) {
   const printed = new URL(urls.sekretaris);
-  await page.goto(urls.sekretaris + '#/inbox');
+  await go(page, 'sekretaris', '#/inbox');
   await page.locator('main h1', { hasText: 'Kotak Masuk' }).waitFor();
   const now = new URL(page.url());
   check(now.pathname === '/' && now.hash === '#/inbox' && !page.url().includes(printed.pathname.split('/')[2]),
@@ -281,7 +287,7 @@ async function main() {
   await lakipQuarter(sek, kas, pel);
   await decision(sek);
   for (const [hash, what] of [['#/cases', 'the case list'], ['#/sync', 'the sync screen'], ['#/conflicts', 'the conflicts screen']]) {
-    await sek.goto(urls.sekretaris + hash);
+    await go(sek, 'sekretaris', hash);
     await sek.locator('main h1').waitFor();
     await fits(sek, what);
   }

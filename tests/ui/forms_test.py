@@ -5,6 +5,7 @@ command line doing the steps the browser does not (the harness's "lakip" and "da
 """
 import glob
 import os
+import sqlite3
 import sys
 import unittest
 
@@ -64,6 +65,16 @@ class FormsTest(BrowserTest):
             return None
 
         self.run_browser("forms.mjs", urls, command)
+        # Every screen the officials went through is in the browser's history by its clean
+        # address. The printed URL itself stays there too, as opened (Chromium records the
+        # source of a redirect as well): once per launch, never a screen's address.
+        history = sqlite3.connect(os.path.join(self.workdir, "chromium-profile", "Default", "History"))
+        listed = [u for (u,) in history.execute("SELECT url FROM urls WHERE hidden = 0")]
+        history.close()
+        with_secret = [u for u in listed if "/s/" in u]
+        self.assertGreater(len(listed) - len(with_secret), 10, listed)
+        self.assertEqual(sorted(u.split("#")[0] for u in with_secret), sorted(urls.values()), with_secret)
+        self.assertTrue(all(u.split("#", 1)[-1] in (u, "/inbox") for u in with_secret), with_secret)
         self.assertScreenshots(["form-meeting", "form-return", "draft-diff", "draft-corrections", "form-decision",
                                 "enroll", "repair"])
         # The screens' work is real: the new PC is enrolled, the damaged file was kept aside.
