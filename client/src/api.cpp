@@ -12,6 +12,7 @@
 #include "alur/sync/templates.h"
 #include "alur/sync/text_merge.h"
 #include "deadline.h"
+#include "signing_key.h"
 
 namespace alur::client {
 
@@ -158,16 +159,25 @@ std::pair<std::string, CaseState> Api::open_case(const std::string& ref) {
 }
 
 json Api::write(const std::string& record, const std::string& op_name, const json& body,
-                const VersionVector& context, const std::optional<std::string>& attachment) {
-  Change c =
-      replica().append(record, op_name, body.dump(), context, clock_, templates(), attachment);
+                const VersionVector& context, const std::optional<std::string>& attachment,
+                const Replica::BodyFinisher& finish) {
+  Change c = replica().append(record, op_name, body.dump(), context, clock_, templates(),
+                              attachment, finish);
   return {{"change", c.id()}, {"record", c.record}, {"state", "tentative"}};
 }
 
 // --- enrolment and sync -------------------------------------------------------------------
 
 json Api::enroll(const std::string& server, const std::string& username,
-                 const std::string& password, const std::string& fingerprint) {
+                 const std::string& password, const std::string& fingerprint,
+                 const std::optional<std::string>& passphrase,
+                 const std::optional<std::string>& imported_key) {
+  // The key first: a weak passphrase or a foreign key file stops before anything is written.
+  std::optional<crypto::Ed25519Key> key;
+  if (imported_key && !passphrase)
+    throw Error("passphrase_required", "Kunci yang diimpor memerlukan frasa sandinya.");
+  if (passphrase) key = imported_key ? import_signing_key(*imported_key, username, *passphrase)
+                                     : new_signing_key(username, *passphrase);
   Enrolled e =
       client::enroll(open_replica(true), server, fingerprint, username, password, connector_);
   json out{{"replica", e.replica}, {"username", e.username}, {"name", e.name}, {"unit", e.unit}};
@@ -176,11 +186,13 @@ json Api::enroll(const std::string& server, const std::string& username,
     marker << json{{"replica", e.replica}, {"username", e.username}, {"server", server}}.dump()
            << "\n";
   }
-  try {  // the first sync brings the organisation and open cases
+  if (key) store_signing_key(*key, *passphrase);
+  try {  // the first sync brings the organisation and open cases; then the key is published
     SyncClient sc(replica(), templates(), connector_);
     sc.set_clock(clock_);
     sc.connect();
     sc.sync_once();
+    if (key && publish_signing_key(*key)) sc.sync_once();
     out["synced"] = true;
   } catch (const Error& err) {
     out["synced"] = false;
@@ -399,7 +411,8 @@ json Api::repair(bool force) {
     {
       sql::Transaction tx(fresh.db());
       for (const char* key :
-           {"server", "fingerprint", "replica", "username", "name", "unit", "token", "device_key"})
+           {"server", "fingerprint", "replica", "username", "name", "unit", "token", "device_key",
+            "personal_key"})
         if (auto it = salvaged.meta.find(key); it != salvaged.meta.end())
           fresh.set_meta(key, it->second);
       tx.commit();
@@ -681,7 +694,8 @@ json Api::inbox() {
 // --- acting ----------------------------------------------------------------------------------
 
 json Api::act(const std::string& task, const std::string& text,
-              const std::optional<Attachment>& file, const std::string& outcome) {
+              const std::optional<Attachment>& file, const std::string& outcome,
+              const std::optional<std::string>& passphrase) {
   auto [case_ref, key] = split_task_id(task);
   auto [id, c] = open_case(case_ref);
   const TaskState* t = c.task(key);
@@ -730,7 +744,9 @@ json Api::act(const std::string& task, const std::string& text,
     body["bind_revision"] = hs[0];
     body["bind_sha256"] = c.drafts.at(s->draft).revisions.at(hs[0]).sha256;
   }
-  json out = write("task/" + id + "/" + key, op::kTaskComplete, body, {}, attachment);
+  Replica::BodyFinisher sign;
+  if (s->kind == "initial" || s->kind == "sign") sign = signer(passphrase);
+  json out = write("task/" + id + "/" + key, op::kTaskComplete, body, {}, attachment, sign);
   out["task"] = task_id(id, key);
   out["message"] = "Langkah " + std::to_string(s->no) + " (" + s->title + ") diselesaikan";
   return out;

@@ -80,8 +80,14 @@ int Commands::written(const json& r) {
 }
 
 int Commands::enroll(const std::string& server, const std::string& username,
-                     const std::string& password, const std::string& fingerprint) {
-  json r = api_.enroll(server, username, password, fingerprint);
+                     const std::string& password, const std::string& fingerprint,
+                     const std::optional<std::string>& passphrase, const std::string& import_key) {
+  std::optional<std::string> key_file;
+  if (!import_key.empty()) key_file = read_file(import_key);
+  json r = api_.enroll(server, username, password, fingerprint, passphrase, key_file);
+  if (!passphrase)
+    std::cerr << "alur: tanpa frasa sandi, perangkat ini belum dapat memaraf atau "
+                 "menandatangani; buat kuncinya dengan: alur key new" << std::endl;
   if (options_.json) {
     std::cout << r.dump() << std::endl;
     return 0;
@@ -310,10 +316,19 @@ int Commands::inbox() {
 }
 
 int Commands::act(const std::string& task, const std::string& text, const std::string& file,
-                  const std::string& outcome) {
+                  const std::string& outcome,
+                  const std::function<std::optional<std::string>()>& ask_passphrase) {
   std::optional<Attachment> a;
   if (!file.empty()) a = attachment(file);
-  return written(api_.act(task, text, a, outcome));
+  try {
+    return written(api_.act(task, text, a, outcome));
+  } catch (const Error& e) {
+    // A paraf or signature: now ask the passphrase (or read its file) and sign.
+    if (e.code() != "passphrase_required" || !ask_passphrase) throw;
+    auto passphrase = ask_passphrase();
+    if (!passphrase) throw;
+    return written(api_.act(task, text, a, outcome, passphrase));
+  }
 }
 
 int Commands::return_task(const std::string& task, int to_step, const std::string& reason) {

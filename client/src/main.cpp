@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -18,12 +19,33 @@ using namespace alur;
 
 namespace {
 
-// Asks for a password on the terminal without echoing it.
-std::string prompt_password(const char* prompt) {
+// Asks for a secret (password, passphrase) on the terminal without echoing it
+// (console::read_line_hidden is the one place that touches the console mode).
+std::string prompt_secret(const char* prompt) {
   std::cerr << prompt << std::flush;
-  std::string password = console::read_line_hidden();
+  std::string secret = console::read_line_hidden();
   std::cerr << std::endl;
-  return password;
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  return secret;
+}
+
+// A passphrase: the first line of `file`, else asked on the terminal (twice when it is a
+// new one), else none (a script that gave no file).
+std::optional<std::string> passphrase_from(const std::string& file, bool is_new,
+                                           const char* prompt = "Frasa sandi: ") {
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw Error("io", "Tidak dapat membaca berkas frasa sandi " + file);
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  if (!console::stdin_is_terminal()) return std::nullopt;
+  std::string first = prompt_secret(prompt);
+  if (is_new && prompt_secret("Ulangi frasa sandi: ") != first)
+    throw Error("passphrase_mismatch", "Kedua frasa sandi tidak sama; tidak ada yang disimpan.");
+  return first;
 }
 
 }  // namespace
@@ -51,6 +73,11 @@ int main(int argc, char** argv) {
       ->add_option("--trust-fingerprint", fingerprint,
                    "Sidik jari sertifikat server (alur-server fingerprint)")
       ->required();
+  std::string passphrase_file, new_passphrase_file, import_key;
+  enroll->add_option("--passphrase-file", passphrase_file,
+                     "Frasa sandi kunci tanda tangan (baris pertama berkas; tanpa ini ditanyakan)");
+  enroll->add_option("--import-key", import_key,
+                     "Pakai kunci tanda tangan dari PC lama (alur key export)");
 
   auto* kasus = app.add_subcommand("case", "Kasus (satu jalannya SOP)");
   kasus->require_subcommand(1);
@@ -70,6 +97,32 @@ int main(int argc, char** argv) {
   std::string outcome;
   act->add_option("--outcome", outcome,
                   "Keputusan pada langkah keputusan (mis. setuju, tolak; lihat case show)");
+  act->add_option("--passphrase-file", passphrase_file,
+                  "Frasa sandi untuk paraf/tanda tangan (tanpa ini ditanyakan)");
+
+  auto* key_cmd = app.add_subcommand("key", "Kunci tanda tangan pribadi");
+  key_cmd->require_subcommand(1);
+  auto* key_show = key_cmd->add_subcommand("show", "Kunci publik dan apakah server mencatatnya");
+  auto* key_export = key_cmd->add_subcommand(
+      "export", "Simpan kunci (tetap terkunci frasa sandi) untuk dipindah ke PC baru");
+  key_export->add_option("--out", out, "Berkas tujuan")->required();
+  auto* key_new = key_cmd->add_subcommand(
+      "new", "Buat kunci baru di perangkat ini (kunci lama tetap sah untuk tanda tangan lama)");
+  key_new->add_option("--passphrase-file", passphrase_file, "Frasa sandi kunci baru");
+
+  auto* pass_cmd = app.add_subcommand("passphrase", "Frasa sandi kunci tanda tangan");
+  pass_cmd->require_subcommand(1);
+  auto* pass_change = pass_cmd->add_subcommand("change", "Ganti frasa sandi");
+  pass_change->add_option("--passphrase-file", passphrase_file, "Frasa sandi lama");
+  pass_change->add_option("--new-passphrase-file", new_passphrase_file, "Frasa sandi baru");
+
+  auto* exp = app.add_subcommand(
+      "export", "Ekspor kasus yang dapat diperiksa tanpa server: dokumen, hash, paraf, tanda tangan");
+  exp->add_option("case", case_id, "Nomor kasus");
+  exp->add_option("--out", out, "Folder tujuan");
+  auto* exp_verify = exp->add_subcommand("verify", "Periksa ulang folder ekspor tanpa server");
+  std::string export_dir;
+  exp_verify->add_option("dir", export_dir, "Folder ekspor")->required();
 
   auto* ret =
       app.add_subcommand("return", "Kembalikan kasus ke langkah sebelumnya untuk diperbaiki");
@@ -178,15 +231,33 @@ int main(int argc, char** argv) {
       } else if (const char* p = std::getenv("ALUR_PASSWORD")) {
         password = p;
       } else {
-        password = prompt_password("Kata sandi: ");
+        password = prompt_secret("Kata sandi: ");
       }
-      return cmd.enroll(server, username, password, fingerprint);
+      return cmd.enroll(server, username, password, fingerprint,
+                        passphrase_from(passphrase_file, import_key.empty()), import_key);
+    }
+    if (*act)
+      return cmd.act(task, text, file, outcome, [&] { return passphrase_from(passphrase_file, false); });
+    if (*key_show) return cmd.key_show();
+    if (*key_export) return cmd.key_export(out);
+    if (*key_new) return cmd.key_new(passphrase_from(passphrase_file, true));
+    if (*pass_change) {
+      auto old_p = passphrase_from(passphrase_file, false, "Frasa sandi lama: ");
+      return cmd.passphrase_change(old_p, passphrase_from(new_passphrase_file, true,
+                                                          "Frasa sandi baru: "));
+    }
+    if (*exp_verify) return cmd.export_verify(export_dir);
+    if (*exp) {
+      if (case_id.empty() || out.empty()) {
+        cmd.fail("usage", "Pakai: alur export KASUS --out FOLDER, atau alur export verify FOLDER");
+        return 2;
+      }
+      return cmd.export_case(case_id, out);
     }
     if (*case_open) return cmd.case_open(sop, period);
     if (*case_show) return cmd.case_show(case_id);
     if (*case_list) return cmd.case_list();
     if (*inbox) return cmd.inbox();
-    if (*act) return cmd.act(task, text, file, outcome);
     if (*ret) return cmd.return_task(task, to_step, reason);
     if (*sync) return cmd.sync(watch);
     if (*status) return cmd.status();

@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kMetaKeys[] = {"server",  "fingerprint", "replica", "username",
                                      "name",    "unit",        "token",   "device_key",
-                                     "counter", "last_hash",   "hlc",     "cursor"};
+                                     "counter", "last_hash",   "hlc",     "cursor",
+                                     "personal_key"};
 
 // A row lookup that survives damage elsewhere in the file: by primary key, one at a time.
 std::optional<SalvagedRow> read_row(sql::Database& db, std::uint64_t counter,

@@ -10,6 +10,7 @@
 #include "alur/shared/template_table.h"
 #include "alur/sync/batch_state.h"
 #include "alur/sync/memory_state.h"
+#include "alur/sync/signing.h"
 
 namespace alur::client {
 
@@ -276,10 +277,14 @@ void Replica::write(const Change& change, const TemplateRegistry& templates,
 Change Replica::append(const std::string& record, const std::string& op_name,
                        const std::string& body, const VersionVector& context, const Clock& clock,
                        const TemplateRegistry& templates,
-                       const std::optional<std::string>& attachment) {
+                       const std::optional<std::string>& attachment, const BodyFinisher& finish) {
   sql::Transaction tx(db_);
   Change c = next_change(record, op_name, body, context, clock);
   if (!record.empty() && record.back() == '/') c.record += c.dot.str();
+  if (finish) {
+    View v = view(templates);
+    c.body = finish(c, v);
+  }
   write_in(tx, c, templates, attachment);
   tx.commit();
   return c;
@@ -454,11 +459,21 @@ std::vector<std::string> Replica::replay_check(const TemplateRegistry& templates
   while (s.step()) {
     ++stored;
     const std::string id = s.get_text(0);
+    // Each signature on its own, against the keys the log recorded: names the approval.
+    try {
+      for (auto& p : check_approval_signatures(case_from_json(nlohmann::json::parse(s.get_text(1))),
+                                               replay.org()))
+        problems.push_back(std::move(p));
+    } catch (const std::exception& e) {
+      problems.push_back("kasus " + id + " tidak terbaca: " + e.what());
+    }
     auto it = replay.cases().find(id);
     if (it == replay.cases().end() ||
         nlohmann::json::parse(s.get_text(1), nullptr, false) != case_to_json(it->second))
       problems.push_back("kasus " + id + " tidak sesuai dengan log yang diterima dari server");
   }
+  if (nlohmann::json(org()) != nlohmann::json(replay.org()))
+    problems.push_back("data organisasi (orang, peran, kunci tanda tangan) tidak sesuai dengan log");
   if (stored != replay.cases().size())
     problems.push_back("jumlah kasus tersimpan (" + std::to_string(stored) +
                        ") tidak sesuai dengan log (" + std::to_string(replay.cases().size()) + ")");

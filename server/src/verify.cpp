@@ -9,6 +9,7 @@
 #include "alur/sync/change.h"
 #include "alur/sync/memory_state.h"
 #include "alur/sync/messages.h"
+#include "alur/sync/signing.h"
 
 namespace alur::server {
 
@@ -89,6 +90,13 @@ VerifyReport verify_server(ServerDb& store, const TemplateRegistry& templates) {
       ++r.cases;
       auto it = replay.cases().find(id);
       nlohmann::json stored = nlohmann::json::parse(s.get_text(1), nullptr, false);
+      // Each paraf and signature on its own, against the keys the log recorded.
+      try {
+        for (auto& p : check_approval_signatures(case_from_json(stored), replay.org()))
+          problem(std::move(p));
+      } catch (const std::exception& e) {
+        problem("case " + id + " cannot be read (" + e.what() + ")");
+      }
       if (it == replay.cases().end())
         problem("case " + id + " is stored but no committed change opened it");
       else if (stored != case_to_json(it->second))

@@ -38,6 +38,11 @@ Utf8Args::Utf8Args(int& argc, char**& argv) {
   argv = pointers_.data();
 }
 
+bool stdin_is_terminal() {
+  DWORD mode = 0;
+  return GetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), &mode) != 0;
+}
+
 std::string read_line_hidden() {
   HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
   DWORD mode = 0;
@@ -53,6 +58,8 @@ std::string read_line_hidden() {
 #else
 
 Utf8Args::Utf8Args(int&, char**&) {}
+
+bool stdin_is_terminal() { return isatty(STDIN_FILENO) != 0; }
 
 std::string read_line_hidden() {
   termios old{};

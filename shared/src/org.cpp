@@ -111,6 +111,13 @@ const Delegation* Org::find_delegation(const std::string& id) const {
   return nullptr;
 }
 
+const PersonalKey* Org::find_key(const std::string& username,
+                                const std::string& public_key_b64) const {
+  for (const auto& k : keys)
+    if (k.username == username && k.public_key == public_key_b64) return &k;
+  return nullptr;
+}
+
 const Delegation* Org::acting(const std::string& username, const std::string& role,
                               const std::optional<std::string>& bidang_code, Millis done_at,
                               Millis committed_at) const {
@@ -149,6 +156,14 @@ void to_json(nlohmann::json& j, const Org& org) {
   if (!org.delegations.empty()) {
     j["delegations"] = nlohmann::json::array();
     for (const auto& d : org.delegations) j["delegations"].push_back(delegation_to_json(d));
+  }
+  if (!org.keys.empty()) {  // likewise
+    j["keys"] = nlohmann::json::array();
+    for (const auto& k : org.keys)
+      j["keys"].push_back({{"username", k.username},
+                           {"public_key", k.public_key},
+                           {"added_at", k.added_at},
+                           {"change", k.change}});
   }
 }
 
@@ -192,6 +207,11 @@ void from_json(const nlohmann::json& j, Org& org) {
   org.delegations.clear();
   if (j.contains("delegations"))
     for (const auto& d : j.at("delegations")) org.delegations.push_back(delegation_from_json(d));
+  org.keys.clear();
+  if (j.contains("keys"))
+    for (const auto& k : j.at("keys"))
+      org.keys.push_back({k.at("username").get<std::string>(), k.at("public_key").get<std::string>(),
+                          k.at("added_at").get<Millis>(), k.at("change").get<std::string>()});
 }
 
 namespace {

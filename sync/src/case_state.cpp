@@ -163,6 +163,9 @@ json case_to_json(const CaseState& c) {
                      {"change", a.change},
                      {"superseded", a.superseded}};
     put_if(approval, "acting", a.acting);
+    put_if(approval, "statement", a.statement);
+    put_if(approval, "public_key", a.public_key);
+    put_if(approval, "signature", a.signature);
     j["approvals"].push_back(std::move(approval));
   }
   j["returns"] = json::array();
@@ -249,7 +252,9 @@ CaseState case_from_json(const json& j) {
   for (const auto& a : j.at("approvals"))
     c.approvals.push_back({a.at("kind"), a.at("task"), a.at("step"), a.at("draft"),
                            a.at("revision"), a.at("sha256"), a.at("by"), a.at("role"), a.at("at"),
-                           a.at("change"), a.at("superseded"), a.value("acting", "")});
+                           a.at("change"), a.at("superseded"), a.value("acting", ""),
+                           a.value("statement", ""), a.value("public_key", ""),
+                           a.value("signature", "")});
   for (const auto& r : j.at("returns"))
     c.returns.push_back({r.at("from_task"), r.at("to_step"), r.at("reason"), r.at("by"), r.at("at"),
                          r.at("change"), r.value("acting", ""), r.value("outcome", "")});

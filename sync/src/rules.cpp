@@ -7,7 +7,9 @@
 
 #include "alur/shared/error.h"
 #include "alur/shared/planted.h"
+#include "alur/shared/crypto.h"
 #include "alur/sync/case_state.h"
+#include "alur/sync/signing.h"
 #include "alur/sync/templates.h"
 
 namespace alur::sync {
@@ -321,6 +323,69 @@ void send_back(Ctx& x, CaseState& c, const Template& tpl, const std::string& fro
   recompute(c, tpl, x.now);
 }
 
+// A paraf or signature binds the one head revision of the step's draft, by id and hash.
+Verdict check_binding(const CaseState& c, const StepDef& step, const json& body,
+                      std::string& bound_revision) {
+  bound_revision = str_field(body, "bind_revision");
+  std::string sha = str_field(body, "bind_sha256");
+  auto d = c.drafts.find(step.draft);
+  if (d == c.drafts.end() || !d->second.revisions.count(bound_revision))
+    return reject("unknown_revision", "Revisi yang diparaf/ditandatangani tidak dikenal.");
+  auto heads = d->second.heads();
+  if (heads.size() != 1 || heads[0] != bound_revision)
+    return reject("stale_revision",
+                  heads.size() > 1
+                      ? "Draft " + step.draft +
+                            " memiliki beberapa versi terakhir; gabungkan dulu sebelum " +
+                            (step.kind == "sign" ? "menandatangani." : "memaraf.")
+                      : "Revisi " + bound_revision + " bukan lagi versi terakhir draft " +
+                            step.draft + "; periksa versi terbaru lalu ulangi.");
+  if (d->second.revisions.at(bound_revision).sha256 != sha)
+    return reject("stale_revision", "Hash isi revisi tidak cocok dengan revisi yang diparaf.");
+  return Verdict::accept();
+}
+
+// The statement the author of a paraf/signature change signs (signing.h). The time is the
+// author's HLC time itself, which the change carries, so the statement is rebuilt exactly.
+std::string approval_statement(Ctx& x, const CaseState& c, const TaskState& t,
+                               const StepDef& step, const Authority& who,
+                               const std::string& bound_revision) {
+  const Org& org = x.state.org();
+  const Person* p = org.find(x.change.author);
+  SigningFacts f;
+  f.kind = step.kind == "sign" ? "tanda_tangan" : "paraf";
+  f.username = x.change.author;
+  f.name = p ? p->name : x.change.author;
+  f.role = acting_label(org, who, t.bidang);
+  f.case_id = c.id;
+  f.case_title = c.title;
+  f.task = task_id(c.id, t.key);
+  f.step = step.no;
+  f.step_title = step.title;
+  f.draft = step.draft;
+  f.revision = bound_revision;
+  f.sha256 = c.drafts.at(step.draft).revisions.at(bound_revision).sha256;
+  f.at = HybridClock::to_ms(x.change.hlc);
+  f.change = x.change.id();
+  return signing_statement(f);
+}
+
+// The body's "signature" must be the author's Ed25519 signature of the statement with a key
+// the author published (key.add); every key ever recorded for them counts.
+Verdict check_signature(Ctx& x, const json& body, const std::string& statement) {
+  const std::string key = str_field(body, "public_key");
+  const std::string sig = str_field(body, "signature");
+  if (key.empty() || sig.empty())
+    return reject("bad_signature", "Paraf/tanda tangan ini tidak membawa tanda tangan pribadi.");
+  if (!x.state.org().find_key(x.change.author, key))
+    return reject("bad_signature", "Kunci tanda tangan ini tidak tercatat atas nama " +
+                                       x.change.author + ".");
+  if (!verify_b64(key, statement, sig))
+    return reject("bad_signature",
+                  "Tanda tangan pribadi tidak cocok dengan pernyataan yang ditandatangani.");
+  return Verdict::accept();
+}
+
 Verdict complete_task(Ctx& x, const json& body) {
   CaseState c;
   TemplatePtr tpl;
@@ -383,23 +448,11 @@ Verdict complete_task(Ctx& x, const json& body) {
   }
 
   std::string bound_revision;
+  std::string statement;
   if (kind == "initial" || kind == "sign") {
-    bound_revision = str_field(body, "bind_revision");
-    std::string sha = str_field(body, "bind_sha256");
-    auto d = c.drafts.find(step->draft);
-    if (d == c.drafts.end() || !d->second.revisions.count(bound_revision))
-      return reject("unknown_revision", "Revisi yang diparaf/ditandatangani tidak dikenal.");
-    auto heads = d->second.heads();
-    if (heads.size() != 1 || heads[0] != bound_revision)
-      return reject("stale_revision",
-                    heads.size() > 1
-                        ? "Draft " + step->draft +
-                              " memiliki beberapa versi terakhir; gabungkan dulu sebelum " +
-                              (kind == "sign" ? "menandatangani." : "memaraf.")
-                        : "Revisi " + bound_revision + " bukan lagi versi terakhir draft " +
-                              step->draft + "; periksa versi terbaru lalu ulangi.");
-    if (d->second.revisions.at(bound_revision).sha256 != sha)
-      return reject("stale_revision", "Hash isi revisi tidak cocok dengan revisi yang diparaf.");
+    if (auto v = check_binding(c, *step, body, bound_revision); !v.ok()) return v;
+    statement = approval_statement(x, c, *t, *step, who, bound_revision);
+    if (auto v = check_signature(x, body, statement); !v.ok()) return v;
   }
 
   // Effects.
@@ -430,7 +483,8 @@ Verdict complete_task(Ctx& x, const json& body) {
     c.approvals.push_back(
         {kind == "sign" ? "tanda_tangan" : "paraf", key, step->no, step->draft, bound_revision,
          c.drafts[step->draft].revisions.at(bound_revision).sha256, x.change.author,
-         acting_label(org, who, t->bidang), at, x.change.id(), false, who.acting});
+         acting_label(org, who, t->bidang), at, x.change.id(), false, who.acting, statement,
+         str_field(body, "public_key"), str_field(body, "signature")});
   }
   t->state = "done";
   t->by = x.change.author;
@@ -443,6 +497,31 @@ Verdict complete_task(Ctx& x, const json& body) {
   t->outcome = outcome ? outcome->code : "";
   recompute(c, *tpl, x.now);
   x.state.save_case(c);
+  return Verdict::accept();
+}
+
+// key.add: record "key/<author>/<key id>", body {"public_key","proof"}: a person publishes
+// a personal signing key; the proof is the key's own signature of key_proof_message, so a
+// key is recorded only for the user it names, by that user (the server checks that the
+// author is the session's user). Keys are never removed: old signatures stay verifiable.
+Verdict add_key(Ctx& x, const json& body) {
+  const std::string key = str_field(body, "public_key");
+  std::string raw;
+  try {
+    raw = crypto::base64_decode(key);
+  } catch (const Error&) {
+  }
+  if (raw.size() != 32) return reject("bad_body", "Kunci publik bukan kunci Ed25519.");
+  if (x.change.record != "key/" + x.change.author + "/" + personal_key_id(key))
+    return reject("bad_body", "Rekaman kunci harus key/" + x.change.author + "/" +
+                                  personal_key_id(key) + ".");
+  if (!verify_b64(key, key_proof_message(x.change.author, key), str_field(body, "proof")))
+    return reject("bad_signature", "Bukti kepemilikan kunci tidak sah.");
+  Org org = x.state.org();
+  if (org.find_key(x.change.author, key))
+    return reject("key_exists", "Kunci ini sudah tercatat atas nama " + x.change.author + ".");
+  org.keys.push_back({x.change.author, key, author_time(x), x.change.id()});
+  x.state.set_org(org);
   return Verdict::accept();
 }
 
@@ -658,6 +737,25 @@ Verdict set_calendar(StateAccess& state, const Change& change) {
 
 }  // namespace
 
+std::string statement_to_sign(StateAccess& state, const TemplateRegistry& templates,
+                              const Change& change) {
+  const ApplyOptions options{.check_blobs = false};
+  Ctx x{state, templates, change, HybridClock::to_ms(change.hlc), options};
+  json body = parse_body(change);
+  CaseState c;
+  TemplatePtr tpl;
+  TaskState* t = nullptr;
+  Authority who;
+  std::string bound;
+  Verdict v = load_actionable_task(x, body, c, tpl, t, who);
+  const StepDef* step = v.ok() ? tpl->step(t->step) : nullptr;
+  if (v.ok() && step->kind != "initial" && step->kind != "sign")
+    v = reject("bad_action", "Langkah ini bukan paraf atau tanda tangan.");
+  if (v.ok()) v = check_binding(c, *step, body, bound);
+  if (!v.ok()) throw Error(v.code, v.message);
+  return approval_statement(x, c, *t, *step, who, bound);
+}
+
 Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, const Change& change,
                      Millis commit_time, const ApplyOptions& options) {
   Ctx x{state, templates, change, commit_time, options};
@@ -670,6 +768,7 @@ Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, cons
       from_json(j, org);
       // An org import names people and roles; the delegations in force stay.
       if (!j.contains("delegations")) org.delegations = state.org().delegations;
+      org.keys = state.org().keys;  // keys come only from their owners' key.add
     } catch (const std::exception& e) {
       return reject("bad_body", std::string("Data organisasi tidak valid: ") + e.what());
     }
@@ -708,6 +807,7 @@ Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, cons
     if (change.op == op::kDraftRevise) return revise_draft(x, body);
     if (change.op == op::kCorrectionAdd) return add_correction(x, body);
     if (change.op == op::kCorrectionStatus) return set_correction_status(x, body);
+    if (change.op == op::kKeyAdd) return add_key(x, body);
   } catch (const nlohmann::json::exception& e) {
     // A field of the wrong type: the rules save only at the end, so nothing was written.
     return reject("bad_body", std::string("Isi perubahan tidak valid: ") + e.what());

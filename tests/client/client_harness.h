@@ -44,6 +44,12 @@ using alur::testing::error_code_of;
 
 inline constexpr const char* kServerUrl = "wss://test:1";
 
+// Each test person's passphrase of their signing key, and a cheap scrypt to seal it with.
+inline std::string passphrase_of(const std::string& username) {
+  return "frasa sandi " + username;
+}
+inline constexpr crypto::KdfParams kFastKdf{.n = 1024, .r = 8, .p = 1};
+
 inline std::string make_dir(const std::string& path) {
   std::filesystem::create_directories(path);
   return path;
@@ -53,8 +59,11 @@ inline std::string make_dir(const std::string& path) {
 // officials' Api objects (each in its own home under the same temp dir).
 class Office {
  public:
-  Office()
-      : db(make_dir(dir.sub("server"))),
+  // signing: officials get a personal signing key at enrolment (needed for paraf and tanda
+  // tangan; its key.add adds one change per enrolment to the log).
+  explicit Office(bool signing = false)
+      : signing_keys(signing),
+        db(make_dir(dir.sub("server"))),
         service(db, TemplateRegistry::builtin(), clock),
         net(service) {
     OrgFile f = parse_org_file(demo_org_json());
@@ -69,6 +78,7 @@ class Office {
                                  json(org).dump());
   }
 
+  bool signing_keys;
   TempDir dir;
   FakeClock clock;
   server::ServerDb db;
@@ -87,7 +97,10 @@ class Office {
   // Enrols `username` on the device `home` (default: a home named after the user).
   Api& enroll(const std::string& username, const std::string& home = "") {
     Api& a = api(home.empty() ? username : home);
-    json r = a.enroll(kServerUrl, username, passwords.at(username), test_fingerprint());
+    a.set_kdf_for_testing(kFastKdf);
+    json r = a.enroll(kServerUrl, username, passwords.at(username), test_fingerprint(),
+                      signing_keys ? std::optional<std::string>(passphrase_of(username))
+                                   : std::nullopt);
     EXPECT_EQ(r.value("username", ""), username);
     EXPECT_TRUE(r.value("synced", false)) << r.dump();
     return a;

@@ -179,7 +179,7 @@ TEST(SyncEnrollTest, NothingWorksBeforeEnrolmentAndARevokedDeviceKeepsItsWork) {
 // The LAKIP quarter, as scripts/demo/lakip-quarter walks it.
 
 TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
-  Office o;
+  Office o(/*signing=*/true);
   const std::vector<std::string> users = {
       "sekretaris", "kabid_koperasi", "kabid_mikro", "kabid_ukm", "kasubag", "pelaksana", "kadis"};
   for (const auto& u : users) o.enroll(u);
@@ -337,7 +337,7 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   kasubag.sync();
   EXPECT_EQ(kasubag.draft_show(id, draft)["heads"].size(), 2u);
   // A paraf while the draft has two heads is refused on the device.
-  EXPECT_EQ(error_code_of([&] { kasubag.act(task(id, "11"), "", std::nullopt); }),
+  EXPECT_EQ(error_code_of([&] { kasubag.act(task(id, "11"), "", std::nullopt, "", passphrase_of("kasubag")); }),
             "stale_revision");
   json merged = kasubag.draft_merge(id, draft);
   EXPECT_EQ(merged["parents"].size(), 2u);
@@ -352,7 +352,7 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   // A paraf bound to a revision that is no longer the only head is rejected as stale.
   step();
   pelaksana.sync();
-  kasubag.act(task(id, "11"), "", std::nullopt);
+  kasubag.act(task(id, "11"), "", std::nullopt, "", passphrase_of("kasubag"));
   pelaksana.draft_put(id, draft, file(p2 + "catatan kaki\n", "p.txt"));
   pelaksana.sync();
   r = kasubag.sync();
@@ -365,7 +365,7 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
     EXPECT_EQ(st["rejected"][0]["code"], "stale_revision");
   }
   kasubag.sync();
-  kasubag.act(task(id, "11"), "", std::nullopt);
+  kasubag.act(task(id, "11"), "", std::nullopt, "", passphrase_of("kasubag"));
   r = kasubag.sync();
   EXPECT_EQ(r["accepted"], 1);
   EXPECT_EQ(r["rejected"], 0);
@@ -373,7 +373,7 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
   // Steps 12-13: paraf of the sekretaris, signature of the kepala dinas.
   step();
   sek.sync();
-  sek.act(task(id, "12"), "", std::nullopt);
+  sek.act(task(id, "12"), "", std::nullopt, "", passphrase_of("sekretaris"));
   sek.sync();
   kadis.sync();
   {
@@ -381,7 +381,7 @@ TEST(SyncQuarterTest, WholeLakipQuarterConvergesOnEveryReplica) {
     ASSERT_EQ(inbox.size(), 1u);
     EXPECT_EQ(inbox[0]["task"], task(id, "13"));
   }
-  kadis.act(task(id, "13"), "", std::nullopt);
+  kadis.act(task(id, "13"), "", std::nullopt, "", passphrase_of("kadis"));
   r = kadis.sync();
   EXPECT_EQ(r["accepted"], 1);
 

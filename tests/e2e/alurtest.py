@@ -119,6 +119,11 @@ def password(user):
     return USERS[user][1]
 
 
+def passphrase(user):
+    """The passphrase of a test official's signing key (chosen at enrolment)."""
+    return "frasa sandi %s" % user
+
+
 # --- processes ------------------------------------------------------------------------
 
 class Result:
@@ -317,12 +322,22 @@ class Official:
         self.workdir = workdir
         self._files = 0
 
+    def passphrase_file(self, text=None):
+        """A file holding this official's passphrase (or `text`), for --passphrase-file."""
+        path = os.path.join(self.workdir, "pass-%s-%d" % (self.name, abs(hash(text)) % 10**8))
+        with open(path, "w") as f:
+            f.write((passphrase(self.user) if text is None else text) + "\n")
+        return path
+
     def run(self, *args, json_flag=True, stdin=None, timeout=TIMEOUT):
-        """Run `alur --home H [--json] ARGS`. Returns Result (code, json, out, err)."""
+        """Run `alur --home H [--json] ARGS`. Returns Result (code, json, out, err).
+        `act` and `enroll` get the official's passphrase file unless ARGS name one."""
         cmd = [ALUR, "--home", self.home]
         if json_flag:
             cmd.append("--json")
         cmd.extend(str(a) for a in args)
+        if args and args[0] in ("act", "enroll") and "--passphrase-file" not in args:
+            cmd.extend(["--passphrase-file", self.passphrase_file()])
         return run(cmd, stdin=stdin, timeout=timeout)
 
     def ok(self, *args, **kw):

@@ -22,6 +22,7 @@
 #include "alur/sync/change.h"
 #include "alur/sync/memory_state.h"
 #include "common/demo_org.h"
+#include "common/signing.h"
 
 namespace alur::fuzz {
 
@@ -68,6 +69,20 @@ class RulesWorld {
     to_json(org, parse_org_file(testing::demo_org_json()).org);
     const sync::Verdict v = apply({sync::op::kOrgSet, "org", "@server", org.dump()});
     if (!v.ok()) throw Error("fuzz_setup", v.message);
+    // Everyone's signing key, from replicas of their own ("k-<user>"), so that the scripts'
+    // change ids stay as they are; paraf and signatures are then signed as the client does.
+    for (const auto& p : state_.org().people) {
+      if (!state_.org().is_member(p.username)) continue;
+      sync::Change k;
+      k.record = testing::key_record(p.username);
+      k.op = sync::op::kKeyAdd;
+      k.dot = {"k-" + p.username, 1};
+      k.author = p.username;
+      k.hlc = HybridClock::from_ms(commit_ms_ - 1000);
+      k.body = testing::key_add_body(p.username).dump();
+      if (!sync::apply_change(state_, TemplateRegistry::builtin(), k, commit_ms_).ok())
+        throw Error("fuzz_setup", "key.add " + p.username);
+    }
   }
 
   sync::Verdict apply(const ScriptChange& s) {
@@ -80,6 +95,7 @@ class RulesWorld {
     commit_ms_ += 60 * 60 * 1000;  // an hour per change: deadlines and delegations move
     c.hlc = HybridClock::from_ms(commit_ms_ - 1000);
     c.body = s.body;
+    testing::sign_if_approval(c, state_);
     return sync::apply_change(state_, TemplateRegistry::builtin(), c, commit_ms_);
   }
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <set>
 
+#include "common/signing.h"
 #include "harness.h"
 
 namespace alur::server::testing {
@@ -39,6 +40,10 @@ class Matrix {
   Matrix(const Template& tpl, std::vector<Move> path) : tpl_(tpl), path_(std::move(path)) {
     for (const auto& p : org_.people)
       if (p.active) clients_.emplace(p.username, o_.enrolled(p.username));
+    for (auto& [u, c] : clients_)  // each person's signing key (a person without a role: refused)
+      if (org_.is_member(u))
+        expect_all_accepted(o_.push(c, {c.make(alur::testing::key_record(u), sync::op::kKeyAdd,
+                                               alur::testing::key_add_body(u))}));
     auto& opener = holder_of_any(tpl_.openers);
     expect_all_accepted(o_.push(opener, {opener.make("case/" + kCase, sync::op::kCaseOpen,
                                                      {{"sop", tpl_.sop},
@@ -75,7 +80,9 @@ class Matrix {
     } else {
       fill_completion(body, cs, *s, key);
     }
-    return o_.push1(c, c.make("task/" + kCase + "/" + key, op, body));
+    sync::Change change = c.next("task/" + kCase + "/" + key, op, body);
+    alur::testing::sign_if_approval(change, o_.db);  // a paraf/ttd carries its signature
+    return o_.push1(c, c.chain(change));
   }
 
  private:

@@ -19,6 +19,7 @@
 #include "alur/sync/case_state.h"
 #include "alur/sync/change.h"
 #include "alur/sync/messages.h"
+#include "common/signing.h"
 
 namespace alur::sync {
 namespace {
@@ -115,6 +116,10 @@ class RulesTest : public ::testing::Test {
     to_json(org, test_org());
     Change c = make(kServerReplica, "system", op::kOrgSet, "org", org);
     ASSERT_ACCEPTED(apply(c));
+    for (const auto& p : test_org().people)  // everyone's personal signing key
+      if (test_org().is_member(p.username))
+        ASSERT_ACCEPTED(submit(p.username, op::kKeyAdd, alur::testing::key_record(p.username),
+                             alur::testing::key_add_body(p.username)));
   }
 
   // A change by `author` from `replica`: the next counter of that replica, its hash chain,
@@ -181,8 +186,12 @@ class RulesTest : public ::testing::Test {
                    const std::string& replica = "") {
     if (!body.contains("round"))
       body["round"] = state.cases.count(kCase) && kase().task(key) ? kase().task(key)->round : 0;
-    return apply(make(replica.empty() ? "r-" + author : replica, author, op::kTaskComplete,
-                      task_record(key), body));
+    Change c = make(replica.empty() ? "r-" + author : replica, author, op::kTaskComplete,
+                    task_record(key), body);
+    alur::testing::sign_if_approval(c, state, templates);  // a paraf/ttd is signed
+    heads_[c.dot.replica] = c.hash();
+    last = c;
+    return apply(c);
   }
 
   Verdict paraf(const std::string& author, const std::string& key, const std::string& rev,

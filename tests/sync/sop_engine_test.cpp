@@ -20,6 +20,7 @@
 #include "alur/sync/change.h"
 #include "alur/sync/templates.h"
 #include "common/fixtures.h"
+#include "common/signing.h"
 
 namespace alur::sync {
 namespace {
@@ -111,6 +112,11 @@ class SopEngineTest : public ::testing::Test {
   void SetUp() override {
     json org = office();
     ASSERT_TRUE(server(op::kOrgSet, "org", org.dump(), t0).ok());
+    for (const auto& p : state.org().people)  // everyone's personal signing key
+      if (state.org().is_member(p.username))
+        ASSERT_TRUE(act(p.username, op::kKeyAdd, alur::testing::key_record(p.username),
+                        alur::testing::key_add_body(p.username), t0)
+                        .ok());
   }
 
   Change make(const std::string& replica, const std::string& author, const std::string& op_name,
@@ -139,8 +145,10 @@ class SopEngineTest : public ::testing::Test {
   // An official's action done at `done` and committed at `committed` (default: at once).
   Verdict act(const std::string& user, const std::string& op_name, const std::string& record,
               const json& body, Millis done, std::optional<Millis> committed = {}) {
-    return commit(make("rep-" + user, user, op_name, record, body.dump(), done),
-                  committed.value_or(done));
+    Change c = make("rep-" + user, user, op_name, record, body.dump(), done);
+    alur::testing::sign_if_approval(c, state);  // a paraf/ttd is signed, as the client does
+    heads_[c.dot.replica] = c.hash();
+    return commit(c, committed.value_or(done));
   }
   Verdict complete(const std::string& user, const std::string& key, json body, Millis done,
                    std::optional<Millis> committed = {}) {

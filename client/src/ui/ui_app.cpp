@@ -150,9 +150,9 @@ std::map<std::string, std::string> parse_query(const std::string& query) {
 json act_with_passphrase(Api& api, const std::string& task, const std::string& text,
                          const std::optional<Attachment>& file, const std::string& outcome,
                          const std::optional<std::string>& passphrase) {
-  // passphrase: wired when Api::act takes it (branch sig). It is never logged.
-  (void)passphrase;
-  return api.act(task, text, file, outcome);
+  // The passphrase opens the signing key for a paraf or tanda tangan; it is never logged or
+  // kept (a wrong one: wrong_passphrase, and nothing is written).
+  return api.act(task, text, file, outcome, passphrase);
 }
 
 App::App(Api& api, std::string secret, std::uint16_t port)

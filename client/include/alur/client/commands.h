@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -25,14 +27,27 @@ class Commands {
  public:
   explicit Commands(Options options);
 
+  // passphrase: of the new signing key (none: enrolled without one, said on stderr);
+  // import_key: a file of `alur key export` to use instead of a new key.
   int enroll(const std::string& server, const std::string& username, const std::string& password,
-             const std::string& fingerprint);
+             const std::string& fingerprint, const std::optional<std::string>& passphrase = {},
+             const std::string& import_key = "");
   int case_open(const std::string& sop, const std::string& period);
   int case_show(const std::string& case_ref);
   int case_list();
   int inbox();
+  // ask_passphrase: called only when the step is a paraf or tanda tangan.
   int act(const std::string& task, const std::string& text, const std::string& file,
-          const std::string& outcome = "");
+          const std::string& outcome = "",
+          const std::function<std::optional<std::string>()>& ask_passphrase = {});
+  // commands_sign.cpp: the signing key, and the verifiable export of a case.
+  int key_show();
+  int key_export(const std::string& out);
+  int key_new(const std::optional<std::string>& passphrase);
+  int passphrase_change(const std::optional<std::string>& old_passphrase,
+                        const std::optional<std::string>& new_passphrase);
+  int export_case(const std::string& case_ref, const std::string& out_dir);
+  int export_verify(const std::string& dir);
   int return_task(const std::string& task, int to_step, const std::string& reason);
   int sync(bool watch);
   int status();

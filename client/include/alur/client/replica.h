@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,13 +99,17 @@ class Replica : public sync::StateAccess {
   // alur::Error(code, message) when it does not hold: nothing is written.
   void write(const sync::Change& change, const TemplateRegistry& templates,
              const std::optional<std::string>& attachment);
+  // Rewrites a change's body once its dot and time are known (a paraf signs a statement
+  // naming both), reading the current view; returns the final body.
+  using BodyFinisher = std::function<std::string(const sync::Change& change, View& view)>;
   // next_change + write in one transaction, so that two processes writing to the same
   // replica at once queue on SQLite's lock instead of taking the same counter. A record
   // ending in "/" is named by the change itself (a correction: "corr/<case>/<change id>").
   sync::Change append(const std::string& record, const std::string& op, const std::string& body,
                       const sync::VersionVector& context, const Clock& clock,
                       const TemplateRegistry& templates,
-                      const std::optional<std::string>& attachment);
+                      const std::optional<std::string>& attachment,
+                      const BodyFinisher& finish = {});
 
   // --- sync ----------------------------------------------------------------------
   std::vector<OutboxRow> outbox(const std::string& status_filter = "");

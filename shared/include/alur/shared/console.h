@@ -21,6 +21,9 @@ class Utf8Args {
   std::vector<char*> pointers_;
 };
 
+// True when standard input is a terminal or console (a person can be asked).
+bool stdin_is_terminal();
+
 // Reads one line from standard input without echoing it when that is a terminal or console.
 std::string read_line_hidden();
 

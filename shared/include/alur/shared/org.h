@@ -70,11 +70,21 @@ std::string acting_prefix(const std::string& kind);
 // 00:00 WIB of a YYYY-MM-DD date; throws alur::Error("bad_date").
 Millis wib_day_start(const std::string& date);
 
+// A person's Ed25519 signing key as the server recorded it (op key.add): every key a person
+// ever published stays here, so a paraf signed with an older key still verifies.
+struct PersonalKey {
+  std::string username;
+  std::string public_key;  // 32 raw bytes, base64
+  Millis added_at = 0;     // the author's time of the key.add, bounded by its commit
+  std::string change;      // id of the key.add change
+};
+
 struct Org {
   std::string unit;
   std::vector<Bidang> bidang;
   std::vector<Person> people;
   std::vector<Delegation> delegations;  // in the order they were first set
+  std::vector<PersonalKey> keys;        // in the order they were recorded
 
   const Person* find(const std::string& username) const;
   const Bidang* find_bidang(const std::string& code) const;
@@ -87,6 +97,8 @@ struct Org {
   bool is_member(const std::string& username) const;
 
   const Delegation* find_delegation(const std::string& id) const;
+  // The recorded key of username whose public key (base64) is public_key_b64, or nullptr.
+  const PersonalKey* find_key(const std::string& username, const std::string& public_key_b64) const;
   // The delegation through which username acts in role (for bidang, when set) for an action
   // done at `done_at` and committed at `committed_at`: done within the delegation, and
   // committed no later than kDelegationSyncGrace after it ended. nullptr if none.

@@ -112,6 +112,11 @@ struct Approval {
   // in the record but no longer vouches for the report.
   bool superseded = false;
   std::string acting;  // "plt" | "plh" when signed through a delegation
+  // The signer's personal signature (sync/signing.h): the statement signed, the public key
+  // and the Ed25519 signature, both base64.
+  std::string statement;
+  std::string public_key;
+  std::string signature;
 };
 
 struct ReturnEvent {
@@ -200,6 +205,13 @@ struct ApplyOptions {
 // commit_time): an author clock running ahead cannot date an action after its commit.
 Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, const Change& change,
                      Millis commit_time, const ApplyOptions& options = {});
+
+// The statement a paraf or tanda tangan change must sign (sync/signing.h), built from the
+// state exactly as the rules will check it: `change` is the task.complete without its
+// signature (its dot and HLC time set). Throws alur::Error(code, message) when the change
+// would not be accepted for another reason (not the signer's task, stale revision, ...).
+std::string statement_to_sign(StateAccess& state, const TemplateRegistry& templates,
+                              const Change& change);
 
 // Limits on what a person may write in one change.
 inline constexpr std::size_t kMaxTextBytes = 64 * 1024;

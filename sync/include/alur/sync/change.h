@@ -28,6 +28,7 @@ inline constexpr const char* kSopSet = "sop.set";                // server only
 inline constexpr const char* kDelegationSet = "delegation.set";  // server only
 inline constexpr const char* kDelegationEnd = "delegation.end";  // server only
 inline constexpr const char* kCalendarSet = "calendar.set";  // server only
+inline constexpr const char* kKeyAdd = "key.add";  // a person publishes a signing key
 }  // namespace op
 
 // The replica id of the server's own changes (org, templates, delegations, scheduled cases).
