@@ -430,7 +430,15 @@ json Api::repair(bool force) {
     std::uint64_t hlc = std::stoull(fresh.meta("hlc").value_or("0"));
     if (auto it = salvaged.meta.find("hlc"); it != salvaged.meta.end())
       hlc = std::max<std::uint64_t>(hlc, std::stoull(it->second));
-    for (const auto& r : plan.keep) {
+    for (auto& r : plan.keep) {
+      // Beyond what the server has received, nothing can be accepted: a server restored
+      // from an older backup lost those outcomes, so the changes are sent again.
+      if (r.row.counter > sc.welcome().highest_counter && r.row.status != "pending") {
+        r.row.status = "pending";
+        r.row.code.clear();
+        r.row.message.clear();
+        r.row.seq = 0;
+      }
       fresh.db()
           .cached(
               "INSERT INTO outbox (counter, case_id, encoded, status, code, message, seq, blob, "

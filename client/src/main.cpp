@@ -13,6 +13,8 @@
 
 #include "alur/client/commands.h"
 #include "alur/shared/console.h"
+#include "alur/client/config.h"
+#include "alur/client/replica.h"
 #include "alur/shared/error.h"
 
 using namespace alur;
@@ -66,13 +68,12 @@ int main(int argc, char** argv) {
   std::string case_id, task, name;
 
   auto* enroll = app.add_subcommand("enroll", "Daftarkan perangkat ini ke server");
-  enroll->add_option("--server", server, "wss://HOST:PORT")->required();
+  enroll->add_option("--server", server, "wss://HOST:PORT (bawaan: server di alur.conf)");
   enroll->add_option("--username", username, "Nama pengguna")->required();
   enroll->add_flag("--password-stdin", password_stdin, "Baca kata sandi dari stdin");
   enroll
       ->add_option("--trust-fingerprint", fingerprint,
-                   "Sidik jari sertifikat server (alur-server fingerprint)")
-      ->required();
+                   "Sidik jari sertifikat server (alur-server fingerprint; bawaan: alur.conf)");
   std::string passphrase_file, new_passphrase_file, import_key;
   enroll->add_option("--passphrase-file", passphrase_file,
                      "Frasa sandi kunci tanda tangan (baris pertama berkas; tanpa ini ditanyakan)");
@@ -224,6 +225,17 @@ int main(int argc, char** argv) {
   client::Commands cmd(opt);
   try {
     if (*enroll) {
+      // What IT preset in alur.conf fills what the command line leaves out.
+      if (server.empty() || fingerprint.empty()) {
+        auto conf = client::load_client_config(opt.home.empty() ? client::default_home() : opt.home);
+        if (server.empty()) server = conf.server.value_or("");
+        if (fingerprint.empty()) fingerprint = conf.fingerprint.value_or("");
+      }
+      if (server.empty() || fingerprint.empty()) {
+        cmd.fail("usage", std::string(server.empty() ? "--server" : "--trust-fingerprint") +
+                              " tidak diberikan dan tidak ada di alur.conf");
+        return 2;
+      }
       std::string password;
       if (password_stdin) {
         std::getline(std::cin, password);

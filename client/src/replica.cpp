@@ -19,9 +19,8 @@ using namespace alur::sync;
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
-
-constexpr const char* kSchema = R"sql(
+// The schema, step by step (client/SCHEMA.md); a released step never changes.
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
   counter INTEGER PRIMARY KEY,
@@ -46,12 +45,18 @@ CREATE TABLE IF NOT EXISTS cases (
   state TEXT NOT NULL,
   body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+)sql";
+
+// 2: SOP templates the server imported (sop.set).
+constexpr const char* kSchemaV2 = R"sql(
 CREATE TABLE IF NOT EXISTS templates (
   sop TEXT NOT NULL,
   version INTEGER NOT NULL,
   body TEXT NOT NULL,
   PRIMARY KEY (sop, version));
 )sql";
+
+const std::vector<sql::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
 
 }  // namespace
 
@@ -81,14 +86,8 @@ Replica::Replica(const std::string& home) : db_(prepare_home(home)) { migrate();
 Replica::Replica(const sql::File& file) : db_(file.path) { migrate(); }
 
 void Replica::migrate() {
-  sql::Transaction tx(db_);
-  db_.exec(kSchema);
-  auto v = meta("schema_version");
-  if (v && std::stoi(*v) > kSchemaVersion)
-    throw Error("schema_too_new",
-                "Data lokal dibuat oleh versi alur yang lebih baru; perbarui aplikasi.");
-  set_meta("schema_version", std::to_string(kSchemaVersion));
-  tx.commit();
+  sql::migrate(db_, kMigrations,
+               "Data lokal dibuat oleh versi alur yang lebih baru; perbarui aplikasi.");
 }
 
 std::optional<std::string> Replica::meta(const std::string& key) {

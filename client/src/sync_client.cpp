@@ -149,6 +149,14 @@ void SyncClient::connect() {
   welcome_ = *w;
   clock_skew_ms_ = w->server_time ? clock_->now_ms() - w->server_time : 0;
   replica_.set_meta("clock_skew_ms", std::to_string(clock_skew_ms_));
+  // A server restored from a backup older than what this replica pulled would hand out its
+  // commit numbers again with other content: stop before applying any of it.
+  if (w->server_head < replica_.cursor())
+    throw Error("server_behind",
+                "Server hanya memiliki " + std::to_string(w->server_head) +
+                    " catatan, perangkat ini sudah menerima " + std::to_string(replica_.cursor()) +
+                    ": server dipulihkan dari cadangan yang lebih lama. Jalankan: alur repair "
+                    "--force (perubahan Anda yang tidak ada di server dikirim ulang).");
   // The server has received our changes up to highest_counter: if an acknowledgement was
   // lost, the resend below is answered as a duplicate with the original outcome. If this
   // replica is behind that (restored from an older copy, or rebuilt), its next change must

@@ -1,4 +1,5 @@
 // alur-server: the office's sync server. Commands: init, org import, fingerprint, serve,
+// backup, restore,
 // device list, device revoke, verify, sop validate|import|list, delegate add|list|end,
 // schedule add|list|remove, calendar import|list. Errors: one line on stderr, exit code 1
 // (2 for usage).
@@ -18,6 +19,7 @@
 
 #include "alur/net/ws_server.h"
 #include "alur/server/admin.h"
+#include "alur/server/backup.h"
 #include "alur/server/schedule.h"
 #include "alur/server/calendars.h"
 #include "alur/server/server_db.h"
@@ -29,6 +31,7 @@
 #include "alur/shared/console.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "alur/shared/files.h"
 #include "alur/shared/sqlite.h"
 #include "alur/sync/change.h"
 #include "alur/sync/templates.h"
@@ -37,29 +40,6 @@ namespace fs = std::filesystem;
 using namespace alur;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw Error("io", "Tidak dapat membaca berkas " + p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Readable by the owner only, and never half-written: the content goes to a temporary file
-// that is made private before anything is written to it, then renamed over `p`.
-void write_private_file(const fs::path& p, const std::string& content) {
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("io", "Tidak dapat menulis berkas " + tmp.string());
-    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace);
-    out << content;
-    if (!out.flush()) throw Error("io", "Gagal menulis berkas " + tmp.string());
-  }
-  fs::rename(tmp, p);
-}
 
 fs::path cert_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.crt"; }
 fs::path key_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.key"; }
@@ -418,6 +398,52 @@ int cmd_sop_list(const std::string& dir, bool json_out) {
   return 0;
 }
 
+// --- backups ---------------------------------------------------------------------------
+
+std::string heads_text(const server::BackupSummary& s) {
+  std::string out;
+  for (const auto& [code, head] : s.heads)
+    out += (out.empty() ? "" : ", ") + ("/" + code) + " " + std::to_string(head);
+  return out;
+}
+
+nlohmann::json summary_json(const server::BackupSummary& s) {
+  nlohmann::json heads = nlohmann::json::object();
+  for (const auto& [code, head] : s.heads) heads[code] = head;
+  return {{"folder", s.folder.string()},
+          {"unit", s.unit ? nlohmann::json(*s.unit) : nlohmann::json()},
+          {"files", s.files},
+          {"bytes", s.bytes},
+          {"heads", heads}};
+}
+
+int cmd_backup(const std::string& dir, const std::string& out, const std::string& unit,
+               bool json_out) {
+  require_initialized(dir);
+  auto s = server::make_backup(dir, out, unit.empty() ? std::nullopt : std::optional(unit),
+                               Clock::system().now_ms());
+  if (json_out) {
+    std::cout << summary_json(s).dump() << "\n";
+    return 0;
+  }
+  std::cout << "Cadangan dibuat di " << out << ": " << s.files.size() << " berkas, " << s.bytes
+            << " bita; log per unit: " << heads_text(s) << "\n"
+            << "Pulihkan dengan: alur-server restore --from " << out << " --data FOLDER_BARU\n";
+  return 0;
+}
+
+int cmd_restore(const std::string& from, const std::string& dir, bool force, bool json_out) {
+  auto s = server::restore_backup(from, dir, force, Clock::system().now_ms());
+  if (json_out) {
+    std::cout << summary_json(s).dump() << "\n";
+    return 0;
+  }
+  std::cout << "Cadangan " << from << " dipulihkan ke " << dir << ": " << s.files.size()
+            << " berkas; log per unit: " << heads_text(s) << "\n"
+            << "Jalankan: alur-server serve --data " << dir << "\n";
+  return 0;
+}
+
 // --- acting officials ------------------------------------------------------------------
 
 int cmd_delegate_add(const std::string& dir, Delegation d, bool json_out) {
@@ -645,6 +671,21 @@ int main(int argc, char** argv) {
   unit_list->add_option("--data", dir, "Direktori data")->required();
   unit_list->add_flag("--json", json_out, "Keluaran JSON");
 
+  std::string backup_out, backup_from;
+  bool force = false;
+  auto* backup = app.add_subcommand(
+      "backup", "Cadangkan server yang sedang berjalan (basis data, kunci dan sertifikat TLS)");
+  backup->add_option("--data", dir, "Direktori data")->required();
+  backup->add_option("--out", backup_out, "Folder cadangan baru (belum ada atau kosong)")->required();
+  backup->add_option("--unit", unit, "Hanya unit ini (bawaan: semua unit beserta identitas TLS)");
+  backup->add_flag("--json", json_out, "Keluaran JSON");
+  auto* restore = app.add_subcommand("restore", "Pulihkan cadangan ke folder data baru");
+  restore->add_option("--from", backup_from, "Folder cadangan (berisi alur-backup.json)")->required();
+  restore->add_option("--data", dir, "Direktori data tujuan (baru atau kosong)")->required();
+  restore->add_flag("--force", force,
+                    "Folder tujuan boleh berisi: isinya dipindahkan ke DATA/sebelum-pulih-WAKTU");
+  restore->add_flag("--json", json_out, "Keluaran JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -654,6 +695,8 @@ int main(int argc, char** argv) {
     if (*init) return cmd_init(dir, names);
     if (*unit_add) return cmd_unit_add(dir, unit_code);
     if (*unit_list) return cmd_unit_list(dir, json_out);
+    if (*backup) return cmd_backup(dir, backup_out, unit, json_out);
+    if (*restore) return cmd_restore(backup_from, dir, force, json_out);
     if (!unit.empty()) {  // the commands below then work on that unit's database
       const fs::path udir = server::unit_dir(dir, unit);
       if (!fs::exists(udir / server::ServerDb::kFileName))

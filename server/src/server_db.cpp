@@ -12,9 +12,8 @@ namespace alur::server {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
-
-constexpr const char* kSchema = R"sql(
+// The schema, step by step (server/SCHEMA.md); a released step never changes.
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
   username TEXT PRIMARY KEY,
@@ -60,6 +59,10 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE UNIQUE INDEX IF NOT EXISTS cases_by_period ON cases (sop, period);
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blob_uploads (sha256 TEXT PRIMARY KEY, total INTEGER NOT NULL, data BLOB NOT NULL);
+)sql";
+
+// 2: imported SOP templates (sop.set) and the server's own quarterly schedules.
+constexpr const char* kSchemaV2 = R"sql(
 CREATE TABLE IF NOT EXISTS templates (
   sop TEXT NOT NULL,
   version INTEGER NOT NULL,
@@ -71,6 +74,8 @@ CREATE TABLE IF NOT EXISTS schedules (
   period_of TEXT NOT NULL,
   created_at INTEGER NOT NULL);
 )sql";
+
+const std::vector<sql::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
 
 }  // namespace
 
@@ -91,15 +96,8 @@ std::unique_ptr<ServerStore::Transaction> ServerDb::begin() {
 }
 
 void ServerDb::migrate() {
-  sql::Transaction tx(db_);
-  db_.exec(kSchema);
-  auto v = meta("schema_version");
-  if (v && std::stoi(*v) > kSchemaVersion)
-    throw Error("schema_too_new",
-                "Basis data server dibuat oleh versi alur yang lebih baru (skema " + *v +
-                    "); perbarui alur-server.");
-  set_meta("schema_version", std::to_string(kSchemaVersion));
-  tx.commit();
+  sql::migrate(db_, kMigrations,
+               "Basis data server dibuat oleh versi alur yang lebih baru; perbarui alur-server.");
 }
 
 std::optional<std::string> ServerDb::meta(const std::string& key) {

@@ -57,6 +57,10 @@ Error make_error(int rc, std::string_view context, sqlite3* db) {
   }
 }
 
+// How long a backup waits for a busy source, and how often it tries again.
+constexpr int kBackupWaitMs = 5000;
+constexpr int kBackupRetryMs = 100;
+
 // Pragma values cannot be bound as parameters, so the one string option that reaches SQL
 // text is checked against SQLite's own vocabulary first.
 bool valid_synchronous(std::string_view value) {
@@ -269,6 +273,28 @@ void Database::set_max_page_count(std::int64_t pages) {
   exec("PRAGMA max_page_count = " + std::to_string(pages));
 }
 
+void Database::backup_to(const std::string& dest_path) {
+  Database dest(dest_path, OpenOptions{.create = true, .wal = false});
+  struct Finisher {
+    void operator()(sqlite3_backup* b) const { sqlite3_backup_finish(b); }
+  };
+  std::unique_ptr<sqlite3_backup, Finisher> backup(
+      sqlite3_backup_init(dest.handle(), "main", db_.get(), "main"));
+  if (!backup) dest.throw_error(sqlite3_errcode(dest.handle()), "backup " + dest_path);
+  // One step of every page: the copy is one read snapshot of the source. A busy source
+  // (another connection's checkpoint or recovery) is waited for, as long as a statement would.
+  int rc = SQLITE_OK;
+  for (int waited_ms = 0;; waited_ms += kBackupRetryMs) {
+    rc = sqlite3_backup_step(backup.get(), -1);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited_ms >= kBackupWaitMs) break;
+    sqlite3_sleep(kBackupRetryMs);
+  }
+  rc = rc == SQLITE_DONE ? sqlite3_backup_finish(backup.release()) : rc;
+  if (rc != SQLITE_OK) throw make_error(rc, "backup " + dest_path, nullptr);
+  // A standalone file: opened later (even read-only) without a -wal or -shm beside it.
+  dest.exec("PRAGMA journal_mode = DELETE");
+}
+
 void Database::throw_error(int rc, std::string_view context) const {
   throw make_error(rc, context, db_.get());
 }
@@ -291,6 +317,32 @@ void Transaction::commit() {
   // rolled back by SQLite) and the destructor cleans up.
   db_.exec("COMMIT");
   done_ = true;
+}
+
+// --- migrations ------------------------------------------------------------------------
+
+int migrate(Database& db, const std::vector<Migration>& steps, const std::string& too_new_message) {
+  Transaction tx(db);
+  int found = 0;
+  {
+    Statement has_meta(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+    if (has_meta.step()) {
+      Statement v(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+      if (v.step()) found = static_cast<int>(std::stoll(v.get_text(0)));
+    }
+  }
+  const int latest = steps.empty() ? 0 : steps.back().version;
+  if (found > latest) throw Error("schema_too_new", too_new_message);
+  for (const Migration& m : steps)
+    if (m.version > found) db.exec(m.sql);
+  if (found != latest) {
+    Statement set(db,
+                  "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    set.bind_text(1, std::to_string(latest)).exec();
+  }
+  tx.commit();
+  return found;
 }
 
 }  // namespace alur::sql

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -154,6 +155,10 @@ class Database {
   std::string integrity_check();
   // Page limit (PRAGMA max_page_count) — lets tests simulate a full disk.
   void set_max_page_count(std::int64_t pages);
+  // Copies the whole database, as of one moment, into a new file at dest_path with SQLite's
+  // online backup API: other connections keep writing meanwhile (WAL readers do not block
+  // writers). The copy is a standalone database file (no -wal beside it).
+  void backup_to(const std::string& dest_path);
 
   // Installs (or, with an empty function, removes) the fault hook (see FaultHook).
   void set_fault_hook(FaultHook hook) { fault_hook_ = std::move(hook); }
@@ -191,5 +196,19 @@ class Transaction {
   Database& db_;
   bool done_ = false;
 };
+
+// One step of a database's schema: the SQL that brings version `version - 1` to `version`.
+// A released step never changes; a new schema adds a step.
+struct Migration {
+  int version;
+  std::string_view sql;
+};
+
+// Brings the database to the last step's version in one transaction (a crash leaves the
+// old version whole), reading and writing `schema_version` in the database's
+// `meta(key, value)` table, which the first step creates. A database of a version newer
+// than the last step is refused with Error("schema_too_new", too_new_message). Returns the
+// version found (0 for a new database).
+int migrate(Database& db, const std::vector<Migration>& steps, const std::string& too_new_message);
 
 }  // namespace alur::sql
