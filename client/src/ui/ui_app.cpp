@@ -225,8 +225,9 @@ Reply App::enter() const {
   Reply r;
   r.status = 303;
   r.content_type = "text/plain; charset=utf-8";
-  r.headers = {{"Location", "/"},
-               {"Set-Cookie", cookie_name() + "=" + secret_ + "; Path=/; HttpOnly; SameSite=Strict"}};
+  r.headers = {
+      {"Location", "/"},
+      {"Set-Cookie", cookie_name() + "=" + secret_ + "; Path=/; HttpOnly; SameSite=Strict"}};
   return r;
 }
 
@@ -239,9 +240,8 @@ Reply App::handle(const Request& req) {
   std::string rest;  // the target after what authorized it, without its leading '/'
   if (target.rfind(prefix, 0) == 0) {
     std::size_t slash = target.find('/', prefix.size());
-    std::string given = target.substr(prefix.size(), slash == std::string::npos
-                                                         ? std::string::npos
-                                                         : slash - prefix.size());
+    std::string given = target.substr(
+        prefix.size(), slash == std::string::npos ? std::string::npos : slash - prefix.size());
     if (slash == std::string::npos || !equal_secret(given, secret_))
       return error_reply(403, "forbidden", "Buka alamat lengkap yang dicetak oleh alur ui.");
     rest = target.substr(slash + 1);

@@ -39,7 +39,8 @@ struct Reply {
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
   bool event_stream = false;  // the caller keeps the connection open for server-sent events
-  std::vector<std::pair<std::string, std::string>> headers;  // further headers (Location, Set-Cookie)
+  // Further headers (Location, Set-Cookie).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // What a person must do before the app can work on this replica, found when `alur ui`
