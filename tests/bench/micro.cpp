@@ -130,6 +130,7 @@ void BM_SequencerPush(benchmark::State& state) {
     bench::Device d;
     d.replica = "0123456789abcdef";
     d.username = "sekretaris";
+    db.upsert_user(d.username, "Sekretaris", "unused: no login here");
     db.add_device({d.replica, d.username, d.key.public_raw(), "bench", 0, {}, 0, ""}, "token");
     {
       auto tx = db.begin();
