@@ -75,17 +75,17 @@ Function AlurReadSettings
   ${EndIf}
 FunctionEnd
 
-; After the files: $INSTDIR\alur.conf from the command line's settings, else a copy of the
+; After the files: $INSTDIR\bin\alur.conf (beside alur.exe, where the client looks) from the command line's settings, else a copy of the
 ; alur.conf beside setup.exe, else the one a previous installation left stays as it is.
 Function AlurWriteConfig
   ${If} $AlurServer != ""
-    FileOpen $R0 "$INSTDIR\alur.conf" w
+    FileOpen $R0 "$INSTDIR\bin\alur.conf" w
     FileWrite $R0 "# alur: enrolment defaults written by setup.exe$\r$\n"
     FileWrite $R0 "server=$AlurServer$\r$\n"
     FileWrite $R0 "fingerprint=$AlurFingerprint$\r$\n"
     FileClose $R0
   ${ElseIf} ${FileExists} "$EXEDIR\alur.conf"
-    CopyFiles /SILENT "$EXEDIR\alur.conf" "$INSTDIR\alur.conf"
+    CopyFiles /SILENT "$EXEDIR\alur.conf" "$INSTDIR\bin\alur.conf"
   ${EndIf}
 FunctionEnd
 
@@ -93,7 +93,7 @@ FunctionEnd
 ; (%LOCALAPPDATA%\alur: the replica and its unsent changes) only when asked: /PURGE when
 ; silent, else a question whose default is No.
 Function un.AlurUninstall
-  Delete "$INSTDIR\alur.conf"
+  Delete "$INSTDIR\bin\alur.conf"
   StrCpy $R2 "current"
   ${If} ${ShellVarContextAll}
     StrCpy $R2 "all"
