@@ -747,13 +747,17 @@ std::string statement_to_sign(StateAccess& state, const TemplateRegistry& templa
   TaskState* t = nullptr;
   Authority who;
   std::string bound;
-  Verdict v = load_actionable_task(x, body, c, tpl, t, who);
-  const StepDef* step = v.ok() ? tpl->step(t->step) : nullptr;
-  if (v.ok() && step->kind != "initial" && step->kind != "sign")
-    v = reject("bad_action", "Langkah ini bukan paraf atau tanda tangan.");
-  if (v.ok()) v = check_binding(c, *step, body, bound);
-  if (!v.ok()) throw Error(v.code, v.message);
-  return approval_statement(x, c, *t, *step, who, bound);
+  try {
+    Verdict v = load_actionable_task(x, body, c, tpl, t, who);
+    const StepDef* step = v.ok() ? tpl->step(t->step) : nullptr;
+    if (v.ok() && step->kind != "initial" && step->kind != "sign")
+      v = reject("bad_action", "Langkah ini bukan paraf atau tanda tangan.");
+    if (v.ok()) v = check_binding(c, *step, body, bound);
+    if (!v.ok()) throw Error(v.code, v.message);
+    return approval_statement(x, c, *t, *step, who, bound);
+  } catch (const nlohmann::json::exception& e) {  // a field of the wrong type, as apply_change
+    throw Error("bad_body", std::string("Isi perubahan tidak valid: ") + e.what());
+  }
 }
 
 Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, const Change& change,
