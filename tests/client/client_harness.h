@@ -28,6 +28,7 @@
 #include "alur/sync/change.h"
 #include "alur/sync/messages.h"
 #include "common/demo_org.h"
+#include "common/signing.h"
 #include "common/test_support.h"
 #include "memory_transport.h"
 
@@ -44,11 +45,8 @@ using alur::testing::error_code_of;
 
 inline constexpr const char* kServerUrl = "wss://test:1";
 
-// Each test person's passphrase of their signing key, and a cheap scrypt to seal it with.
-inline std::string passphrase_of(const std::string& username) {
-  return "frasa sandi " + username;
-}
-inline constexpr crypto::KdfParams kFastKdf{.n = 1024, .r = 8, .p = 1};
+using alur::testing::kFastKdf;
+using alur::testing::passphrase_of;
 
 inline std::string make_dir(const std::string& path) {
   std::filesystem::create_directories(path);

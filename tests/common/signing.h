@@ -14,6 +14,13 @@
 
 namespace alur::testing {
 
+// Each test person's passphrase of their signing key, and a cheap scrypt to seal it with
+// (the real one costs 128 MiB and half a second; tests and the simulator enrol thousands).
+inline std::string passphrase_of(const std::string& username) {
+  return "frasa sandi " + username;
+}
+inline constexpr crypto::KdfParams kFastKdf{.n = 1024, .r = 8, .p = 1};
+
 inline crypto::Ed25519Key signing_key_of(const std::string& username) {
   return crypto::Ed25519Key::from_private(crypto::sha256("alur-test-signing-key/" + username));
 }

@@ -35,6 +35,7 @@
 #include "client/unchecked_write.h"
 #include "common/demo_org.h"
 #include "common/fixtures.h"
+#include "common/signing.h"
 #include "coop.h"
 #include "world.h"
 
@@ -379,9 +380,9 @@ void Sim::setup() {
     c.clock = std::make_unique<SimClock>(world, skew);
     client::Api setup(std::make_unique<client::Replica>(sql::File{c.uri}), *c.clock,
                       setup_net.connector());
-    setup.set_kdf_for_testing(client::testing::kFastKdf);  // thousands of seeds
+    setup.set_kdf_for_testing(alur::testing::kFastKdf);  // thousands of seeds
     json r = setup.enroll(kUrl, user, pw, client::testing::test_fingerprint(),
-                          client::testing::passphrase_of(user));
+                          alur::testing::passphrase_of(user));
     if (!r.value("synced", false)) throw std::runtime_error("setup: first sync failed");
     c.replica = r.at("replica").get<std::string>();
     clients.push_back(std::move(c));
@@ -804,7 +805,7 @@ void Sim::act(int i) {
       words = text(1);
     const std::string outcome = s->kind == "decision" ? choose_outcome(*s, words) : "";
     api.act(sync::task_id(id, t->key), words, file, outcome,
-            client::testing::passphrase_of(c.user));
+            alur::testing::passphrase_of(c.user));
     made(i, "did step " + t->key);
   } else if (roll < 64) {  // a return for revision, racing with the completions
     const sync::TaskState* t = pick_task(true);
@@ -844,7 +845,7 @@ void Sim::act(int i) {
   } else if (roll < 92) {  // any task at all, whoever it belongs to: mostly refused locally
     const sync::TaskState* t = pick_task(false);
     api.act(sync::task_id(id, t->key), text(1), std::nullopt, "",
-            client::testing::passphrase_of(c.user));
+            alur::testing::passphrase_of(c.user));
     made(i, "did someone's step " + t->key);
   } else {  // (92..95) a hand-made change that skips the client's checks: the server guards
     rogue(i, id, cs, *tpl);
