@@ -2,8 +2,8 @@
 // Kasubag KPE and Pelaksana KPE each on their own `alur ui`, the other officials' steps done
 // by the harness on the command line. Meeting minutes, return for revision with a reason,
 // a draft written, edited and uploaded with its history and side-by-side diff, corrections
-// pinned to a revision (resolved, reopened), a disposition by keyboard alone, a decision's
-// two outcomes, and the printed report with its approval sheet, every screen checked to
+// pinned to a revision (resolved, reopened), a disposition by keyboard alone, a paraf with
+// the passphrase asked in the page (a wrong one first), a decision's two outcomes, and the printed report with its approval sheet, every screen checked to
 // fit 1366×768.
 import { execFileSync } from 'node:child_process';
 import { artifact, ask, check, fits, launch, run, shot, urls } from './lib.mjs';
@@ -55,6 +55,50 @@ async function tabTo(page, want, what) {
     if (want(f)) return check(true, `Tab reaches ${what}, each stop with a visible focus ring`);
   }
   throw new Error('expected: Tab to reach ' + what);
+}
+
+// Step 11, the Kasubag's paraf in the page: a wrong passphrase is refused in plain words and
+// nothing is written (the page and the replica itself say so); the right one completes the
+// step with her name, and the Sekretaris's page (another PC) shows it after sync.
+async function parafInThePage(kas, sek, lakip) {
+  const task = `${lakip}.11`;
+  await openTask(kas, 'kasubag', task);
+  check((await kas.locator('#act-form button[type=submit]').innerText()) === 'Paraf', 'the paraf form has a "Paraf" button');
+  check((await kas.locator('#act-form .card').innerText()).includes('capaian-kinerja-final'), 'and names the document being initialled');
+  await kas.click('#act-form button[type=submit]');
+  check(await kas.locator('#passphrase').evaluate((e) => !e.validity.valid), 'a paraf without a passphrase is held back');
+  await kas.fill('#passphrase', 'frasa sandi yang keliru');
+  await kas.click('#act-form button[type=submit]');
+  const err = kas.locator('#act-form .error');
+  await err.filter({ hasText: /\S/ }).waitFor({ timeout: 30000 });
+  const said = await err.innerText();
+  check(said.startsWith('Frasa sandi salah. Belum ada yang tersimpan. Ketik lagi frasa sandi Anda.'),
+    'a wrong passphrase is refused in plain words, saying what to do: ' + said);
+  check((await kas.inputValue('#passphrase')) === '' && (await kas.evaluate(() => document.activeElement.id)) === 'passphrase',
+    'the passphrase field is emptied and focused for another try');
+  check(kas.url().endsWith(`#/task/${task}`) && (await kas.locator('#act-form').isVisible()), 'the form stays open');
+  await shot(kas, 'form-paraf-wrong');
+  const local = await ask(`show kasubag ${task}`);
+  check(local.state === 'ready' && !local.tentative && local.approvals === 0,
+    "nothing was written on the Kasubag's PC (alur case show): " + JSON.stringify(local));
+  await go(kas, 'kasubag', '#/inbox');
+  await kas.locator(`#inbox tr[data-task="${task}"]`).waitFor();
+  check(true, 'the task is still ready in her inbox');
+
+  await openTask(kas, 'kasubag', task);
+  await kas.fill('#passphrase', await ask('passphrase kasubag'));
+  await shot(kas, 'form-paraf');
+  await act(kas, 11);
+  const row = stepRow(kas, 11);
+  check((await row.innerText()).includes('Rina Marlina'), 'the paraf step shows done with the signer: ' + (await row.innerText()).replace(/\s+/g, ' '));
+  check((await kas.locator('#timeline').innerText()).includes('Paraf capaian-kinerja-final'), 'the paraf is in the timeline');
+  const done = await ask(`show kasubag ${task}`);
+  check(done.state === 'done' && done.approvals === 1 && done.by === 'kasubag', 'and in her replica, signed by her: ' + JSON.stringify(done));
+
+  await go(sek, 'sekretaris', `#/case/${lakip}`);
+  await stepRow(sek, 11).locator('.tag.st-done').waitFor({ timeout: 30000 });
+  check((await stepRow(sek, 11).innerText()).includes('Rina Marlina'), "the Sekretaris's page shows the Kasubag's paraf after sync");
+  await shot(sek, 'case-paraf');
 }
 
 async function lakipQuarter(sek, kas, pel) {
@@ -163,8 +207,9 @@ async function lakipQuarter(sek, kas, pel) {
   await pel.fill('#doc', 'Capaian Kinerja final Triwulan III\nIKU 1: 82%\nIKU 2: 74%\n');
   await act(pel, 10);
 
-  // Paraf and tanda tangan on their own PCs (the command line), then the printed report.
-  await ask(`lakip ${lakip} 11,12,13`);
+  await parafInThePage(kas, sek, lakip);
+  // The Sekretaris's paraf and the Kadis's signature on their own PCs (the command line).
+  await ask(`lakip ${lakip} 12,13`);
   await go(sek, 'sekretaris', `#/case/${lakip}`);
   await stepRow(sek, 13).locator('.tag.st-done').waitFor({ timeout: 30000 });
   await go(sek, 'sekretaris', `#/print/${lakip}`);

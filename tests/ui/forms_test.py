@@ -12,7 +12,7 @@ import unittest
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from uitest import BrowserTest  # noqa: E402
-from alurtest import ALUR_SERVER, ROOT, Office, password, run, smash_log_page  # noqa: E402
+from alurtest import ALUR_SERVER, ROOT, Office, passphrase, password, run, smash_log_page, task_of  # noqa: E402
 
 # DATA-LAKIP (tests/fixtures/sop/data-lakip.json): who does each task, and what with.
 DATA_ACTOR = {"1": "kasubag", "2.koperasi": "kabid_koperasi", "2.usaha_mikro": "kabid_mikro",
@@ -36,6 +36,14 @@ class FormsTest(BrowserTest):
         smash_log_page(pcs["damaged"].home)
         urls = {role: self.start_ui(o) for role, o in pcs.items()}
 
+        def task_on(pc, task):
+            case, _, suffix = task.partition(".")
+            show = pc.show(case)
+            t = task_of(show, task)
+            step = int(suffix.split(".")[0])
+            return {"state": t["state"], "by": t.get("by"), "tentative": t.get("tentative"),
+                    "approvals": len([a for a in show.get("approvals", []) if a.get("step") == step])}
+
         def data_step(case, suffix):
             o = office[DATA_ACTOR[suffix]]
             o.sync()
@@ -48,6 +56,11 @@ class FormsTest(BrowserTest):
         def command(name, arg):
             if name == "server":  # what the enrolment screen asks for
                 return {"url": srv.url, "fingerprint": srv.fingerprint, "password": password(arg)}
+            if name == "passphrase":  # what the official types at a paraf
+                return passphrase(arg)
+            if name == "show":  # ROLE TASK: the task as the replica of ROLE's `alur ui` has it
+                role, task = arg.split()
+                return task_on(pcs[role], task)
             if name == "open":  # SOP PERIOD: a case opened by the Sekretaris's other PC
                 sop, period = arg.split()
                 o = office["sekretaris"]
@@ -76,7 +89,7 @@ class FormsTest(BrowserTest):
         self.assertEqual(sorted(u.split("#")[0] for u in with_secret), sorted(urls.values()), with_secret)
         self.assertTrue(all(u.split("#", 1)[-1] in (u, "/inbox") for u in with_secret), with_secret)
         self.assertScreenshots(["form-meeting", "form-return", "draft-diff", "draft-corrections", "form-decision",
-                                "enroll", "repair"])
+                                "form-paraf-wrong", "form-paraf", "case-paraf", "enroll", "repair"])
         # The screens' work is real: the new PC is enrolled, the damaged file was kept aside.
         self.assertEqual(pcs["new_pc"].status()["username"], "kadis")
         self.assertTrue(glob.glob(os.path.join(pcs["damaged"].home, "replica.db.rusak-*")))

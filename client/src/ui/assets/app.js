@@ -29,6 +29,7 @@ const EN = {
   'Simpan dan selesaikan tugas': 'Save and complete the task', 'Frasa sandi': 'Passphrase',
   'Frasa sandi diminta setiap kali membubuhkan paraf atau tanda tangan.': 'The passphrase is asked each time you initial or sign.',
   'Dokumen yang diparaf/ditandatangani': 'Document being initialled/signed',
+  'Belum ada yang tersimpan. Ketik lagi frasa sandi Anda.': 'Nothing was saved. Type your passphrase again.',
   'Kembalikan untuk perbaikan': 'Return for revision', 'Ke langkah': 'To step', 'Kembalikan': 'Return',
   'Tersimpan di komputer ini — menunggu sinkronisasi.': 'Saved on this PC — waiting to sync.',
   'Tugas ini tidak siap untuk Anda.': 'This task is not ready for you.',
@@ -166,7 +167,7 @@ async function submit(form, action) {
   } catch (e) {
     if (err) {
       err.textContent = e.message + (e.code ? ` [${e.code}]` : '');
-      err.focus();
+      (e.retry || err).focus();
     } else toast(e.message);
   } finally {
     if (button) button.disabled = false;
@@ -433,7 +434,15 @@ async function viewTask(taskId) {
         } else if (doc && doc.value !== (head ? head.text : '') && doc.value.trim()) {
           body.file = { filename: head ? head.filename : step.draft + '.txt', content_base64: textBase64(doc.value) };
         }
-        const r = await api('act', body);
+        const r = await api('act', body).catch((e) => {
+          // Nothing was written: the passphrase is asked again, in an empty field.
+          if (pass && e.code === 'wrong_passphrase') {
+            pass.value = '';
+            e.message += ' ' + T('Belum ada yang tersimpan. Ketik lagi frasa sandi Anda.');
+            e.retry = pass;
+          }
+          throw e;
+        });
         if (pass) pass.value = '';
         toast(`${r.message || ''}. ${T('Tersimpan di komputer ini — menunggu sinkronisasi.')}`);
         location.hash = '#/case/' + c.case;
