@@ -9,6 +9,7 @@
 #include "alur/client/api.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "alur/shared/files.h"
 #include "alur/sync/signing.h"
 
 namespace alur::client {
@@ -33,14 +34,6 @@ void write_file(const fs::path& p, const std::string& data) {
   std::ofstream o(p, std::ios::binary | std::ios::trunc);
   o << data;
   if (!o.flush()) throw Error("io", "Gagal menulis " + p.string());
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw Error("io", "Tidak dapat membaca " + p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // The value of "field: value" in a statement, or "".
