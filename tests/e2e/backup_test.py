@@ -61,6 +61,7 @@ class BackupTest(E2ETest):
     def test_backup_while_written_restored_into_new_server_and_clients_sync_on(self):
         kabid = self.official(self.srv, "kabid_koperasi")
         sekre = self.official(self.srv, "sekretaris")
+        kabid.sync()  # has everything so far, the Sekretaris's enrolment (her key.add) too
         head_before = self.server_json("verify", "--data", self.srv.data)["entries"]
         self.assertGreater(head_before, 0)
 
