@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "alur/server/data_lock.h"
 #include "alur/server/server_db.h"
 #include "alur/server/units.h"
 #include "alur/shared/clock.h"
@@ -31,9 +32,16 @@ std::string unit_db(const std::optional<std::string>& unit) {
   return unit ? "units/" + *unit + "/" + ServerDb::kFileName : ServerDb::kFileName;
 }
 
+// The lock file (data_lock.h) is not content: a folder holding only it is empty.
+bool is_lock_file(const fs::path& p) { return p.filename() == DataLock::kFileName; }
+
 bool empty_or_missing(const fs::path& dir) {
   std::error_code ec;
-  return !fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec));
+  if (!fs::exists(dir, ec)) return true;
+  if (!fs::is_directory(dir, ec)) return false;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (!is_lock_file(e.path())) return false;
+  return !ec;
 }
 
 std::uint64_t log_head(const fs::path& db_file) {
@@ -122,7 +130,7 @@ nlohmann::json checked_manifest(const fs::path& backup_dir) {
 void move_aside(const fs::path& what, const fs::path& aside) {
   std::vector<fs::path> entries;
   for (const auto& e : fs::directory_iterator(what))
-    if (e.path() != aside) entries.push_back(e.path());
+    if (e.path() != aside && !is_lock_file(e.path())) entries.push_back(e.path());
   make_private_dir(aside);
   for (const fs::path& p : entries) fs::rename(p, aside / p.filename());
 }
@@ -188,6 +196,9 @@ BackupSummary restore_backup(const fs::path& backup_dir, const fs::path& data_di
     throw Error("not_initialized", "Cadangan ini hanya berisi unit " + *unit +
                                        "; siapkan dulu servernya: alur-server init --data " +
                                        data_dir.string());
+  // Never under a running server: a folder a server has served has its lock file.
+  std::optional<DataLock> lock;
+  if (fs::exists(data_dir / DataLock::kFileName)) lock.emplace(data_dir);
   if (!empty_or_missing(target)) {
     if (!force)
       throw Error("restore_target_not_empty",
@@ -200,6 +211,7 @@ BackupSummary restore_backup(const fs::path& backup_dir, const fs::path& data_di
     move_aside(target, unit ? aside / "units" / *unit : aside);
   }
   make_private_dir(data_dir);
+  if (!lock) lock.emplace(data_dir);
   BackupSummary sum{data_dir, unit, {}, 0, {}};
   for (const auto& f : m.at("files")) {
     const std::string rel = f.at("path").get<std::string>();

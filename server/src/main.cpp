@@ -22,6 +22,7 @@
 #include "alur/server/backup.h"
 #include "alur/server/schedule.h"
 #include "alur/server/calendars.h"
+#include "alur/server/data_lock.h"
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
 #include "alur/server/verify.h"
@@ -163,6 +164,7 @@ struct ServedUnit {
 
 int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
   require_initialized(dir);
+  const server::DataLock lock(dir);  // one server per data folder; restore waits for it
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw Error("usage", "--listen harus berbentuk HOST:PORT");
   std::string host = listen.substr(0, colon);

@@ -3,7 +3,7 @@ made while officials keep committing, restored into a new server on another fold
 the officials' PCs syncing on against it; a PC that had pulled past the backup is stopped
 with server_behind and recovers its lost changes with `alur repair --force`. Then every
 bad input: missing or unfinished backups, a changed byte, a hostile manifest, a folder
-that is not empty, a unit's backup."""
+that is not empty, a unit's backup, a restore under a running server."""
 import json
 import os
 import shutil
@@ -236,6 +236,34 @@ class BackupTest(E2ETest):
         units = self.server_json("unit", "list", "--data", fresh)
         self.assertEqual([(u["unit"], u["name"]) for u in units], [("disdik", DISDIK_ORG["unit"])])
         self.server_fails("restore_target_not_empty", "restore", "--from", unit_out, "--data", fresh)
+
+    def test_no_restore_under_a_running_server_and_no_second_server(self):
+        out = os.path.join(self.workdir, "cadangan")
+        self.backup(out)
+        sekre = self.official(self.srv, "sekretaris")
+        case = sekre.ok("case", "open", "--sop", "LAKIP", "--period", "2026-Q3")["case"]
+        sekre.sync()  # committed after the backup
+        before = sorted(os.listdir(self.srv.data))
+
+        # Even with --force, the folder a server is serving is left exactly as it was.
+        r = self.server_fails("server_running", "restore", "--from", out, "--data",
+                              self.srv.data, "--force")
+        self.assertIn("hentikan dulu", r.err)
+        self.assertEqual(sorted(os.listdir(self.srv.data)), before)
+        # A second server on the same folder is refused before it listens.
+        self.server_fails("server_running", "serve", "--data", self.srv.data, "--listen",
+                          "127.0.0.1:0")
+        self.assertTrue(self.srv.running)
+        self.assertIn(case, [c["case"] for c in sekre.ok("case", "list")])
+        sekre.sync()
+        self.assertEqual(sekre.status()["pending"], [])
+
+        # Stopped (even killed: the lock goes with the process), the restore goes ahead.
+        self.srv.kill9()
+        self.server_ok("restore", "--from", out, "--data", self.srv.data, "--force")
+        self.assertEqual(len([d for d in os.listdir(self.srv.data)
+                              if d.startswith("sebelum-pulih-")]), 1)
+        self.assertTrue(self.server_json("verify", "--data", self.srv.data)["ok"])
 
 
 if __name__ == "__main__":
