@@ -132,6 +132,18 @@ async function lakipQuarter(sek, kas, pel) {
   check((await sek.inputValue('#doc')) === 'Draft capaian kinerja triwulan III\nIKU 1: 82%\n', 'the draft form starts from the latest revision');
   await sek.fill('#text', 'Notulen: rapat lanjutan; IKU 2 dilengkapi.');
   await sek.fill('#doc', 'Draft capaian kinerja triwulan III\nIKU 1: 82%\nIKU 2: 74%\n');
+  // A stray click on the menu with the draft typed but not saved asks first; "no" keeps it.
+  // The click returns only once the question is answered: answer it while it waits.
+  const dialog = sek.waitForEvent('dialog');
+  const click = sek.click('#nav a[data-nav=inbox]');
+  const question = await dialog;
+  const asked = question.message();
+  await question.dismiss();
+  await click;
+  await sek.waitForFunction((want) => location.hash === want, `#/task/${lakip}.4`);
+  check(asked.includes('belum disimpan') && sek.url().endsWith(`#/task/${lakip}.4`) &&
+    (await sek.inputValue('#doc')).includes('IKU 2: 74%') && (await sek.inputValue('#text')).includes('rapat lanjutan'),
+    'leaving a typed form asks first, and "no" keeps the page and what was typed: ' + asked);
   await act(sek, 4);
   await go(sek, 'sekretaris', `#/draft/${lakip}/draft-capaian-kinerja`);
   await sek.locator('#diff').waitFor();

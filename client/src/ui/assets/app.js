@@ -63,6 +63,9 @@ const EN = {
   'perubahan tercatat diperiksa': 'committed changes checked', 'Data lokal bermasalah': 'The local data has problems', 'Belum siap': 'Not ready',
   'Tutup alur ui, jalankan alur repair (atau buka alur ui lagi: layar perbaikan muncul bila data rusak).':
     'Close alur ui and run alur repair (or open alur ui again: the repair screen appears when the data is damaged).',
+  'Ada isian yang belum disimpan di halaman ini. Tinggalkan halaman? Isian itu akan hilang.':
+    'This page has input that is not saved. Leave the page? That input will be lost.',
+  'Terlalu panjang untuk dibandingkan di sini; unduh kedua revisinya.': 'Too long to compare here; download both revisions.',
 };
 let lang = localStorage.getItem('alur.lang') === 'en' ? 'en' : 'id';
 const T = (s) => (lang === 'en' && EN[s]) || s;
@@ -174,6 +177,17 @@ async function submit(form, action) {
   }
 }
 
+// Typed input not yet saved: live refreshes wait for it (a note offers to reload), and
+// leaving the page asks first, so that a stray click never loses a morning's drafting.
+const TYPED = 'textarea, input[type=text], input[type=file]';
+const LEAVE = 'Ada isian yang belum disimpan di halaman ini. Tinggalkan halaman? Isian itu akan hilang.';
+const mayLeave = () => !state.dirty || confirm(T(LEAVE));
+// Navigation by the app itself, once what was typed is saved.
+function go(hash) {
+  state.dirty = false;
+  location.hash = hash;
+}
+
 // --- live status ------------------------------------------------------------------------
 const state = { status: null, dirty: false, me: '' };
 
@@ -250,7 +264,7 @@ async function viewCases() {
     submit(form, async () => {
       const r = await api('case/open', { sop: $('#sop').value.trim(), period: $('#period').value.trim() });
       toast(`${T('Kasus dibuka')}: ${r.title}`);
-      location.hash = '#/case/' + r.case;
+      go('#/case/' + r.case);
     });
   });
 }
@@ -445,7 +459,7 @@ async function viewTask(taskId) {
         });
         if (pass) pass.value = '';
         toast(`${r.message || ''}. ${T('Tersimpan di komputer ini — menunggu sinkronisasi.')}`);
-        location.hash = '#/case/' + c.case;
+        go('#/case/' + c.case);
       });
     });
   }
@@ -456,7 +470,7 @@ async function viewTask(taskId) {
       submit(ret, async () => {
         const r = await api('return', { task: taskId, to_step: Number($('#to-step').value), reason: $('#reason').value });
         toast(`${r.message || ''}. ${T('Tersimpan di komputer ini — menunggu sinkronisasi.')}`);
-        location.hash = '#/case/' + c.case;
+        go('#/case/' + c.case);
       });
     });
   }
@@ -465,7 +479,7 @@ async function viewTask(taskId) {
 // Side-by-side line diff (longest common subsequence), for text revisions.
 function diffTable(a, b) {
   const x = a.split('\n'), y = b.split('\n');
-  if (x.length * y.length > 4e6) return `<p class="notice">${esc(T('Isi biner: tidak dapat dibandingkan.'))}</p>`;
+  if (x.length * y.length > 4e6) return `<p class="notice">${esc(T('Terlalu panjang untuk dibandingkan di sini; unduh kedua revisinya.'))}</p>`;
   const n = x.length, m = y.length;
   const L = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
   for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--)
@@ -696,7 +710,7 @@ function repairReport(r) {
 async function leaveSetup(to = '#/inbox') {
   document.body.classList.remove('setup');
   showStatus(await api('status'));
-  if (location.hash === to) render(true); else location.hash = to;
+  if (location.hash === to) render(true); else go(to);
 }
 
 // The local check (alur verify): read-only, any time.
@@ -719,10 +733,12 @@ const ROUTES = [
 ];
 
 let rendering = Promise.resolve();
+let shownHash = location.hash || '#/inbox';  // the screen on show, to stay on when leaving is refused
 // navigated: a new page (focus its heading); otherwise a live refresh (keep the place).
 function render(navigated) {
   rendering = rendering.then(async () => {
     const hash = location.hash || '#/inbox';
+    shownHash = hash;
     const route = ROUTES.find(([re]) => re.test(hash));
     document.querySelectorAll('#nav a').forEach((a) => {
       if (route && a.dataset.nav === route[2]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
@@ -794,15 +810,26 @@ main.addEventListener('click', async (ev) => {
     b.disabled = false;
   }
 });
-// Typing in a form holds live refreshes back (a note offers to reload instead).
-main.addEventListener('input', () => { state.dirty = true; });
+main.addEventListener('input', (ev) => { if (ev.target.matches(TYPED)) state.dirty = true; });
 $('#lang').addEventListener('click', () => {
+  if (!mayLeave()) return;
   lang = lang === 'en' ? 'id' : 'en';
   localStorage.setItem('alur.lang', lang);
   applyLanguage();
   render(false);
 });
-window.addEventListener('hashchange', () => render(true));
+window.addEventListener('hashchange', () => {
+  if (!mayLeave()) {
+    history.replaceState(null, '', shownHash);  // back to the form, its input untouched
+    return;
+  }
+  render(true);
+});
+window.addEventListener('beforeunload', (ev) => {
+  if (!state.dirty) return;
+  ev.preventDefault();  // the browser asks before closing or reloading
+  ev.returnValue = '';
+});
 
 applyLanguage();
 api('status').then(showStatus).catch(() => {}).then(() => render(false));
