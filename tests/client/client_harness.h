@@ -1,9 +1,7 @@
-// Test harness for the client: temporary folders, a fake clock, and an in-process office —
-// a real ServerDb in a temp dir with the demo organisation (scripts/demo/org.json)
-// imported the way `alur-server org import` does it (users with fast scrypt hashes, the
-// org committed as a server change), a real SyncService, and the in-memory network of
-// memory_transport.h. Officials are client::Api objects, each with its own home folder,
-// that reach the service through that network.
+// Test harness for the client: temporary folders, a fake clock, and the in-process office of
+// office.h (a real ServerDb with the demo organisation, a real SyncService, the in-memory
+// network). Officials are client::Api objects, each with its own home folder, that reach
+// the service through that network.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -31,6 +29,7 @@
 #include "common/signing.h"
 #include "common/test_support.h"
 #include "memory_transport.h"
+#include "office.h"
 
 namespace alur::client::testing {
 
@@ -43,47 +42,18 @@ using alur::testing::TempDir;
 
 using alur::testing::error_code_of;
 
-inline constexpr const char* kServerUrl = "wss://test:1";
-
 using alur::testing::kFastKdf;
 using alur::testing::passphrase_of;
 
-inline std::string make_dir(const std::string& path) {
-  std::filesystem::create_directories(path);
-  return path;
-}
-
-// The office: server data dir, ServerDb, SyncService, the in-memory network, and the
-// officials' Api objects (each in its own home under the same temp dir).
-class Office {
+// The office (office.h) and the officials' Api objects (each in its own home under the
+// same temp dir).
+class Office : public OfficeServer {
  public:
   // signing: officials get a personal signing key at enrolment (needed for paraf and tanda
   // tangan; its key.add adds one change per enrolment to the log).
-  explicit Office(bool signing = false)
-      : signing_keys(signing),
-        db(make_dir(dir.sub("server"))),
-        service(db, TemplateRegistry::builtin(), clock),
-        net(service) {
-    OrgFile f = parse_org_file(demo_org_json());
-    for (const auto& [user, pw] : f.passwords) {
-      passwords[user] = pw;
-      const Person* p = f.org.find(user);
-      db.upsert_user(user, p ? p->name : user,
-                     crypto::hash_password(pw, crypto::KdfParams{.n = 1024}));
-    }
-    org = f.org;
-    server::commit_server_change(db, TemplateRegistry::builtin(), clock, sync::op::kOrgSet, "org",
-                                 json(org).dump());
-  }
+  explicit Office(bool signing = false) : signing_keys(signing) {}
 
   bool signing_keys;
-  TempDir dir;
-  FakeClock clock;
-  server::ServerDb db;
-  server::SyncService service;
-  MemoryNetwork net;
-  Org org;
-  std::map<std::string, std::string> passwords;
   std::map<std::string, std::unique_ptr<Api>> officials;  // by home name
 
   // An Api in HOME=<dir>/<home>, not enrolled.

@@ -227,6 +227,19 @@ TEST_F(UiApp, ADraftRevisionIsShownAsTextForTheDiff) {
   EXPECT_EQ(app.handle(get("api/draft/file?case=" + id + "&name=catatan")).body, std::string("\x00\xff", 2));
 }
 
+// Found while writing the `ui` fuzz target: an error message quoting a query or a path
+// that is not UTF-8 made the JSON dump throw out of handle(), which ends `alur ui`.
+TEST_F(UiApp, BytesThatAreNotUtf8GetAJsonErrorNotACrash) {
+  ui::Reply unknown = app.handle(get("api/case?case=%FF%C0"));
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(body(unknown)["error"]["code"], "unknown_case");
+  EXPECT_NE(body(unknown)["error"]["message"].get<std::string>().find("\xEF\xBF\xBD"),
+            std::string::npos);  // U+FFFD where the bytes were
+  ui::Reply path = app.handle(post("api/\xff", json::object()));
+  EXPECT_EQ(path.status, 404);
+  EXPECT_EQ(body(path)["error"]["code"], "not_found");
+}
+
 TEST(UiQuery, PercentDecodingAndPlus) {
   auto q = ui::parse_query("case=ab%2Fc&name=a+b&empty=&flag&bad=%zz");
   EXPECT_EQ(q["case"], "ab/c");

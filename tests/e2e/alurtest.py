@@ -433,6 +433,18 @@ class E2ETest(unittest.TestCase):
         self.procs = []
         self.addCleanup(self._cleanup)
 
+    def tearDown(self):
+        # No server logs a secret: the test people's passwords and signing passphrases.
+        for s in self.servers:
+            try:
+                with open(s.log_path) as f:
+                    log = f.read()
+            except OSError:
+                continue
+            for user in USERS:
+                for secret in (password(user), passphrase(user)):
+                    self.assertNotIn(secret, log, "%s's secret in the log of %s" % (user, s.data))
+
     def _cleanup(self):
         for p in self.procs:
             if p.poll() is None:

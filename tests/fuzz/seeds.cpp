@@ -1,7 +1,7 @@
 // alur_fuzz_seeds DIR: writes the starting corpora of the fuzz targets that read binary
-// or scripted input (tests/fuzz/README.md): one encoded message of every type, and change
+// or scripted input (tests/fuzz/README.md): one encoded message of every type, change
 // scripts that walk the LAKIP SOP through a whole quarter, a return for revision, drafts
-// with corrections and a Plh. delegation. Every change of every script must be accepted,
+// with corrections and a Plh. delegation, and request scripts for the web app. Every change of every script must be accepted,
 // so the seeds start the fuzzer deep inside real case states; it exits 1 if one is not.
 #include <cstdio>
 #include <filesystem>
@@ -130,6 +130,59 @@ std::vector<std::pair<std::string, sync::Message>> messages() {
   };
 }
 
+// Requests to the web app (fuzz_ui.cpp): through the printed URL and the cookie, every
+// /api/ path with a valid body, the setup screens, and requests each rule refuses.
+std::string get(const std::string& target, const std::string& headers = "") {
+  return "GET " + target + "\nHost: 127.0.0.1:4321\n" + headers + "\n";
+}
+std::string post(const std::string& path, const std::string& body, const std::string& headers = "") {
+  return "POST /s/$S/api/" + path +
+         "\nHost: 127.0.0.1:4321\nOrigin: http://127.0.0.1:4321\nContent-Type: application/json\n" +
+         headers + "\n" + body;
+}
+std::string script(const std::vector<std::string>& requests) {
+  std::string out;
+  for (const std::string& r : requests) out += (out.empty() ? "" : "\n%\n") + r;
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ui_scripts() {
+  const std::string cookie = "Cookie: lang=id; alur_4321=$S\n";
+  const std::string file = R"("file":{"filename":"catatan.txt","content_base64":"YmFyaXMgMQpiYXJpcyAyCg=="})";
+  return {
+      {"enter", script({get("/s/$S/"), get("/", cookie), get("/app.js", cookie),
+                        get("/api/status", cookie), get("/events", cookie)})},
+      {"read", script({get("/s/$S/api/inbox"), get("/s/$S/api/cases"), get("/s/$S/api/case?case=$C"),
+                       get("/s/$S/api/sop?sop=LAKIP"), get("/s/$S/api/report?period=2026-Q3&case=$C"),
+                       get("/s/$S/api/verify"), get("/s/$S/api/nothing")})},
+      {"act", script({post("act", R"({"task":"$C.1","text":"Laksanakan rapat.","passphrase":"$P"})"),
+                      post("disposition", R"({"task":"$C.1","text":"Segera."})"),
+                      post("return", R"({"task":"$C.1","to_step":1,"reason":"Ulangi."})"),
+                      get("/s/$S/api/case?case=$C")})},
+      {"draft", script({post("draft/put", R"({"case":"$C","name":"catatan",)" + file + "}"),
+                        get("/s/$S/api/draft?case=$C&name=catatan"),
+                        get("/s/$S/api/draft/content?case=$C&name=catatan"),
+                        get("/s/$S/api/draft/file?case=$C&name=catatan&rev="),
+                        post("correction", R"({"case":"$C","name":"catatan","text":"Perbaiki."})"),
+                        post("correction/status", R"({"case":"$C","id":"x","status":"done"})"),
+                        post("draft/merge", R"({"case":"$C","name":"catatan"})")})},
+      {"open", script({post("case/open", R"({"sop":"LAKIP","period":"2026-Q4"})"), post("sync", "{}")})},
+      {"refused",
+       script({"GET /s/$S/api/inbox\nHost: attacker.example:4321\n\n",
+               get("/s/$S/api/inbox", "Origin: http://attacker.example\n"),
+               "POST /s/$S/api/case/open\nHost: 127.0.0.1:4321\nOrigin: http://127.0.0.1:4321\n"
+               "Content-Type: text/plain\n\n{\"sop\":\"LAKIP\",\"period\":\"2026-Q4\"}",
+               "POST /s/$S/api/case/open\nHost: 127.0.0.1:4321\nContent-Type: application/json\n\n{}",
+               "PUT /s/$S/api/case/open\nHost: 127.0.0.1:4321\n\n{}", get("/s/x/api/inbox"),
+               get("/api/inbox", "Cookie: alur_4322=$S\n")})},
+      {"setup-enroll",
+       "setup not_enrolled\n" +
+           script({get("/s/$S/api/status"), get("/s/$S/api/inbox"),
+                   post("enroll", R"({"server":"wss://test:1","username":"sekretaris","password":"x","fingerprint":"ab"})")})},
+      {"setup-repair", "setup replica_damaged\n" + script({post("repair", "{}"), get("/s/$S/api/inbox")})},
+  };
+}
+
 void write(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
@@ -144,6 +197,7 @@ int main(int argc, char** argv) {
   const fs::path dir = argv[1];
   fs::create_directories(dir / "message");
   fs::create_directories(dir / "rules");
+  fs::create_directories(dir / "ui");
   for (const auto& [name, m] : messages()) write(dir / "message" / ("seed-" + name), sync::encode(m));
   write(dir / "message" / "seed-change", sync::encode_change(sample_change(1, "")));
 
@@ -163,6 +217,7 @@ int main(int argc, char** argv) {
     }
     write(dir / "rules" / ("seed-" + name), script);
   }
+  for (const auto& [name, requests] : ui_scripts()) write(dir / "ui" / ("seed-" + name), requests);
   std::printf("seeds written to %s\n", dir.c_str());
   return bad == 0 ? 0 : 1;
 }

@@ -1,8 +1,6 @@
 // The local web app's rules and /api/ paths (ui_app.h).
 #include "alur/client/ui_app.h"
 
-#include <openssl/crypto.h>
-
 #include <string_view>
 
 #include "alur/shared/crypto.h"
@@ -21,7 +19,10 @@ namespace {
 Reply json_reply(int status, const json& j) {
   Reply r;
   r.status = status;
-  r.body = j.dump();
+  // Text from the request (a query, a path, a file name) may hold bytes that are not UTF-8:
+  // they reach the page as U+FFFD, never as an exception out of handle() (which would end
+  // `alur ui`).
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 
@@ -107,10 +108,6 @@ std::string percent_decode(std::string_view s) {
     }
   }
   return out;
-}
-
-bool equal_secret(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace
@@ -242,13 +239,13 @@ Reply App::handle(const Request& req) {
     std::size_t slash = target.find('/', prefix.size());
     std::string given = target.substr(
         prefix.size(), slash == std::string::npos ? std::string::npos : slash - prefix.size());
-    if (slash == std::string::npos || !equal_secret(given, secret_))
+    if (slash == std::string::npos || !crypto::constant_time_equal(given, secret_))
       return error_reply(403, "forbidden", "Buka alamat lengkap yang dicetak oleh alur ui.");
     rest = target.substr(slash + 1);
     std::string page = rest.substr(0, rest.find('?'));
     if (get && (page.empty() || page == "index.html")) return enter();
   } else if (target.rfind('/', 0) == 0 &&
-             equal_secret(cookie_value(req.cookie, cookie_name()), secret_)) {
+             crypto::constant_time_equal(cookie_value(req.cookie, cookie_name()), secret_)) {
     rest = target.substr(1);
   } else {
     return error_reply(403, "forbidden", "Buka alamat lengkap yang dicetak oleh alur ui.");
