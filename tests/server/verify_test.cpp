@@ -22,8 +22,8 @@ class Verify : public ::testing::Test {
               sync::Outcome::kRejected);
     expect_all_accepted(o.push(sekre, {sekre.open_case("c2", "2026-Q3")}));
   }
-  VerifyReport verify() { return verify_server(o.db, TemplateRegistry::builtin()); }
-  void exec(const std::string& sql) { o.db.db().exec(sql); }
+  VerifyReport verify() { return verify_server(o.sqlite(), TemplateRegistry::builtin()); }
+  void exec(const std::string& sql) { o.sqlite().db().exec(sql); }
   // The first problem, which must exist.
   std::string first() {
     auto r = verify();
