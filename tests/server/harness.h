@@ -315,6 +315,13 @@ class Office {
     }
     return out;
   }
+  // Runs test SQL without results (to tamper with the record, say).
+  void exec(const std::string& sql) {
+    if (auto* pg = dynamic_cast<PgStore*>(store_.get()))
+      pg->connection().exec(sql);
+    else
+      sqlite().db().exec(sql);
+  }
   std::int64_t count(const std::string& sql) { return std::stoll(query(sql).at(0).at(0).value()); }
   std::vector<LogRow> log() {
     std::vector<LogRow> out;
