@@ -40,7 +40,7 @@ json describe(const CalendarYear& c, const char* origin) {
 
 }  // namespace
 
-json list_calendars(ServerDb& db) {
+json list_calendars(ServerStore& db) {
   std::map<int, json> by_year;
   const WorkCalendar& builtin = WorkCalendar::builtin();
   for (int y : builtin.years()) by_year[y] = describe(*builtin.year(y), "bawaan");

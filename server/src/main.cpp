@@ -24,6 +24,9 @@
 #include "alur/server/calendars.h"
 #include "alur/server/data_lock.h"
 #include "alur/server/server_db.h"
+#ifdef ALUR_WITH_POSTGRESQL
+#include "alur/server/pg_store.h"
+#endif
 #include "alur/server/sync_service.h"
 #include "alur/server/verify.h"
 #include "alur/server/tuning.h"
@@ -54,6 +57,56 @@ void require_initialized(const std::string& dir) {
         "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
 }
 
+// Where the records live: `--store` (sqlite:FILE or postgresql://…), or by default
+// DATA/alur-server.db. Set once from the command line before any command runs.
+std::string store_option;
+
+bool is_postgresql(const std::string& store) {
+  return store.starts_with("postgresql://") || store.starts_with("postgres://");
+}
+
+// Opens the store that `--store` names (creating its schema), or DATA/alur-server.db.
+// `creating`: init may make a new SQLite file; every other command wants an existing one.
+std::unique_ptr<server::ServerStore> open_store(const std::string& dir, bool creating = false) {
+  if (store_option.empty()) {
+    if (!creating) require_initialized(dir);
+    return std::make_unique<server::ServerDb>(dir);
+  }
+  if (store_option.starts_with("sqlite:")) {
+    const std::string file = store_option.substr(7);
+    if (file.empty()) throw Error("usage", "--store sqlite: perlu nama berkas, mis. sqlite:/srv/alur.db");
+    if (!creating && !fs::exists(file))
+      throw Error("not_initialized", "Basis data " + file + " belum ada; jalankan: alur-server init --data " +
+                                         dir + " --store " + store_option);
+    return std::make_unique<server::ServerDb>(sql::File{file});
+  }
+  if (is_postgresql(store_option)) {
+#ifdef ALUR_WITH_POSTGRESQL
+    return std::make_unique<server::PgStore>(store_option);
+#else
+    throw Error("usage", "alur-server ini dibangun tanpa dukungan PostgreSQL; pakai sqlite:BERKAS");
+#endif
+  }
+  throw Error("usage", "--store harus berbentuk sqlite:BERKAS atau postgresql://…, bukan \"" +
+                           store_option + "\"");
+}
+
+// The commands that work on SQLite files only (a PostgreSQL database has its own tools).
+void refuse_postgresql(const std::string& command, const std::string& instead) {
+  if (is_postgresql(store_option))
+    throw Error("unsupported_store", "alur-server " + command +
+                                         " hanya untuk penyimpanan SQLite; untuk PostgreSQL pakai " +
+                                         instead);
+}
+
+// The node's TLS identity (init): in the data folder whichever store holds the records.
+void require_tls(const std::string& dir) {
+  if (!fs::exists(cert_path(dir)))
+    throw Error(
+        "not_initialized",
+        "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
+}
+
 void log_line(const std::string& s) {
   std::cerr << format_time_utc(Clock::system().now_ms()) << " " << s << std::endl;
 }
@@ -68,7 +121,8 @@ int cmd_init(const std::string& dir, const std::string& names) {
     write_private_file(key_path(dir), ck.key_pem);
     write_private_file(cert_path(dir), ck.cert_pem);
   }
-  server::ServerDb db(dir);  // creates the schema
+  auto store = open_store(dir, true);  // creates the schema
+  server::ServerStore& db = *store;
   if (!db.meta("created_at")) db.set_meta("created_at", std::to_string(Clock::system().now_ms()));
   std::cout << "Server disiapkan di " << dir << "\n"
             << "Sidik jari sertifikat: "
@@ -81,7 +135,7 @@ int cmd_init(const std::string& dir, const std::string& names) {
 // one), so a copy of it stolen later cannot vouch for a certificate of the thief's; the old
 // certificate is kept beside it for the record.
 int cmd_cert_renew(const std::string& dir, const std::string& names) {
-  require_initialized(dir);
+  require_tls(dir);
   const std::string old_cert = read_file(cert_path(dir));
   const std::string old_key = read_file(key_path(dir));
   const Millis now = Clock::system().now_ms();
@@ -103,9 +157,9 @@ int cmd_cert_renew(const std::string& dir, const std::string& names) {
 }
 
 int cmd_org_import(const std::string& dir, const std::string& file) {
-  require_initialized(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   OrgFile of = parse_org_file(read_file(file));
-  server::ServerDb db(dir);
   // Hash passwords before the transaction (scrypt is deliberately slow).
   std::vector<std::pair<std::string, std::string>> hashed;
   for (const auto& [user, pw] : of.passwords) hashed.emplace_back(user, crypto::hash_password(pw));
@@ -124,7 +178,7 @@ int cmd_org_import(const std::string& dir, const std::string& file) {
 }
 
 int cmd_fingerprint(const std::string& dir) {
-  require_initialized(dir);
+  require_tls(dir);
   std::cout << crypto::certificate_fingerprint_pem(read_file(cert_path(dir))) << "\n";
   return 0;
 }
@@ -150,21 +204,29 @@ class ClosingLogger final : public net::Handler {
 
 // One unit as serve runs it: its own database and sync service (server/units.h).
 struct ServedUnit {
-  ServedUnit(std::string unit_code, const std::string& dir)
-      : code(std::move(unit_code)), db(dir), service(db, TemplateRegistry::builtin(), Clock::system()) {
+  ServedUnit(std::string unit_code, std::unique_ptr<server::ServerStore> opened)
+      : code(std::move(unit_code)),
+        store(std::move(opened)),
+        db(*store),
+        service(db, TemplateRegistry::builtin(), Clock::system()) {
     const std::string prefix = code.empty() ? "" : "[" + code + "] ";
     log = [prefix](const std::string& line) { log_line(prefix + line); };
     service.set_logger(log);
   }
   std::string code;  // "" for the unit at "/"
-  server::ServerDb db;
+  std::unique_ptr<server::ServerStore> store;
+  server::ServerStore& db;
   server::SyncService service;
   std::function<void(const std::string&)> log;
 };
 
 int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
-  require_initialized(dir);
-  const server::DataLock lock(dir);  // one server per data folder; restore waits for it
+  if (store_option.empty()) require_initialized(dir);
+  require_tls(dir);
+  // One server per data folder with SQLite files (restore waits for it); the nodes of one
+  // PostgreSQL database may share a folder's TLS identity.
+  std::optional<server::DataLock> lock;
+  if (!is_postgresql(store_option)) lock.emplace(dir);
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw Error("usage", "--listen harus berbentuk HOST:PORT");
   std::string host = listen.substr(0, colon);
@@ -172,9 +234,11 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   if (port < 0 || port > 65535) throw Error("usage", "Port tidak valid: " + listen);
 
   std::vector<std::unique_ptr<ServedUnit>> units;
-  units.push_back(std::make_unique<ServedUnit>("", dir));
-  for (const std::string& code : server::unit_codes(dir))
-    units.push_back(std::make_unique<ServedUnit>(code, server::unit_dir(dir, code).string()));
+  units.push_back(std::make_unique<ServedUnit>("", open_store(dir)));
+  if (store_option.empty())  // units are folders of DATA; a --store serves one database
+    for (const std::string& code : server::unit_codes(dir))
+      units.push_back(std::make_unique<ServedUnit>(
+          code, std::make_unique<server::ServerDb>(server::unit_dir(dir, code).string())));
   std::string renewals = "[]";
   if (fs::exists(renewals_path(dir))) {
     renewals = read_file(renewals_path(dir));
@@ -258,8 +322,8 @@ int cmd_unit_list(const std::string& dir, bool json_out) {
 }
 
 int cmd_device_list(const std::string& dir, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& d : db.devices()) {
     arr.push_back({{"replica", d.replica},
@@ -278,9 +342,9 @@ int cmd_device_list(const std::string& dir, bool json_out) {
 }
 
 int cmd_calendar_import(const std::string& dir, const std::string& file) {
-  require_initialized(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   std::string text = read_file(file);
-  server::ServerDb db(dir);
   CalendarYear cal =
       server::import_calendar(db, TemplateRegistry::builtin(), Clock::system(), text);
   std::cout << "Kalender " << cal.year << " diimpor: " << cal.days.size()
@@ -291,8 +355,8 @@ int cmd_calendar_import(const std::string& dir, const std::string& file) {
 }
 
 int cmd_calendar_list(const std::string& dir, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   nlohmann::json list = server::list_calendars(db);
   if (json_out) {
     std::cout << list.dump() << "\n";
@@ -312,8 +376,8 @@ int cmd_calendar_list(const std::string& dir, bool json_out) {
 }
 
 int cmd_device_revoke(const std::string& dir, const std::string& replica) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   if (!db.device(replica)) throw Error("unknown_device", "Perangkat tidak dikenal: " + replica);
   db.revoke_device(replica, Clock::system().now_ms());
   std::cout << "Perangkat " << replica << " dicabut.\n";
@@ -321,8 +385,8 @@ int cmd_device_revoke(const std::string& dir, const std::string& replica) {
 }
 
 int cmd_verify(const std::string& dir, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   server::VerifyReport r = server::verify_server(db, TemplateRegistry::builtin());
   if (json_out) {
     std::cout << nlohmann::json{{"ok", r.ok()},
@@ -372,8 +436,8 @@ int cmd_sop_validate(const std::string& file, bool json_out) {
 }
 
 int cmd_sop_import(const std::string& dir, const std::string& file, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   auto r =
       server::import_template(db, TemplateRegistry::builtin(), Clock::system(), read_file(file));
   if (json_out)
@@ -386,8 +450,8 @@ int cmd_sop_import(const std::string& dir, const std::string& file, bool json_ou
 }
 
 int cmd_sop_list(const std::string& dir, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   auto list = server::list_templates(db, TemplateRegistry::builtin());
   if (json_out) {
     std::cout << list.dump() << "\n";
@@ -449,8 +513,8 @@ int cmd_restore(const std::string& from, const std::string& dir, bool force, boo
 // --- acting officials ------------------------------------------------------------------
 
 int cmd_delegate_add(const std::string& dir, Delegation d, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   std::string id = server::add_delegation(db, TemplateRegistry::builtin(), Clock::system(), d);
   const Org& org = db.org();
   const Person* p = org.find(d.username);
@@ -464,8 +528,8 @@ int cmd_delegate_add(const std::string& dir, Delegation d, bool json_out) {
 }
 
 int cmd_delegate_list(const std::string& dir, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   auto list = server::list_delegations(db, Clock::system().now_ms());
   if (json_out) {
     std::cout << list.dump() << "\n";
@@ -479,8 +543,8 @@ int cmd_delegate_list(const std::string& dir, bool json_out) {
 }
 
 int cmd_delegate_end(const std::string& dir, const std::string& id) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   server::end_delegation(db, TemplateRegistry::builtin(), Clock::system(), id);
   std::cout << "Plt./Plh. " << id << " diakhiri.\n";
   return 0;
@@ -490,8 +554,8 @@ int cmd_delegate_end(const std::string& dir, const std::string& id) {
 
 int cmd_schedule_add(const std::string& dir, const std::string& sop, int day,
                      const std::string& period_of) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   auto tpl = sync::latest_template(db, TemplateRegistry::builtin(), sop);
   if (!tpl) throw Error("unknown_sop", "SOP \"" + sop + "\" tidak dikenal.");
   server::Schedule s{sop, day, period_of, Clock::system().now_ms()};
@@ -508,8 +572,8 @@ int cmd_schedule_add(const std::string& dir, const std::string& sop, int day,
 }
 
 int cmd_schedule_list(const std::string& dir, bool json_out) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& s : db.schedules()) {
     auto next = server::scheduled_period(s, Clock::system().now_ms());
@@ -528,8 +592,8 @@ int cmd_schedule_list(const std::string& dir, bool json_out) {
 }
 
 int cmd_schedule_remove(const std::string& dir, const std::string& sop) {
-  require_initialized(dir);
-  server::ServerDb db(dir);
+  auto store = open_store(dir);
+  server::ServerStore& db = *store;
   auto tx = db.begin();
   bool removed = db.remove_schedule(sop);
   tx->commit();
@@ -547,14 +611,19 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("alur-server ") + ALUR_VERSION);
   std::string dir, file, listen = "127.0.0.1:8443", names, replica, unit;
   // A command on one unit's records: the data folder, and which unit (server/units.h).
+  std::string store_help =
+      "Basis data: sqlite:BERKAS atau postgresql://PENGGUNA@HOST:PORT/NAMA (bawaan: "
+      "alur-server.db di direktori data)";
   const auto unit_scoped = [&](CLI::App* command) {
     command->add_option("--data", dir, "Direktori data")->required();
     command->add_option("--unit", unit, "Kode unit (bawaan: unit di direktori data sendiri)");
+    command->add_option("--store", store_option, store_help);
   };
   bool json_out = false;
 
   auto* init = app.add_subcommand("init", "Siapkan direktori data, basis data dan sertifikat TLS");
   init->add_option("--data", dir, "Direktori data")->required();
+  init->add_option("--store", store_option, store_help);
   init->add_option("--names", names,
                    "Nama DNS/IP tambahan untuk sertifikat (pisahkan dengan koma)");
   auto* org = app.add_subcommand("org", "Data organisasi");
@@ -571,7 +640,9 @@ int main(int argc, char** argv) {
   cert_renew->add_option("--data", dir, "Direktori data")->required();
   cert_renew->add_option("--names", names, "Nama DNS/IP tambahan, dipisah koma");
   auto* serve = app.add_subcommand("serve", "Jalankan server");
-  serve->add_option("--data", dir, "Direktori data")->required();
+  serve->add_option("--data", dir, "Direktori data (sertifikat TLS; basis data bila tanpa --store)")
+      ->required();
+  serve->add_option("--store", store_option, store_help);
   serve->add_option("--listen", listen, "HOST:PORT (port 0 = pilih port bebas)");
   int heartbeat = static_cast<int>(server::kHeartbeat.count());
   serve
@@ -681,12 +752,14 @@ int main(int argc, char** argv) {
   backup->add_option("--out", backup_out, "Folder cadangan baru (belum ada atau kosong)")->required();
   backup->add_option("--unit", unit, "Hanya unit ini (bawaan: semua unit beserta identitas TLS)");
   backup->add_flag("--json", json_out, "Keluaran JSON");
+  backup->add_option("--store", store_option, "Hanya SQLite; untuk PostgreSQL pakai pg_dump");
   auto* restore = app.add_subcommand("restore", "Pulihkan cadangan ke folder data baru");
   restore->add_option("--from", backup_from, "Folder cadangan (berisi alur-backup.json)")->required();
   restore->add_option("--data", dir, "Direktori data tujuan (baru atau kosong)")->required();
   restore->add_flag("--force", force,
                     "Folder tujuan boleh berisi: isinya dipindahkan ke DATA/sebelum-pulih-WAKTU");
   restore->add_flag("--json", json_out, "Keluaran JSON");
+  restore->add_option("--store", store_option, "Hanya SQLite; untuk PostgreSQL pakai pg_restore");
 
   try {
     app.parse(argc, argv);
@@ -697,8 +770,18 @@ int main(int argc, char** argv) {
     if (*init) return cmd_init(dir, names);
     if (*unit_add) return cmd_unit_add(dir, unit_code);
     if (*unit_list) return cmd_unit_list(dir, json_out);
-    if (*backup) return cmd_backup(dir, backup_out, unit, json_out);
-    if (*restore) return cmd_restore(backup_from, dir, force, json_out);
+    if (*backup || *restore) {
+      refuse_postgresql(*backup ? "backup" : "restore",
+                        *backup ? "pg_dump (dan replikasi PostgreSQL sendiri)" : "pg_restore");
+      if (!store_option.empty())
+        throw Error("unsupported_store", "alur-server backup/restore bekerja pada direktori data "
+                                         "(--data), bukan pada --store");
+      if (*backup) return cmd_backup(dir, backup_out, unit, json_out);
+      return cmd_restore(backup_from, dir, force, json_out);
+    }
+    if (!unit.empty() && !store_option.empty())
+      throw Error("usage", "--unit dan --store tidak dapat dipakai bersama: dengan --store, satu "
+                           "basis data melayani satu unit");
     if (!unit.empty()) {  // the commands below then work on that unit's database
       const fs::path udir = server::unit_dir(dir, unit);
       if (!fs::exists(udir / server::ServerDb::kFileName))

@@ -413,4 +413,32 @@ bool ServerDb::remove_schedule(const std::string& sop) {
   return db_.changes() > 0;
 }
 
+std::string ServerDb::integrity_check() { return db_.integrity_check(); }
+
+void ServerDb::visit_log(const std::function<bool(const LogRecord&)>& visit) {
+  auto s = db_.cached(
+      "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log ORDER BY seq");
+  while (s.step())
+    if (!visit({static_cast<std::uint64_t>(s.get_int(0)), s.get_text(1),
+                static_cast<std::uint64_t>(s.get_int(2)), s.get_int(3), s.get_blob(4),
+                s.get_blob(5)}))
+      return;
+}
+
+void ServerDb::visit_changes(const std::function<bool(const ChangeRecord&)>& visit) {
+  auto s = db_.cached(
+      "SELECT replica, counter, hash, encoded, status, seq FROM changes ORDER BY replica, counter");
+  while (s.step())
+    if (!visit({s.get_text(0), static_cast<std::uint64_t>(s.get_int(1)), s.get_blob(2),
+                s.get_blob(3), s.get_text(4), static_cast<std::uint64_t>(s.get_int(5))}))
+      return;
+}
+
+void ServerDb::visit_cases(
+    const std::function<bool(const std::string& id, const std::string& body)>& visit) {
+  auto s = db_.cached("SELECT id, body FROM cases ORDER BY id");
+  while (s.step())
+    if (!visit(s.get_text(0), s.get_text(1))) return;
+}
+
 }  // namespace alur::server

@@ -25,13 +25,12 @@ std::string dot_name(const std::string& replica, std::uint64_t counter) {
 
 }  // namespace
 
-VerifyReport verify_server(ServerDb& store, const TemplateRegistry& templates) {
+VerifyReport verify_server(ServerStore& store, const TemplateRegistry& templates) {
   VerifyReport r;
-  sql::Database& db = store.db();
   auto problem = [&](std::string p) {
     if (r.problems.size() < kMaxProblems) r.problems.push_back(std::move(p));
   };
-  if (std::string ic = db.integrity_check(); ic != "ok") problem("SQLite: " + ic);
+  if (std::string ic = store.integrity_check(); ic != "ok") problem("SQLite: " + ic);
 
   // The committed log, replayed.
   MemoryState replay;
@@ -39,42 +38,39 @@ VerifyReport verify_server(ServerDb& store, const TemplateRegistry& templates) {
   {
     std::string prev;
     std::uint64_t expect = 1;
-    auto s = db.cached(
-        "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log ORDER BY seq");
-    while (s.step()) {
-      const auto seq = static_cast<std::uint64_t>(s.get_int(0));
+    store.visit_log([&](const LogRecord& row) {
+      const auto seq = row.seq;
       const std::string at = "log #" + std::to_string(seq) + ": ";
       if (seq != expect) {
         problem("log #" + std::to_string(expect) + " is missing (the log jumps from #" +
                 std::to_string(expect - 1) + " to #" + std::to_string(seq) + ")");
-        break;
+        return false;
       }
       Change c;
       try {
-        c = decode_change(s.get_blob(5));
+        c = decode_change(row.encoded);
       } catch (const Error& e) {
         problem(at + "cannot be read (" + e.what() + ")");
-        break;
+        return false;
       }
-      if (c.dot.replica != s.get_text(1) ||
-          c.dot.counter != static_cast<std::uint64_t>(s.get_int(2)))
-        problem(at + "names change " + dot_name(s.get_text(1), s.get_int(2)) + " but holds " +
-                c.id());
-      if (log_hash(prev, seq, c.hash(), s.get_int(3)) != s.get_blob(4)) {
+      if (c.dot.replica != row.replica || c.dot.counter != row.counter)
+        problem(at + "names change " + dot_name(row.replica, row.counter) + " but holds " + c.id());
+      if (log_hash(prev, seq, c.hash(), row.committed_at) != row.log_hash) {
         problem(at + "the hash chain breaks here: this entry, or one before it, was altered, "
                      "removed or moved");
-        break;
+        return false;
       }
       if (!logged.emplace(std::make_pair(c.dot.replica, c.dot.counter), seq).second)
         problem(at + "change " + c.id() + " is committed a second time");
-      if (Verdict v = apply_change(replay, templates, c, s.get_int(3), {.check_blobs = false});
+      if (Verdict v = apply_change(replay, templates, c, row.committed_at, {.check_blobs = false});
           !v.ok())
         problem(at + "change " + c.id() + " does not apply on replay: " + v.code + " " +
                 v.message);
-      prev = s.get_blob(4);
+      prev = row.log_hash;
       ++expect;
       ++r.entries;
-    }
+      return true;
+    });
     if (r.problems.empty() && r.entries != store.head())
       problem("the log holds " + std::to_string(r.entries) + " entries but its head is #" +
               std::to_string(store.head()));
@@ -83,13 +79,11 @@ VerifyReport verify_server(ServerDb& store, const TemplateRegistry& templates) {
   // The stored state is exactly the replay's.
   {
     std::set<std::string> seen;
-    auto s = db.cached("SELECT id, body FROM cases ORDER BY id");
-    while (s.step()) {
-      const std::string id = s.get_text(0);
+    store.visit_cases([&](const std::string& id, const std::string& body) {
       seen.insert(id);
       ++r.cases;
       auto it = replay.cases().find(id);
-      nlohmann::json stored = nlohmann::json::parse(s.get_text(1), nullptr, false);
+      nlohmann::json stored = nlohmann::json::parse(body, nullptr, false);
       // Each paraf and signature on its own, against the keys the log recorded.
       try {
         for (auto& p : check_approval_signatures(case_from_json(stored), replay.org()))
@@ -101,7 +95,8 @@ VerifyReport verify_server(ServerDb& store, const TemplateRegistry& templates) {
         problem("case " + id + " is stored but no committed change opened it");
       else if (stored != case_to_json(it->second))
         problem("case " + id + " differs from what its committed log says");
-    }
+      return true;
+    });
     for (const auto& [id, c] : replay.cases())
       if (!seen.count(id)) problem("case " + id + " is in the log but missing from storage");
     if (store.org().people.size() != replay.org().people.size() ||
@@ -112,12 +107,9 @@ VerifyReport verify_server(ServerDb& store, const TemplateRegistry& templates) {
   // Every device's chain of changes.
   {
     std::map<std::string, std::pair<std::uint64_t, std::string>> heads;  // replica -> last
-    auto s = db.cached(
-        "SELECT replica, counter, hash, encoded, status, seq FROM changes ORDER BY replica, "
-        "counter");
-    while (s.step()) {
-      const std::string replica = s.get_text(0);
-      const auto counter = static_cast<std::uint64_t>(s.get_int(1));
+    store.visit_changes([&](const ChangeRecord& row) {
+      const std::string& replica = row.replica;
+      const auto counter = row.counter;
       const std::string at = "change " + dot_name(replica, counter) + ": ";
       ++r.changes;
       auto& [last_counter, last_hash] = heads[replica];
@@ -125,27 +117,27 @@ VerifyReport verify_server(ServerDb& store, const TemplateRegistry& templates) {
         problem(at + "the device's chain skips from #" + std::to_string(last_counter));
       Change c;
       try {
-        c = decode_change(s.get_blob(3));
+        c = decode_change(row.encoded);
       } catch (const Error& e) {
         problem(at + "cannot be read (" + e.what() + ")");
         last_counter = counter;
-        continue;
+        return true;
       }
       const std::string h = c.hash();
-      if (h != s.get_blob(2)) problem(at + "its content does not match its hash (altered)");
+      if (h != row.hash) problem(at + "its content does not match its hash (altered)");
       if (c.prev != last_hash && counter == last_counter + 1)
         problem(at + "does not follow the device's previous change (chain broken)");
-      const bool accepted = s.get_text(4) == "accepted";
+      const bool accepted = row.status == "accepted";
       auto in_log = logged.find({replica, counter});
-      if (accepted && (in_log == logged.end() ||
-                       in_log->second != static_cast<std::uint64_t>(s.get_int(5))))
-        problem(at + "marked accepted at #" + std::to_string(s.get_int(5)) +
+      if (accepted && (in_log == logged.end() || in_log->second != row.seq))
+        problem(at + "marked accepted at #" + std::to_string(row.seq) +
                 " but the log does not hold it there");
       if (!accepted && in_log != logged.end())
         problem(at + "marked rejected but it is in the log at #" + std::to_string(in_log->second));
       last_counter = counter;
       last_hash = h;
-    }
+      return true;
+    });
     for (const auto& d : store.devices()) {
       ++r.devices;
       auto it = heads.find(d.replica);

@@ -178,16 +178,17 @@ class Server:
         self.url = None
         self.fingerprint = None
         self.serve_args = []  # extra `serve` options, e.g. ["--heartbeat", "2"]
+        self.store_args = []  # ["--store", "postgresql://…"]: its records elsewhere than DATA
 
     # setup ------------------------------------------------------------------
     def init(self, org=None):
-        r = run([ALUR_SERVER, "init", "--data", self.data])
+        r = run([ALUR_SERVER, "init", "--data", self.data] + self.store_args)
         if not r.ok:
             raise AssertionError("alur-server init failed: %r" % r)
         org_path = os.path.join(self.workdir, "org.json")
         with open(org_path, "w") as f:
             json.dump(org or org_document(), f, indent=1)
-        r = run([ALUR_SERVER, "org", "import", "--data", self.data, org_path])
+        r = run([ALUR_SERVER, "org", "import", "--data", self.data, org_path] + self.store_args)
         if not r.ok:
             raise AssertionError("alur-server org import failed: %r" % r)
         r = run([ALUR_SERVER, "fingerprint", "--data", self.data])
@@ -221,7 +222,8 @@ class Server:
         log.write("---- serve (port %s) at %s\n" % (self.port, time.strftime("%H:%M:%S")))
         log.flush()
         proc = track(subprocess.Popen(
-            [ALUR_SERVER, "serve", "--data", self.data, "--listen", "127.0.0.1:%d" % self.port] + self.serve_args,
+            [ALUR_SERVER, "serve", "--data", self.data, "--listen", "127.0.0.1:%d" % self.port]
+            + self.store_args + self.serve_args,
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, bufsize=1,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None))
         log.close()
@@ -480,8 +482,10 @@ class E2ETest(unittest.TestCase):
             errors += [(t, e) for t, e in result.errors + result.failures if t is self]
         return any(e for _, e in errors)
 
-    def server(self, start=True):
+    def server(self, start=True, store=None):
         s = Server(self.workdir, "server%d" % len(self.servers) if self.servers else "server")
+        if store:
+            s.store_args = ["--store", store]
         self.servers.append(s)
         s.init()
         if start:

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -18,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "alur/server/pg_store.h"
 #include "alur/server/server_db.h"
 #include "alur/server/sync_service.h"
 #include "alur/shared/clock.h"
@@ -29,6 +31,7 @@
 #include "alur/sync/change.h"
 #include "alur/sync/messages.h"
 #include "common/test_support.h"
+#include "pg_test_db.h"
 
 namespace alur::server::testing {
 
@@ -186,17 +189,34 @@ struct ChangeRow {
   std::optional<std::uint64_t> seq;
 };
 
-// A temporary office: the data dir, the database with the org imported the way
-// `alur-server org import` does it, and the SyncService.
+// Which ServerStore an Office runs on; the tests that exercise the store run on both
+// (TEST_P over StoreTest).
+enum class StoreKind { kSqlite, kPostgres };
+
+inline std::string store_name(StoreKind k) {
+  return k == StoreKind::kSqlite ? "SQLite" : "PostgreSQL";
+}
+
+// The rows of a test's own query: each value as text (integers in decimal) or raw bytes
+// (blobs), nullopt for NULL. Test-only SQL without parameters, portable to both stores.
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+
+// A temporary office: the data dir, the store (SQLite in the data dir, or a fresh schema
+// of the test PostgreSQL cluster) with the org imported the way `alur-server org import`
+// does it, and the SyncService.
 class Office {
  public:
-  Office() : db(dir.path().string()), service(db, TemplateRegistry::builtin(), clock) {
+  explicit Office(StoreKind kind = StoreKind::kSqlite)
+      : kind_(kind),
+        store_(open_store()),
+        db(*store_),
+        service(db, TemplateRegistry::builtin(), clock) {
     Org org = test_org();
     {
-      sql::Transaction tx(db.db());
+      auto tx = db.begin();
       for (const auto& p : org.people)
         db.upsert_user(p.username, p.name, fast_hash(password_of(p.username)));
-      tx.commit();
+      tx->commit();
     }
     commit_server_change(db, TemplateRegistry::builtin(), clock, sync::op::kOrgSet, "org",
                          json(org).dump());
@@ -204,8 +224,34 @@ class Office {
 
   TempDir dir;
   FakeClock clock;
-  ServerDb db;
+
+ private:
+  StoreKind kind_;
+  std::unique_ptr<PgTestSchema> schema_;  // PostgreSQL only
+  std::unique_ptr<ServerStore> store_;
+
+  std::unique_ptr<ServerStore> open_store() {
+    if (kind_ == StoreKind::kSqlite) return std::make_unique<ServerDb>(dir.path().string());
+    schema_ = std::make_unique<PgTestSchema>();
+    return std::make_unique<PgStore>(schema_->url());
+  }
+
+ public:
+  ServerStore& db;
   SyncService service;
+
+  StoreKind kind() const { return kind_; }
+  // The SQLite store, for the tests that reach into the file (page count, integrity).
+  ServerDb& sqlite() {
+    auto* d = dynamic_cast<ServerDb*>(store_.get());
+    if (!d) throw std::logic_error("this Office runs on PostgreSQL, not SQLite");
+    return *d;
+  }
+  // A second store on the same data (another process, another node).
+  std::unique_ptr<ServerStore> open_again() {
+    if (kind_ == StoreKind::kSqlite) return std::make_unique<ServerDb>(dir.path().string());
+    return std::make_unique<PgStore>(schema_->url());
+  }
 
   HandClient client(const std::string& username) { return HandClient(username, clock); }
 
@@ -248,30 +294,51 @@ class Office {
 
   // --- reading the stored state ---------------------------------------------------------
 
-  std::int64_t count(const std::string& sql) {
-    sql::Statement s(db.db(), sql);
-    s.step();
-    return s.get_int(0);
+  Rows query(const std::string& sql) {
+    Rows out;
+    if (auto* pg = dynamic_cast<PgStore*>(store_.get())) {
+      auto r = pg->connection().query(sql);
+      for (int i = 0; i < r.rows(); ++i) {
+        auto& row = out.emplace_back();
+        for (int c = 0; c < r.columns(); ++c)
+          row.push_back(r.is_null(i, c) ? std::nullopt
+                        : r.is_bytea(c) ? std::optional(r.bytes(i, c))
+                                        : std::optional(r.text(i, c)));
+      }
+      return out;
+    }
+    sql::Statement s(sqlite().db(), sql);
+    while (s.step()) {
+      auto& row = out.emplace_back();
+      for (int c = 0; s.column_count() > c; ++c)
+        row.push_back(s.is_null(c) ? std::nullopt : std::optional(s.get_blob(c)));
+    }
+    return out;
   }
+  // Runs test SQL without results (to tamper with the record, say).
+  void exec(const std::string& sql) {
+    if (auto* pg = dynamic_cast<PgStore*>(store_.get()))
+      pg->connection().exec(sql);
+    else
+      sqlite().db().exec(sql);
+  }
+  std::int64_t count(const std::string& sql) { return std::stoll(query(sql).at(0).at(0).value()); }
   std::vector<LogRow> log() {
-    sql::Statement s(
-        db.db(),
-        "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log ORDER BY seq");
     std::vector<LogRow> out;
-    while (s.step())
-      out.push_back({static_cast<std::uint64_t>(s.get_int(0)), s.get_text(1),
-                     static_cast<std::uint64_t>(s.get_int(2)), s.get_int(3), s.get_blob(4),
-                     s.get_blob(5)});
+    for (const auto& r : query(
+             "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log ORDER BY seq"))
+      out.push_back(
+          {std::stoull(*r[0]), *r[1], std::stoull(*r[2]), std::stoll(*r[3]), *r[4], *r[5]});
     return out;
   }
   std::optional<ChangeRow> change_row(const std::string& replica, std::uint64_t counter) {
-    sql::Statement s(db.db(),
-                     "SELECT status, code, seq FROM changes WHERE replica = ? AND counter = ?");
-    s.bind_text(1, replica).bind(2, static_cast<std::int64_t>(counter));
-    if (!s.step()) return std::nullopt;
-    ChangeRow r{s.get_text(0), s.get_text(1), std::nullopt};
-    if (!s.is_null(2)) r.seq = static_cast<std::uint64_t>(s.get_int(2));
-    return r;
+    auto rows = query("SELECT status, code, seq FROM changes WHERE replica = '" + replica +
+                      "' AND counter = " + std::to_string(counter));
+    if (rows.empty()) return std::nullopt;
+    const auto& r = rows.front();
+    ChangeRow out{*r[0], *r[1], std::nullopt};
+    if (r[2]) out.seq = std::stoull(*r[2]);
+    return out;
   }
   std::optional<sync::CaseState> case_state(const std::string& id) { return db.load_case(id); }
   std::string task_state(const std::string& case_id, const std::string& key) {
@@ -295,5 +362,21 @@ inline json revision_of(const std::string& content, const std::string& filename 
           {"media", "text"},
           {"parents", json::array()}};
 }
+
+// A test that runs once on each store: TEST_P(Suite, Name) { Office o(store()); ... } with
+// ALUR_ON_BOTH_STORES(Suite).
+class StoreTest : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  StoreKind store() const { return GetParam(); }
+};
+
+#define ALUR_ON_BOTH_STORES(Suite)                                                \
+  INSTANTIATE_TEST_SUITE_P(                                                       \
+      Stores, Suite,                                                              \
+      ::testing::Values(::alur::server::testing::StoreKind::kSqlite,              \
+                        ::alur::server::testing::StoreKind::kPostgres),           \
+      [](const ::testing::TestParamInfo<::alur::server::testing::StoreKind>& i) { \
+        return ::alur::server::testing::store_name(i.param);                      \
+      })
 
 }  // namespace alur::server::testing

@@ -4,6 +4,13 @@
 namespace alur::server::testing {
 namespace {
 
+class ServerPull : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerPull);
+class ServerBlob : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerBlob);
+class ServerBlobRegression : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerBlobRegression);
+
 using namespace alur::sync;
 
 constexpr const char* kCase = "c0ffee0000000001";
@@ -23,8 +30,8 @@ std::vector<Change> commit_n(Office& o, HandClient& sekre, int n) {
   return out;
 }
 
-TEST(ServerPull, ReturnsEntriesAfterTheCursorInOrderBoundedByMax) {
-  Office o;
+TEST_P(ServerPull, ReturnsEntriesAfterTheCursorInOrderBoundedByMax) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto pushed = commit_n(o, sekre, 6);  // seq 2..7
   HandClient kasubag = o.enrolled("kasubag");
@@ -57,8 +64,8 @@ TEST(ServerPull, ReturnsEntriesAfterTheCursorInOrderBoundedByMax) {
   EXPECT_EQ(beyond.server_head, 7u);
 }
 
-TEST(ServerPull, EntriesCarryTheLogHashAndCommitTime) {
-  Office o;
+TEST_P(ServerPull, EntriesCarryTheLogHashAndCommitTime) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   o.clock.advance(12'345);
   commit_n(o, sekre, 2);
@@ -72,8 +79,8 @@ TEST(ServerPull, EntriesCarryTheLogHashAndCommitTime) {
   EXPECT_EQ(e.entries.back().committed_at, o.clock.now_ms());
 }
 
-TEST(ServerPull, RejectedChangesAreNotPulled) {
-  Office o;
+TEST_P(ServerPull, RejectedChangesAreNotPulled) {
+  Office o(store());
   HandClient kabid = o.enrolled("kabid_kop");
   o.push1(kabid, kabid.open_case(kCase));  // wrong_role
   auto e = as<Entries>(o.one(kabid, Pull{0, 0}));
@@ -89,8 +96,8 @@ std::string content(std::size_t n, char seed) {
   return s;
 }
 
-TEST(ServerBlob, UploadInTwoChunksThenDownload) {
-  Office o;
+TEST_P(ServerBlob, UploadInTwoChunksThenDownload) {
+  Office o(store());
   HandClient c = o.enrolled("kasubag");
   std::string data = content(3000, 'a');
   std::string sha = crypto::sha256(data);
@@ -127,8 +134,8 @@ TEST(ServerBlob, UploadInTwoChunksThenDownload) {
   EXPECT_EQ(as<BlobState>(o.one(c, BlobChunk{sha, 0, data.size(), data})).have, data.size());
 }
 
-TEST(ServerBlob, WrongOffsetIsBlobOffsetAndKeepsWhatWasThere) {
-  Office o;
+TEST_P(ServerBlob, WrongOffsetIsBlobOffsetAndKeepsWhatWasThere) {
+  Office o(store());
   HandClient c = o.enrolled("kasubag");
   std::string data = content(2000, 'b');
   std::string sha = crypto::sha256(data);
@@ -163,8 +170,8 @@ std::string chunk_refusal(Office& o, Client& c, const BlobChunk& chunk) {
   }
 }
 
-TEST(ServerBlob, ContentNotMatchingItsHashIsBlobMismatchAndNothingIsStored) {
-  Office o;
+TEST_P(ServerBlob, ContentNotMatchingItsHashIsBlobMismatchAndNothingIsStored) {
+  Office o(store());
   HandClient c = o.enrolled("kasubag");
   std::string data = content(1500, 'c');
   std::string sha = crypto::sha256(data);
@@ -187,8 +194,8 @@ TEST(ServerBlob, ContentNotMatchingItsHashIsBlobMismatchAndNothingIsStored) {
 // part stays in blob_uploads, BlobQuery keeps answering have = its size, and a client that resumes
 // from `have` (as sync_client.cpp upload_blob does) resends only the tail and fails again, forever.
 // The message even says "kirim ulang" (send again) — which cannot succeed.
-TEST(ServerBlobRegression, MismatchAfterAPartialUploadKeepsTheCorruptPart) {
-  Office o;
+TEST_P(ServerBlobRegression, MismatchAfterAPartialUploadKeepsTheCorruptPart) {
+  Office o(store());
   HandClient c = o.enrolled("kasubag");
   std::string data = content(2000, 'd');
   std::string sha = crypto::sha256(data);
@@ -207,16 +214,16 @@ TEST(ServerBlobRegression, MismatchAfterAPartialUploadKeepsTheCorruptPart) {
   EXPECT_TRUE(o.db.has_blob(crypto::to_hex(sha)));
 }
 
-TEST(ServerBlob, BadHashSizeIsBadBlob) {
-  Office o;
+TEST_P(ServerBlob, BadHashSizeIsBadBlob) {
+  Office o(store());
   HandClient c = o.enrolled("kasubag");
   EXPECT_EQ(as<ErrorMsg>(o.one(c, BlobQuery{"short", 1})).code, "bad_blob");
   EXPECT_EQ(as<ErrorMsg>(o.one(c, BlobChunk{"short", 0, 1, "x"})).code, "bad_blob");
   EXPECT_EQ(as<ErrorMsg>(o.one(c, BlobGet{"short", 0})).code, "bad_blob");
 }
 
-TEST(ServerBlob, TooLargeBlobIsRefusedBeforeAnyData) {
-  Office o;
+TEST_P(ServerBlob, TooLargeBlobIsRefusedBeforeAnyData) {
+  Office o(store());
   HandClient c = o.enrolled("kasubag");
   std::string sha = crypto::sha256("x");
   auto e = as<ErrorMsg>(o.one(c, BlobQuery{sha, (64ull << 20) + 1}));
@@ -225,8 +232,8 @@ TEST(ServerBlob, TooLargeBlobIsRefusedBeforeAnyData) {
   EXPECT_EQ(o.count("SELECT COUNT(*) FROM blob_uploads"), 0);
 }
 
-TEST(ServerBlob, RevisionWhoseBlobWasNeverUploadedIsBlobMissing) {
-  Office o;
+TEST_P(ServerBlob, RevisionWhoseBlobWasNeverUploadedIsBlobMissing) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   o.push(sekre, {sekre.open_case(kCase), sekre.complete(kCase, "1", disposition())});
   HandClient kasubag = o.enrolled("kasubag");

@@ -46,7 +46,7 @@ TEST(ServerDiskFull, ABatchThatDoesNotFitIsRefusedWholeAndSucceedsLater) {
   const auto changes = o.count("SELECT COUNT(*) FROM changes");
   Push push = sekre.push(big_batch(sekre, 5));
   // Room for the first change or two, not for the whole batch (about 6 x 180 KiB).
-  o.db.db().set_max_page_count(page_count(o.db) + 80);
+  o.sqlite().db().set_max_page_count(page_count(o.sqlite()) + 80);
 
   Message reply = o.one(sekre, push);
   const auto* err = std::get_if<ErrorMsg>(&reply);
@@ -61,7 +61,7 @@ TEST(ServerDiskFull, ABatchThatDoesNotFitIsRefusedWholeAndSucceedsLater) {
   // The session is still there: a pull on it is answered.
   EXPECT_EQ(as<Entries>(o.one(sekre, Pull{0, 0})).server_head, head);
 
-  o.db.db().set_max_page_count(1 << 30);  // space freed
+  o.sqlite().db().set_max_page_count(1 << 30);  // space freed
   auto result = as<PushResult>(o.one(sekre, push));
   ASSERT_EQ(result.results.size(), 6u);
   expect_all_accepted(result);

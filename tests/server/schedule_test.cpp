@@ -13,10 +13,14 @@ namespace {
 
 using nlohmann::json;
 using testing::Office;
+using testing::StoreTest;
 
 Millis wib(const std::string& date, int hour = 0) {
   return wib_day_start(date) + hour * 3'600'000LL;
 }
+
+class ServerSchedule : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerSchedule);
 
 TEST(ScheduleTest, PeriodOfAScheduleByDate) {
   Schedule s{"LAKIP", 5, "previous", wib("2026-06-01")};
@@ -32,8 +36,8 @@ TEST(ScheduleTest, PeriodOfAScheduleByDate) {
   EXPECT_EQ(scheduled_period(late, wib("2026-10-01")), "2026-Q3");
 }
 
-TEST(ScheduleTest, ServerOpensTheQuarterlyCaseOnceOnItsDay) {
-  Office o;
+TEST_P(ServerSchedule, ServerOpensTheQuarterlyCaseOnceOnItsDay) {
+  Office o(store());
   o.clock.advance(wib("2026-09-29", 10) - o.clock.now_ms());
   {
     auto tx = o.db.begin();
@@ -65,8 +69,8 @@ TEST(ScheduleTest, ServerOpensTheQuarterlyCaseOnceOnItsDay) {
   EXPECT_EQ(o.db.head(), head + 1);
 }
 
-TEST(ScheduleTest, ACaseTheOfficialsOpenedCountsAndNoPeriodGetsTwo) {
-  Office o;
+TEST_P(ServerSchedule, ACaseTheOfficialsOpenedCountsAndNoPeriodGetsTwo) {
+  Office o(store());
   o.clock.advance(wib("2026-12-20", 10) - o.clock.now_ms());
   {
     auto tx = o.db.begin();

@@ -9,6 +9,11 @@
 namespace alur::server::testing {
 namespace {
 
+class ServerSequencer : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerSequencer);
+class ServerSequencerRegression : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerSequencerRegression);
+
 using namespace alur::sync;
 
 constexpr const char* kCase = "5e0c1d2a3b4c5d6e";
@@ -21,8 +26,8 @@ HandClient case_with_step1_done(Office& o) {
   return sekre;
 }
 
-TEST(ServerSequencer, CaseOpenBySekretarisIsAcceptedWithTheNextSeq) {
-  Office o;
+TEST_P(ServerSequencer, CaseOpenBySekretarisIsAcceptedWithTheNextSeq) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto r = o.push1(sekre, sekre.open_case(kCase));
   EXPECT_EQ(r.outcome, Outcome::kAccepted) << r.code;
@@ -41,8 +46,8 @@ TEST(ServerSequencer, CaseOpenBySekretarisIsAcceptedWithTheNextSeq) {
   EXPECT_EQ(row->seq, 2u);
 }
 
-TEST(ServerSequencer, OpeningByARoleThatMayNotOpenIsWrongRole) {
-  Office o;
+TEST_P(ServerSequencer, OpeningByARoleThatMayNotOpenIsWrongRole) {
+  Office o(store());
   HandClient kabid = o.enrolled("kabid_kop");
   auto r = o.push1(kabid, kabid.open_case(kCase));
   EXPECT_EQ(r.outcome, Outcome::kRejected);
@@ -51,8 +56,8 @@ TEST(ServerSequencer, OpeningByARoleThatMayNotOpenIsWrongRole) {
   EXPECT_EQ(o.db.head(), 1u);
 }
 
-TEST(ServerSequencer, Step1CompletedBySekretarisMakesStep2And3Ready) {
-  Office o;
+TEST_P(ServerSequencer, Step1CompletedBySekretarisMakesStep2And3Ready) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   o.push1(sekre, sekre.open_case(kCase));
   auto r = o.push1(sekre, sekre.complete(kCase, "1", disposition()));
@@ -65,8 +70,8 @@ TEST(ServerSequencer, Step1CompletedBySekretarisMakesStep2And3Ready) {
   EXPECT_EQ(o.task_state(kCase, "4"), "pending");
 }
 
-TEST(ServerSequencer, StepByTheWrongRoleIsRejectedAndChangesNothing) {
-  Office o;
+TEST_P(ServerSequencer, StepByTheWrongRoleIsRejectedAndChangesNothing) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   o.push1(sekre, sekre.open_case(kCase));
   HandClient kasubag = o.enrolled("kasubag");
@@ -80,8 +85,8 @@ TEST(ServerSequencer, StepByTheWrongRoleIsRejectedAndChangesNothing) {
   EXPECT_EQ(o.db.head(), head);
 }
 
-TEST(ServerSequencer, KabidOfAnotherBidangIsWrongRole) {
-  Office o;
+TEST_P(ServerSequencer, KabidOfAnotherBidangIsWrongRole) {
+  Office o(store());
   case_with_step1_done(o);
   HandClient kop = o.enrolled("kabid_kop");
   auto r = o.push1(kop, kop.complete(kCase, "2.ukm", disposition("Siapkan bahan UKM.")));
@@ -94,8 +99,8 @@ TEST(ServerSequencer, KabidOfAnotherBidangIsWrongRole) {
   EXPECT_EQ(o.task_state(kCase, "2.koperasi"), "done");
 }
 
-TEST(ServerSequencer, Step4BeforeEveryStep2TaskIsNotReady) {
-  Office o;
+TEST_P(ServerSequencer, Step4BeforeEveryStep2TaskIsNotReady) {
+  Office o(store());
   HandClient sekre = case_with_step1_done(o);
   HandClient kop = o.enrolled("kabid_kop");
   HandClient kasubag = o.enrolled("kasubag");
@@ -120,8 +125,8 @@ TEST(ServerSequencer, Step4BeforeEveryStep2TaskIsNotReady) {
   EXPECT_EQ(r2.outcome, Outcome::kAccepted) << r2.code;
 }
 
-TEST(ServerSequencer, DoubleCompletionFromTwoDevicesSecondIsAlreadyDone) {
-  Office o;
+TEST_P(ServerSequencer, DoubleCompletionFromTwoDevicesSecondIsAlreadyDone) {
+  Office o(store());
   HandClient sekre_pc = o.enrolled("sekre");
   o.push1(sekre_pc, sekre_pc.open_case(kCase));
   HandClient sekre_laptop = o.enrolled("sekre");
@@ -139,8 +144,8 @@ TEST(ServerSequencer, DoubleCompletionFromTwoDevicesSecondIsAlreadyDone) {
   EXPECT_EQ(c->task("1")->text, "Dari PC.");
 }
 
-TEST(ServerSequencer, ChangeAuthoredByAnotherUserIsWrongAuthor) {
-  Office o;
+TEST_P(ServerSequencer, ChangeAuthoredByAnotherUserIsWrongAuthor) {
+  Office o(store());
   HandClient kasubag = o.enrolled("kasubag");
   // kasubag's device claims a change written by sekre (who could open the case).
   auto c = kasubag.next("case/" + std::string(kCase), op::kCaseOpen,
@@ -158,8 +163,8 @@ TEST(ServerSequencer, ChangeAuthoredByAnotherUserIsWrongAuthor) {
   EXPECT_EQ(row->code, "wrong_author");
 }
 
-TEST(ServerSequencer, BadHeadSignatureIsFatalAndCommitsNothing) {
-  Office o;
+TEST_P(ServerSequencer, BadHeadSignatureIsFatalAndCommitsNothing) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto a = sekre.open_case(kCase);
   auto b = sekre.complete(kCase, "1", disposition());
@@ -180,8 +185,8 @@ TEST(ServerSequencer, BadHeadSignatureIsFatalAndCommitsNothing) {
   EXPECT_EQ(o.db.head(), 1u);
 }
 
-TEST(ServerSequencer, SkippedCounterIsChainBrokenAndCommitsNothing) {
-  Office o;
+TEST_P(ServerSequencer, SkippedCounterIsChainBrokenAndCommitsNothing) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto c = sekre.next("case/" + std::string(kCase), op::kCaseOpen,
                       {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
@@ -196,8 +201,8 @@ TEST(ServerSequencer, SkippedCounterIsChainBrokenAndCommitsNothing) {
   EXPECT_EQ(o.db.device(sekre.replica)->last_counter, 0u);
 }
 
-TEST(ServerSequencer, WrongPrevIsChainBrokenAndCommitsNothing) {
-  Office o;
+TEST_P(ServerSequencer, WrongPrevIsChainBrokenAndCommitsNothing) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   EXPECT_EQ(o.push1(sekre, sekre.open_case(kCase)).outcome, Outcome::kAccepted);
   auto head = o.db.head();
@@ -222,8 +227,8 @@ TEST(ServerSequencer, WrongPrevIsChainBrokenAndCommitsNothing) {
   EXPECT_FALSE(o.case_state("other").has_value());
 }
 
-TEST(ServerSequencer, ChainBrokenInTheMiddleOfABatchCommitsNoneOfIt) {
-  Office o;
+TEST_P(ServerSequencer, ChainBrokenInTheMiddleOfABatchCommitsNoneOfIt) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto a = sekre.open_case(kCase);
   auto b = sekre.next("task/" + std::string(kCase) + "/1", op::kTaskComplete, disposition());
@@ -235,8 +240,8 @@ TEST(ServerSequencer, ChainBrokenInTheMiddleOfABatchCommitsNoneOfIt) {
   EXPECT_FALSE(o.change_row(sekre.replica, 1).has_value());
 }
 
-TEST(ServerSequencer, ResentAcceptedBatchIsDuplicateWithTheOriginalSeqs) {
-  Office o;
+TEST_P(ServerSequencer, ResentAcceptedBatchIsDuplicateWithTheOriginalSeqs) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto batch =
       std::vector<Change>{sekre.open_case(kCase), sekre.complete(kCase, "1", disposition())};
@@ -266,8 +271,8 @@ TEST(ServerSequencer, ResentAcceptedBatchIsDuplicateWithTheOriginalSeqs) {
   EXPECT_EQ(mixed.results[1].outcome, Outcome::kAccepted) << mixed.results[1].code;
 }
 
-TEST(ServerSequencer, ResentRejectedChangeGetsTheSameRejection) {
-  Office o;
+TEST_P(ServerSequencer, ResentRejectedChangeGetsTheSameRejection) {
+  Office o(store());
   HandClient kabid = o.enrolled("kabid_kop");
   auto c = kabid.open_case(kCase);
   auto r1 = o.push1(kabid, c);
@@ -280,8 +285,8 @@ TEST(ServerSequencer, ResentRejectedChangeGetsTheSameRejection) {
   EXPECT_EQ(o.db.head(), 1u);
 }
 
-TEST(ServerSequencer, DifferentChangeReusingAReceivedCounterIsDotReused) {
-  Office o;
+TEST_P(ServerSequencer, DifferentChangeReusingAReceivedCounterIsDotReused) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto a = sekre.open_case(kCase);
   EXPECT_EQ(o.push1(sekre, a).outcome, Outcome::kAccepted);
@@ -303,8 +308,8 @@ TEST(ServerSequencer, DifferentChangeReusingAReceivedCounterIsDotReused) {
   EXPECT_EQ(o.db.device(sekre.replica)->last_counter, 1u);
 }
 
-TEST(ServerSequencer, OrgSetFromAClientIsForbiddenOp) {
-  Office o;
+TEST_P(ServerSequencer, OrgSetFromAClientIsForbiddenOp) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   Org evil = test_org();
   evil.people[0].roles = {{"sekretaris", std::nullopt}};
@@ -316,8 +321,8 @@ TEST(ServerSequencer, OrgSetFromAClientIsForbiddenOp) {
   EXPECT_FALSE(o.db.org().holds("kadis", "sekretaris", std::nullopt));
 }
 
-TEST(ServerSequencer, ChangeFromAnotherReplicaIsRefused) {
-  Office o;
+TEST_P(ServerSequencer, ChangeFromAnotherReplicaIsRefused) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   HandClient other = o.enrolled("sekre");
   auto c = other.open_case(kCase);
@@ -326,8 +331,8 @@ TEST(ServerSequencer, ChangeFromAnotherReplicaIsRefused) {
   EXPECT_EQ(o.db.head(), 1u);
 }
 
-TEST(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
-  Office o;
+TEST_P(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
+  Office o(store());
   HandClient kabid = o.enrolled("kabid_kop");
   HandClient sekre = o.enrolled("sekre");
   o.push1(kabid, kabid.open_case(kCase));                            // wrong_role
@@ -335,17 +340,14 @@ TEST(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
   o.push1(sekre, sekre.make("org", op::kOrgSet, json(test_org())));  // forbidden_op
   o.push1(sekre, sekre.open_case(kCase));                            // accepted
 
-  sql::Statement s(o.db.db(),
-                   "SELECT replica, counter, status, code, message, seq, op, author FROM changes "
-                   "WHERE replica <> 'server' ORDER BY received_at, replica, counter");
   struct Row {
     std::string status, code;
     bool has_message, has_seq;
   };
   std::map<std::pair<std::string, std::int64_t>, Row> rows;
-  while (s.step())
-    rows[{s.get_text(0), s.get_int(1)}] = {s.get_text(2), s.get_text(3), !s.get_text(4).empty(),
-                                           !s.is_null(5)};
+  for (const auto& r : o.query("SELECT replica, counter, status, code, message, seq FROM changes "
+                               "WHERE replica <> 'server'"))
+    rows[{*r[0], std::stoll(*r[1])}] = {*r[2], *r[3], !r[4]->empty(), r[5].has_value()};
   ASSERT_EQ(rows.size(), 4u);
   auto check = [&](const std::string& replica, std::int64_t counter, const std::string& status,
                    const std::string& code) {
@@ -361,12 +363,11 @@ TEST(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
   check(sekre.replica, 2, "rejected", "forbidden_op");
   check(sekre.replica, 3, "accepted", "");
   // The stored encoding is the change as received.
-  sql::Statement e(o.db.db(),
-                   "SELECT encoded, hash FROM changes WHERE replica = ? AND counter = 1");
-  e.bind_text(1, kabid.replica);
-  ASSERT_TRUE(e.step());
-  auto decoded = decode_change(e.get_blob(0));
-  EXPECT_EQ(decoded.hash(), e.get_blob(1));
+  auto e = o.query("SELECT encoded, hash FROM changes WHERE replica = '" + kabid.replica +
+                   "' AND counter = 1");
+  ASSERT_EQ(e.size(), 1u);
+  auto decoded = decode_change(*e[0][0]);
+  EXPECT_EQ(decoded.hash(), *e[0][1]);
   EXPECT_EQ(decoded.op, op::kCaseOpen);
   EXPECT_EQ(decoded.author, "kabid_kop");
 }
@@ -393,8 +394,8 @@ void busy_day(Office& o) {
                  sekre.open_case("kasus-dua", "2026-Q4")});
 }
 
-TEST(ServerSequencer, EveryAcceptedChangeIsInTheLogExactlyOnceWithGapFreeSeq) {
-  Office o;
+TEST_P(ServerSequencer, EveryAcceptedChangeIsInTheLogExactlyOnceWithGapFreeSeq) {
+  Office o(store());
   busy_day(o);
   auto log = o.log();
   ASSERT_GE(log.size(), 8u);
@@ -406,18 +407,16 @@ TEST(ServerSequencer, EveryAcceptedChangeIsInTheLogExactlyOnceWithGapFreeSeq) {
   }
   EXPECT_EQ(o.db.head(), log.size());
 
-  sql::Statement s(o.db.db(), "SELECT replica, counter, status, seq FROM changes");
   std::set<std::pair<std::string, std::uint64_t>> accepted;
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> seq_of;
   for (const auto& r : log) seq_of[{r.replica, r.counter}] = r.seq;
-  while (s.step()) {
-    std::pair<std::string, std::uint64_t> dot{s.get_text(0),
-                                              static_cast<std::uint64_t>(s.get_int(1))};
-    if (s.get_text(2) == "accepted") {
+  for (const auto& r : o.query("SELECT replica, counter, status, seq FROM changes")) {
+    std::pair<std::string, std::uint64_t> dot{*r[0], std::stoull(*r[1])};
+    if (*r[2] == "accepted") {
       accepted.insert(dot);
-      EXPECT_EQ(static_cast<std::uint64_t>(s.get_int(3)), seq_of[dot]);
+      EXPECT_EQ(std::stoull(r[3].value_or("0")), seq_of[dot]);
     } else {
-      EXPECT_TRUE(s.is_null(3));
+      EXPECT_FALSE(r[3].has_value());
     }
   }
   EXPECT_EQ(accepted, in_log);
@@ -425,8 +424,8 @@ TEST(ServerSequencer, EveryAcceptedChangeIsInTheLogExactlyOnceWithGapFreeSeq) {
   EXPECT_GT(o.count("SELECT COUNT(*) FROM changes WHERE status = 'rejected'"), 0);
 }
 
-TEST(ServerSequencer, LogHashChainRecomputes) {
-  Office o;
+TEST_P(ServerSequencer, LogHashChainRecomputes) {
+  Office o(store());
   busy_day(o);
   auto log = o.log();
   ASSERT_FALSE(log.empty());
@@ -446,8 +445,8 @@ TEST(ServerSequencer, LogHashChainRecomputes) {
   EXPECT_EQ(log.back().committed_at, o.clock.now_ms());
 }
 
-TEST(ServerSequencer, BatchWithTheMiddleChangeRejectedAcceptsTheOthersAndAdvancesTheChain) {
-  Office o;
+TEST_P(ServerSequencer, BatchWithTheMiddleChangeRejectedAcceptsTheOthersAndAdvancesTheChain) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto c1 = sekre.open_case(kCase);
   auto c2 = sekre.complete(kCase, "4", {{"text", "Notulen."}});  // not_ready
@@ -481,8 +480,8 @@ TEST(ServerSequencer, BatchWithTheMiddleChangeRejectedAcceptsTheOthersAndAdvance
   EXPECT_EQ(o.push1(sekre, c4).outcome, Outcome::kAccepted);
 }
 
-TEST(ServerSequencer, EmptyPushIsAnEmptyResult) {
-  Office o;
+TEST_P(ServerSequencer, EmptyPushIsAnEmptyResult) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   Push p;
   auto r = as<PushResult>(o.one(sekre, p));
@@ -490,8 +489,8 @@ TEST(ServerSequencer, EmptyPushIsAnEmptyResult) {
   EXPECT_EQ(o.db.head(), 1u);
 }
 
-TEST(ServerSequencer, BatchOverTheChangeLimitIsTooLargeAndCommitsNothing) {
-  Office o;
+TEST_P(ServerSequencer, BatchOverTheChangeLimitIsTooLargeAndCommitsNothing) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   std::vector<Change> batch;
   batch.push_back(sekre.open_case(kCase));
@@ -513,8 +512,8 @@ TEST(ServerSequencer, BatchOverTheChangeLimitIsTooLargeAndCommitsNothing) {
 // signed with the old change's *replayed* signature commits the new change although no
 // signature of the device covers it. Anyone holding a device token and one captured Push
 // (but not the device key) can forge changes in that device's name.
-TEST(ServerSequencerRegression, PushSignatureDoesNotCoverNewChangesBeforeAnOldTail) {
-  Office o;
+TEST_P(ServerSequencerRegression, PushSignatureDoesNotCoverNewChangesBeforeAnOldTail) {
+  Office o(store());
   HandClient sekre = o.enrolled("sekre");
   auto old = sekre.open_case(kCase);
   auto genuine = sekre.push({old});

@@ -4,10 +4,15 @@
 namespace alur::server::testing {
 namespace {
 
+class ServerEnroll : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerEnroll);
+class ServerHello : public StoreTest {};
+ALUR_ON_BOTH_STORES(ServerHello);
+
 using namespace alur::sync;
 
-TEST(ServerEnroll, WrongPasswordIsBadCredentialsAndFatal) {
-  Office o;
+TEST_P(ServerEnroll, WrongPasswordIsBadCredentialsAndFatal) {
+  Office o(store());
   HandClient c(o.client("sekre").username, o.clock, "salah-sandi");
   SyncService::Session s;
   auto e = as<ErrorMsg>(o.one(s, c.enroll_message()));
@@ -16,8 +21,8 @@ TEST(ServerEnroll, WrongPasswordIsBadCredentialsAndFatal) {
   EXPECT_TRUE(o.db.devices().empty());
 }
 
-TEST(ServerEnroll, UnknownUserGetsTheSameAnswerAsAWrongPassword) {
-  Office o;
+TEST_P(ServerEnroll, UnknownUserGetsTheSameAnswerAsAWrongPassword) {
+  Office o(store());
   HandClient wrong_pw("sekre", o.clock, "salah-sandi");
   HandClient unknown("tidak_ada", o.clock, "apa-saja");
   SyncService::Session s1, s2;
@@ -31,15 +36,15 @@ TEST(ServerEnroll, UnknownUserGetsTheSameAnswerAsAWrongPassword) {
   EXPECT_TRUE(o.db.devices().empty());
 }
 
-TEST(ServerEnroll, InactivePersonCannotEnrolEvenWithTheRightPassword) {
-  Office o;
+TEST_P(ServerEnroll, InactivePersonCannotEnrolEvenWithTheRightPassword) {
+  Office o(store());
   HandClient c = o.client("pensiun");
   SyncService::Session s;
   EXPECT_EQ(as<ErrorMsg>(o.one(s, c.enroll_message())).code, "bad_credentials");
 }
 
-TEST(ServerEnroll, RightPasswordGivesReplicaAndToken) {
-  Office o;
+TEST_P(ServerEnroll, RightPasswordGivesReplicaAndToken) {
+  Office o(store());
   HandClient c = o.client("kabid_kop");
   SyncService::Session s;
   auto e = as<Enrolled>(o.one(s, c.enroll_message()));
@@ -66,8 +71,8 @@ TEST(ServerEnroll, RightPasswordGivesReplicaAndToken) {
   EXPECT_NE(e2.token, e.token);
 }
 
-TEST(ServerEnroll, BadDeviceKeyIsRefused) {
-  Office o;
+TEST_P(ServerEnroll, BadDeviceKeyIsRefused) {
+  Office o(store());
   HandClient c = o.client("sekre");
   auto m = c.enroll_message();
   m.device_key = "short";
@@ -76,8 +81,8 @@ TEST(ServerEnroll, BadDeviceKeyIsRefused) {
   EXPECT_TRUE(o.db.devices().empty());
 }
 
-TEST(ServerEnroll, OtherProtocolVersionIsRefused) {
-  Office o;
+TEST_P(ServerEnroll, OtherProtocolVersionIsRefused) {
+  Office o(store());
   HandClient c = o.client("sekre");
   auto m = c.enroll_message();
   m.protocol = 99;
@@ -85,8 +90,8 @@ TEST(ServerEnroll, OtherProtocolVersionIsRefused) {
   EXPECT_EQ(as<ErrorMsg>(o.one(s, m)).code, "protocol_version");
 }
 
-TEST(ServerHello, RightTokenIsWelcomed) {
-  Office o;
+TEST_P(ServerHello, RightTokenIsWelcomed) {
+  Office o(store());
   HandClient c = o.client("sekre");
   SyncService::Session es;
   c.adopt(as<Enrolled>(o.one(es, c.enroll_message())));
@@ -100,8 +105,8 @@ TEST(ServerHello, RightTokenIsWelcomed) {
   EXPECT_EQ(c.session.username, "sekre");
 }
 
-TEST(ServerHello, WrongTokenIsBadToken) {
-  Office o;
+TEST_P(ServerHello, WrongTokenIsBadToken) {
+  Office o(store());
   HandClient c = o.enrolled("sekre");
   auto h = c.hello_message();
   h.token[0] = h.token[0] == 'a' ? 'b' : 'a';
@@ -125,8 +130,8 @@ TEST(ServerHello, WrongTokenIsBadToken) {
   EXPECT_EQ(as<ErrorMsg>(o.one(s3, h)).code, "bad_token");
 }
 
-TEST(ServerHello, RevokedDeviceIsRefused) {
-  Office o;
+TEST_P(ServerHello, RevokedDeviceIsRefused) {
+  Office o(store());
   HandClient c = o.enrolled("sekre");
   o.db.revoke_device(c.replica, o.clock.now_ms());
   SyncService::Session s;
@@ -136,8 +141,8 @@ TEST(ServerHello, RevokedDeviceIsRefused) {
   EXPECT_TRUE(s.replica.empty());
 }
 
-TEST(ServerHello, RevocationEndsAnOpenSessionAtItsNextMessage) {
-  Office o;
+TEST_P(ServerHello, RevocationEndsAnOpenSessionAtItsNextMessage) {
+  Office o(store());
   HandClient c = o.enrolled("sekre");
   o.db.revoke_device(c.replica, o.clock.now_ms());
   auto before = o.db.head();
@@ -149,8 +154,8 @@ TEST(ServerHello, RevocationEndsAnOpenSessionAtItsNextMessage) {
   EXPECT_EQ(as<ErrorMsg>(o.one(c, Pull{0, 10})).code, "device_revoked");
 }
 
-TEST(ServerHello, AnyMessageBeforeHelloIsUnexpected) {
-  Office o;
+TEST_P(ServerHello, AnyMessageBeforeHelloIsUnexpected) {
+  Office o(store());
   HandClient c = o.enrolled("sekre");
   std::vector<Message> before_hello = {
       c.push({c.next("case/x", op::kCaseOpen,
@@ -176,14 +181,14 @@ TEST(ServerHello, AnyMessageBeforeHelloIsUnexpected) {
             0);
 }
 
-TEST(ServerHello, SecondHelloInASessionIsUnexpected) {
-  Office o;
+TEST_P(ServerHello, SecondHelloInASessionIsUnexpected) {
+  Office o(store());
   HandClient c = o.enrolled("sekre");
   EXPECT_EQ(as<ErrorMsg>(o.one(c, c.hello_message())).code, "unexpected");
 }
 
-TEST(ServerHello, WelcomeReportsTheChainHeadTheServerHas) {
-  Office o;
+TEST_P(ServerHello, WelcomeReportsTheChainHeadTheServerHas) {
+  Office o(store());
   HandClient c = o.enrolled("sekre");
   auto a = c.open_case("c1");
   auto b = c.complete("c1", "1", disposition());

@@ -22,6 +22,6 @@ CalendarYear import_calendar(ServerStore& db, const TemplateRegistry& templates,
 // [{"year", "origin": "impor" | "bawaan", "decree": {...}, "amendments": [{number, date}],
 //   "libur_nasional": n, "cuti_bersama": n, "provenance"}], by year: the imported calendar
 // of a year where there is one, else the embedded one.
-nlohmann::json list_calendars(ServerDb& db);
+nlohmann::json list_calendars(ServerStore& db);
 
 }  // namespace alur::server

@@ -86,8 +86,14 @@ class ServerDb final : public ServerStore {
   std::vector<Schedule> schedules() override;
   void put_schedule(const Schedule& s) override;
   bool remove_schedule(const std::string& sop) override;
-  // The committed working-day calendars: year -> canonical JSON (calendar.set).
-  std::map<int, std::string> calendars();
+  std::map<int, std::string> calendars() override;
+
+  // verify.
+  std::string integrity_check() override;
+  void visit_log(const std::function<bool(const LogRecord&)>& visit) override;
+  void visit_changes(const std::function<bool(const ChangeRecord&)>& visit) override;
+  void visit_cases(
+      const std::function<bool(const std::string& id, const std::string& body)>& visit) override;
 
  private:
   void migrate();

@@ -1,14 +1,16 @@
 // ServerStore: everything the server keeps, behind one interface — users, devices, every
 // change received, the committed log with its global commit sequence, the materialized
-// cases, blobs. SQLite (ServerDb) is the embedded default; a PostgreSQL store for several
-// server nodes is planned behind the same interface, so callers never see SQL, and the
-// commit sequence is assigned by the store inside the committing transaction.
+// cases, blobs. SQLite (ServerDb) is the embedded default; PostgreSQL (PgStore, pg_store.h)
+// serves several nodes from one database. Callers never see SQL, and the commit sequence
+// is assigned by the store inside the committing transaction.
 //
 // Writes happen inside a transaction from begin(); the transaction rolls back when
 // destroyed without commit(), so a half-applied batch cannot be written.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +48,21 @@ struct Schedule {
   int day = 1;
   std::string period_of = "previous";  // "previous" | "current"
   Millis created_at = 0;               // periods before this moment are never opened
+};
+
+// A row of the committed log and of `changes` as stored, for verify (verify.h).
+struct LogRecord {
+  std::uint64_t seq = 0;
+  std::string replica;
+  std::uint64_t counter = 0;
+  Millis committed_at = 0;
+  std::string log_hash, encoded;
+};
+struct ChangeRecord {
+  std::string replica;
+  std::uint64_t counter = 0;
+  std::string hash, encoded, status;
+  std::uint64_t seq = 0;  // 0 when not committed
 };
 
 class ServerStore : public sync::StateAccess {
@@ -109,6 +126,18 @@ class ServerStore : public sync::StateAccess {
 
   virtual std::optional<std::string> blob_slice(const std::string& sha256_hex, std::uint64_t offset,
                                                 std::size_t max_bytes, std::uint64_t& total) = 0;
+
+  // The committed working-day calendars: year -> canonical JSON (calendar.set).
+  virtual std::map<int, std::string> calendars() = 0;
+
+  // For verify: the database's own consistency check ("ok" or what it found), and every
+  // stored row in order — the log by seq, changes by (replica, counter), cases by id (with
+  // their JSON body). A visitor returns false to stop.
+  virtual std::string integrity_check() = 0;
+  virtual void visit_log(const std::function<bool(const LogRecord&)>& visit) = 0;
+  virtual void visit_changes(const std::function<bool(const ChangeRecord&)>& visit) = 0;
+  virtual void visit_cases(
+      const std::function<bool(const std::string& id, const std::string& body)>& visit) = 0;
 };
 
 }  // namespace alur::server

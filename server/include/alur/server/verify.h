@@ -1,5 +1,6 @@
-// verify: re-checks everything the server's record rests on, from the database file alone
-// (`alur-server verify --data DIR`): SQLite's integrity check; the committed log — gap-free,
+// verify: re-checks everything the server's record rests on, from the database alone
+// (`alur-server verify --data DIR`, or `--store …`): SQLite's integrity check (PostgreSQL
+// checks its own pages); the committed log — gap-free,
 // every entry readable, its hash chain unbroken — and that replaying it with the rules
 // accepts every entry and gives exactly the stored cases and organisation; every device's
 // chain of changes — contiguous, each hash matching its content, each linked to the one
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "alur/server/server_db.h"
+#include "alur/server/store.h"
 #include "alur/shared/sop_template.h"
 
 namespace alur::server {
@@ -26,6 +27,6 @@ struct VerifyReport {
   bool ok() const { return problems.empty(); }
 };
 
-VerifyReport verify_server(ServerDb& db, const TemplateRegistry& templates);
+VerifyReport verify_server(ServerStore& db, const TemplateRegistry& templates);
 
 }  // namespace alur::server

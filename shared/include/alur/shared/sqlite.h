@@ -51,6 +51,7 @@ class Statement {
   void reset();
 
   bool is_null(int col) const;
+  int column_count() const;
   std::int64_t get_int(int col) const;
   double get_double(int col) const;
   std::string get_text(int col) const;  // "" for NULL
