@@ -625,18 +625,14 @@ std::optional<std::string> Replica::blob(const std::string& sha256_hex) {
 }
 
 std::vector<std::string> Replica::missing_blobs() {
+  // Read straight from the stored JSON (SQLite's JSON functions): parsing every case into
+  // a CaseState cost a bootstrap of 10,000 changes a tenth of its time.
+  auto s = db_.cached(
+      "SELECT DISTINCT json_extract(r.value, '$.sha256') AS sha FROM cases, "
+      "json_each(cases.body, '$.drafts') AS d, json_each(d.value) AS r "
+      "WHERE sha NOT IN (SELECT sha256 FROM blobs) ORDER BY sha");
   std::vector<std::string> out;
-  auto s = db_.cached("SELECT body FROM cases");
-  std::vector<std::string> bodies;
-  while (s.step()) bodies.push_back(s.get_text(0));
-  for (const auto& b : bodies) {
-    CaseState c = case_from_json(nlohmann::json::parse(b));
-    for (const auto& [name, d] : c.drafts)
-      for (const auto& [id, r] : d.revisions)
-        if (!has_blob(r.sha256)) out.push_back(r.sha256);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  while (s.step()) out.push_back(s.get_text(0));
   return out;
 }
 

@@ -209,7 +209,7 @@ void ServerDb::store_change(const sync::Change& c, const std::string& hash,
       .bind(2, static_cast<std::int64_t>(c.dot.counter))
       .bind_blob(3, hash);
   s.bind_text(4, c.op).bind_text(5, c.record).bind_text(6, c.author);
-  s.bind_blob(7, sync::encode_change(c))
+  s.bind_blob(7, encoded(c, hash))
       .bind_text(8, status)
       .bind_text(9, code)
       .bind_text(10, message);
@@ -218,6 +218,13 @@ void ServerDb::store_change(const sync::Change& c, const std::string& hash,
   else
     s.bind_null(11);
   s.bind(12, received_at).exec();
+}
+
+const std::string& ServerDb::encoded(const sync::Change& c, const std::string& hash) {
+  // The hash (Change::hash) names the content; the dot guards against a caller's mistake.
+  if (hash.empty() || last_encoded_.hash != hash || last_encoded_.dot != c.dot)
+    last_encoded_ = {hash, c.dot, sync::encode_change(c)};
+  return last_encoded_.bytes;
 }
 
 std::uint64_t ServerDb::head() {
@@ -242,7 +249,7 @@ std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& cha
   s.bind(1, static_cast<std::int64_t>(seq)).bind_text(2, c.dot.replica);
   s.bind(3, static_cast<std::int64_t>(c.dot.counter)).bind(4, committed_at);
   s.bind_blob(5, sync::log_hash(prev, seq, change_hash, committed_at));
-  s.bind_blob(6, sync::encode_change(c)).exec();
+  s.bind_blob(6, encoded(c, change_hash)).exec();
   return seq;
 }
 

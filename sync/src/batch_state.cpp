@@ -1,6 +1,8 @@
 // A batch's view of the state: cases parsed once, written once (batch_state.h).
 #include "alur/sync/batch_state.h"
 
+#include <utility>
+
 namespace alur::sync {
 
 const Org& BatchState::org() {
@@ -13,17 +15,30 @@ void BatchState::set_org(const Org& org) {
   org_ = org;
 }
 
-std::optional<CaseState> BatchState::load_case(const std::string& id) {
+BatchState::Slot& BatchState::slot(const std::string& id) {
   auto it = cases_.find(id);
   if (it == cases_.end()) it = cases_.emplace(id, Slot{store_.load_case(id)}).first;
-  return it->second.state;
+  return it->second;
 }
 
-void BatchState::save_case(const CaseState& c) {
-  Slot& slot = cases_[c.id];
-  if (!slot.dirty) dirty_.push_back(c.id);
-  slot.dirty = true;
-  slot.state = c;
+std::optional<CaseState> BatchState::load_case(const std::string& id) { return slot(id).state; }
+
+void BatchState::save_case(const CaseState& c) { save_case(CaseState(c)); }
+
+void BatchState::save_case(CaseState&& c) {
+  Slot& s = cases_[c.id];
+  if (!s.dirty) dirty_.push_back(c.id);
+  s.dirty = true;
+  s.state = std::move(c);
+}
+
+std::optional<CaseState> BatchState::take_case(const std::string& id) {
+  return std::exchange(slot(id).state, std::nullopt);
+}
+
+void BatchState::return_case(CaseState&& c) noexcept {
+  // The slot exists (take_case made it), so this neither allocates nor throws.
+  cases_.find(c.id)->second.state = std::move(c);
 }
 
 std::optional<std::string> BatchState::case_for_period(const std::string& sop,

@@ -188,18 +188,58 @@ Verdict open_case(Ctx& x, const json& body) {
     }
   }
   recompute(c, *tpl, x.now);
-  x.state.save_case(c);
+  x.state.save_case(std::move(c));
   return Verdict::accept();
 }
 
 // Loads the case a change refers to, and its template.
-Verdict load(Ctx& x, CaseState& c, TemplatePtr& tpl) {
-  auto loaded = x.state.load_case(x.change.case_id());
-  if (!loaded) return reject("unknown_case", "Kasus " + x.change.case_id() + " tidak dikenal.");
-  c = std::move(*loaded);
+Verdict unknown_case(const Ctx& x) {
+  return reject("unknown_case", "Kasus " + x.change.case_id() + " tidak dikenal.");
+}
+
+Verdict template_of(Ctx& x, const CaseState& c, TemplatePtr& tpl) {
   tpl = find_template(x.state, x.templates, c.sop, c.version);
   if (!tpl) return reject("unknown_sop", "Templat SOP kasus ini tidak dikenal.");
   return Verdict::accept();
+}
+
+Verdict load(Ctx& x, CaseState& c, TemplatePtr& tpl) {
+  auto loaded = x.state.load_case(x.change.case_id());
+  if (!loaded) return unknown_case(x);
+  c = std::move(*loaded);
+  return template_of(x, c, tpl);
+}
+
+// A case taken for an edit (StateAccess::take_case: a batch lends its parsed case instead
+// of copying it), handed back unchanged unless saved, so that a rejection or an exception
+// leaves the state as it was. Only for rules that change the case after every check.
+class TakenCase {
+ public:
+  explicit TakenCase(StateAccess& state) : state_(state) {}
+  TakenCase(const TakenCase&) = delete;
+  TakenCase& operator=(const TakenCase&) = delete;
+  ~TakenCase() {
+    if (case_) state_.return_case(std::move(*case_));
+  }
+  bool take(const std::string& id) {
+    case_ = state_.take_case(id);
+    return case_.has_value();
+  }
+  CaseState& operator*() { return *case_; }
+  void save() {
+    CaseState c = std::move(*case_);
+    case_.reset();
+    state_.save_case(std::move(c));
+  }
+
+ private:
+  StateAccess& state_;
+  std::optional<CaseState> case_;
+};
+
+Verdict take(Ctx& x, TakenCase& c, TemplatePtr& tpl) {
+  if (!c.take(x.change.case_id())) return unknown_case(x);
+  return template_of(x, *c, tpl);
 }
 
 std::string task_key_of(const Change& ch) {
@@ -431,7 +471,7 @@ Verdict complete_task(Ctx& x, const json& body) {
     if (outcome->return_to) {
       // The decision returns the case: like case.return from this task.
       send_back(x, c, *tpl, key, *outcome->return_to, text, who, outcome->code);
-      x.state.save_case(c);
+      x.state.save_case(std::move(c));
       return Verdict::accept();
     }
   } else if (body.contains("outcome")) {
@@ -496,7 +536,7 @@ Verdict complete_task(Ctx& x, const json& body) {
   t->acted_as = step->actors.size() > 1 ? who.role : "";
   t->outcome = outcome ? outcome->code : "";
   recompute(c, *tpl, x.now);
-  x.state.save_case(c);
+  x.state.save_case(std::move(c));
   return Verdict::accept();
 }
 
@@ -541,7 +581,7 @@ Verdict return_case(Ctx& x, const json& body) {
                   "Langkah " + std::to_string(t->step) +
                       " hanya dapat dikembalikan ke langkah sebelumnya yang mendahuluinya.");
   send_back(x, c, *tpl, key, to, reason, who, "");
-  x.state.save_case(c);
+  x.state.save_case(std::move(c));
   return Verdict::accept();
 }
 
@@ -575,14 +615,15 @@ Verdict set_disposition(Ctx& x, const json& body) {
   if (text.size() > kMaxTextBytes)
     return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
   it->second.value.apply(x.change.dot, x.change.context, {text, x.change.author, author_time(x)});
-  x.state.save_case(c);
+  x.state.save_case(std::move(c));
   return Verdict::accept();
 }
 
 Verdict revise_draft(Ctx& x, const json& body) {
-  CaseState c;
+  TakenCase taken(x.state);  // every check below comes before the one edit at the end
   TemplatePtr tpl;
-  if (auto v = load(x, c, tpl); !v.ok()) return v;
+  if (auto v = take(x, taken, tpl); !v.ok()) return v;
+  CaseState& c = *taken;
   if (c.state != "open") return reject("case_closed", "Kasus " + c.title + " sudah selesai.");
   if (!acts_in(x, *tpl))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berperan dalam SOP ini.");
@@ -593,14 +634,15 @@ Verdict revise_draft(Ctx& x, const json& body) {
   auto& d = c.drafts[draft];
   d.name = draft;
   d.revisions[r.id] = std::move(r);
-  x.state.save_case(c);
+  taken.save();
   return Verdict::accept();
 }
 
 Verdict add_correction(Ctx& x, const json& body) {
-  CaseState c;
+  TakenCase taken(x.state);  // every check below comes before the one edit at the end
   TemplatePtr tpl;
-  if (auto v = load(x, c, tpl); !v.ok()) return v;
+  if (auto v = take(x, taken, tpl); !v.ok()) return v;
+  CaseState& c = *taken;
   if (!acts_in(x, *tpl))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berperan dalam SOP ini.");
   std::string id = task_key_of(x.change);
@@ -620,14 +662,15 @@ Verdict add_correction(Ctx& x, const json& body) {
   if (corr.text.size() > kMaxTextBytes)
     return reject("too_large", "Teks terlalu panjang (maks. 64 KiB).");
   c.corrections[id] = std::move(corr);
-  x.state.save_case(c);
+  taken.save();
   return Verdict::accept();
 }
 
 Verdict set_correction_status(Ctx& x, const json& body) {
-  CaseState c;
+  TakenCase taken(x.state);  // every check below comes before the one edit at the end
   TemplatePtr tpl;
-  if (auto v = load(x, c, tpl); !v.ok()) return v;
+  if (auto v = take(x, taken, tpl); !v.ok()) return v;
+  CaseState& c = *taken;
   if (!acts_in(x, *tpl))
     return reject("wrong_role", "Anda (" + x.change.author + ") tidak berperan dalam SOP ini.");
   auto it = c.corrections.find(task_key_of(x.change));
@@ -637,7 +680,7 @@ Verdict set_correction_status(Ctx& x, const json& body) {
     return reject("bad_body", "Status koreksi harus resolved atau reopened.");
   it->second.status.apply(x.change.dot, x.change.context,
                           {status, x.change.author, author_time(x)});
-  x.state.save_case(c);
+  taken.save();
   return Verdict::accept();
 }
 

@@ -1,6 +1,7 @@
 // BatchState (a batch's cases parsed once and written once): the same result as applying
 // each change straight to the store, one write per case per batch, a case opened earlier in
-// the batch counts for one-case-per-period, and an unflushed batch writes nothing.
+// the batch counts for one-case-per-period, a rejected edit leaves the case as it was, and
+// an unflushed batch writes nothing.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -100,6 +101,35 @@ TEST(BatchState, CaseOpenedEarlierInTheBatchHoldsItsPeriod) {
   batch.flush();
   EXPECT_TRUE(store.load_case("c1"));
   EXPECT_FALSE(store.load_case("c2"));
+}
+
+// A correction or revision takes the batch's parsed case instead of copying it: one that
+// is rejected (or whose body throws) must hand the case back as it was, or every later
+// change of the batch would see the case gone or half-edited.
+TEST(BatchState, RejectedEditLeavesTheCaseAsItWas) {
+  CountingStore direct, batched;
+  BatchState batch(batched);
+  const auto& templates = TemplateRegistry::builtin();
+  auto changes = one_case_batch();
+  std::vector<Change> bad = {
+      change(6, "corr/c1/r1:6", op::kCorrectionAdd,
+             {{"draft", "laporan"}, {"revision", "r1:99"}, {"text", "revisi tak ada"}}),
+      change(7, "corr/c1/r1:7", op::kCorrectionAdd,
+             {{"draft", "laporan"}, {"revision", "r1:2"}, {"text", ""}}),
+      change(8, "draft/c1/laporan", op::kDraftRevise,
+             {{"sha256", std::string(64, 'b')}, {"size", "bukan angka"}, {"parents", json::array()}}),
+      change(9, "corr/c1/r1:3", op::kCorrectionStatus, {{"status", "selesai"}})};
+  changes.insert(changes.begin() + 3, bad.begin(), bad.end());  // between the corrections
+  for (const auto& c : changes) {
+    Verdict d = apply_change(direct, templates, c, kNow);
+    Verdict b = apply_change(batch, templates, c, kNow);
+    EXPECT_EQ(b.code, d.code) << c.id();
+  }
+  batch.flush();
+  ASSERT_TRUE(batched.load_case("c1"));
+  EXPECT_EQ(case_to_json(*batched.load_case("c1")), case_to_json(*direct.load_case("c1")));
+  EXPECT_EQ(batched.load_case("c1")->corrections.size(), 3u);
+  EXPECT_EQ(batched.load_case("c1")->drafts.at("laporan").revisions.size(), 1u);
 }
 
 TEST(BatchState, UnflushedBatchWritesNoCase) {

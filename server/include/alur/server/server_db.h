@@ -97,10 +97,18 @@ class ServerDb final : public ServerStore {
 
  private:
   void migrate();
+  // The wire encoding of a change, kept for the next call: a change accepted is written to
+  // the log and to `changes` one after the other, and is encoded once for both.
+  const std::string& encoded(const sync::Change& c, const std::string& hash);
 
   sql::Database db_;
   std::optional<Org> org_;
   std::string org_text_;  // the stored JSON org_ was parsed from  // cache of meta "org"
+  struct Encoded {
+    std::string hash;
+    sync::Dot dot;
+    std::string bytes;
+  } last_encoded_;
 };
 
 }  // namespace alur::server

@@ -167,6 +167,14 @@ class StateAccess {
   virtual void set_org(const Org& org) = 0;
   virtual std::optional<CaseState> load_case(const std::string& id) = 0;
   virtual void save_case(const CaseState& c) = 0;
+  // The same, for a case the caller no longer needs: a batch keeps it without a copy.
+  virtual void save_case(CaseState&& c) { save_case(static_cast<const CaseState&>(c)); }
+  // For an edit that validates everything before it changes anything: the case, lent
+  // rather than copied where the state holds it parsed (a batch). The caller hands it back
+  // changed with save_case(CaseState&&) or, unchanged, with return_case (a rejection).
+  // Default: a copy, which return_case drops.
+  virtual std::optional<CaseState> take_case(const std::string& id) { return load_case(id); }
+  virtual void return_case(CaseState&& c) noexcept { (void)c; }
   // The case already opened for this SOP and period, if any.
   virtual std::optional<std::string> case_for_period(const std::string& sop,
                                                      const std::string& period) = 0;
