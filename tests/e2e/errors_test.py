@@ -88,6 +88,49 @@ class ErrorsTest(E2ETest):
         srv.start()
         self.assertEqual(o.sync()["accepted"], 1)
 
+    def test_a_server_offering_only_weak_tls_ciphers_is_refused(self):
+        """The client keeps to the server's TLS 1.2 suites (forward-secret AEAD only): a
+        server offering only a CBC / SHA-1 suite (here `openssl s_server` with the real
+        server's certificate) is refused at the TLS handshake, before any byte of the
+        protocol; the same server offering a GCM suite gets past the handshake and the pin
+        (and then fails as the web server it is, not a sync server)."""
+        srv = Server(self.workdir, "tls")
+        self.servers.append(srv)
+        srv.init()
+        tls = os.path.join(srv.data, "tls")
+
+        def enroll_against(cipher):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            proc = subprocess.Popen(
+                ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-www", "-tls1_2",
+                 "-cipher", cipher, "-cert", os.path.join(tls, "server.crt"),
+                 "-key", os.path.join(tls, "server.key")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    with socket.socket() as c:
+                        if c.connect_ex(("127.0.0.1", port)) == 0:
+                            break
+                    time.sleep(0.05)
+                o = Official(self.workdir, "kasubag", device="tls-" + cipher)
+                return o.run("enroll", "--server", "wss://127.0.0.1:%d" % port, "--username",
+                             "kasubag", "--password-stdin", "--trust-fingerprint",
+                             srv.fingerprint, stdin="sandi-apa-saja\n")
+            finally:
+                proc.kill()
+                proc.wait()
+
+        weak = enroll_against("ECDHE-ECDSA-AES128-SHA")
+        self.assertError(weak, "network")
+        self.assertIn("Jabat tangan TLS", weak.json["error"]["message"])
+        strong = enroll_against("ECDHE-ECDSA-AES128-GCM-SHA256")
+        self.assertNotEqual(strong.code, 0)
+        self.assertNotIn("Jabat tangan TLS", strong.json["error"]["message"], strong)
+        self.assertNotEqual(strong.json["error"]["code"], "fingerprint_mismatch", strong)
+
     def test_enroll_twice_into_the_same_home_is_refused(self):
         srv = self.server()
         o = self.official(srv, "sekretaris")

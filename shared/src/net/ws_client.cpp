@@ -4,6 +4,7 @@
 // and during send()), so a timeout loses nothing and the peer's pings and pongs are taken
 // in whenever the io runs: that is what lets the heartbeat tell a slow link from a dead one.
 #include "alur/net/ws_client.h"
+#include "alur/net/tls_policy.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -21,6 +22,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 
 namespace alur::net {
@@ -121,10 +123,6 @@ std::string fingerprint_of(X509* cert) {
   return out;
 }
 
-bool same_fingerprint(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 struct X509Free {
   void operator()(X509* x) const noexcept { X509_free(x); }
 };
@@ -142,7 +140,10 @@ ssl::context make_client_tls() {
   tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                   ssl::context::no_compression);
-  if (SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION) != 1) {
+  // The server's own suites: a server (or a man in the middle holding a stolen key) that
+  // offers only weaker ones is refused at the handshake.
+  if (SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(tls.native_handle(), kTls12Ciphers) != 1) {
     throw Error("network", "Konfigurasi TLS klien gagal.");
   }
   return tls;
@@ -311,7 +312,7 @@ struct WsClient::Impl {
       fail(Error("network", "Server " + where() + " tidak menunjukkan sertifikat."));
     }
     if (!options.pinned_fingerprint.empty() &&
-        !same_fingerprint(fingerprint, options.pinned_fingerprint)) {
+        !crypto::constant_time_equal(fingerprint, options.pinned_fingerprint)) {
       fail(Error("fingerprint_mismatch",
                  "Sertifikat server tidak sesuai dengan yang dipercaya saat pendaftaran "
                  "(diharapkan " +

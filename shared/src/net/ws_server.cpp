@@ -2,6 +2,7 @@
 // runs the TLS and WebSocket handshakes, a read loop and a bounded write queue, all on the
 // connection's own strand (after Beast's websocket/server/async-ssl and chat-multi).
 #include "alur/net/ws_server.h"
+#include "alur/net/tls_policy.h"
 
 #include <openssl/ssl.h>
 
@@ -42,11 +43,6 @@ constexpr std::size_t kMaxCloseReasonBytes = 120;
 // Pause before accepting again after a failed accept (e.g. out of file descriptors), so
 // the loop does not spin.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
-// Mozilla "intermediate" TLS 1.2 suites (forward secret AEAD only); TLS 1.3 keeps its defaults.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 void log_net(const std::string& line) noexcept {
   try {
