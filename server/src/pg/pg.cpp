@@ -115,7 +115,9 @@ bool Connection::failed_transaction() const {
 
 void Connection::exec(std::string_view sql) {
   std::string s(sql);
-  check(conn_.get(), PQexec(conn_.get(), s.c_str()), sql);
+  PGresult* r = PQexec(conn_.get(), s.c_str());
+  check(conn_.get(), r, sql);  // on failure: cleared, and thrown
+  PQclear(r);
 }
 
 Result Connection::query(const std::string& sql, const std::vector<Param>& params) {
@@ -123,7 +125,9 @@ Result Connection::query(const std::string& sql, const std::vector<Param>& param
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size() + 1);
-    check(c, PQprepare(c, name.c_str(), sql.c_str(), 0, nullptr), sql);
+    PGresult* prepared = PQprepare(c, name.c_str(), sql.c_str(), 0, nullptr);
+    check(c, prepared, sql);
+    PQclear(prepared);
     it = prepared_.emplace(sql, std::move(name)).first;
   }
   std::vector<const char*> values;
