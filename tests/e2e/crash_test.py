@@ -84,8 +84,9 @@ class ClientCrashTest(CrashBase):
     MORE = 8           # revisions written between two killed syncs: the push stays large
 
     def kill_sync(self, o, lo=0.01, hi=0.25):
-        """Starts `alur sync` and kills it -9 after a random delay; True if it was still
-        running (a real mid-sync kill). The replica must stay readable afterwards."""
+        """Starts `alur sync` and kills it -9 after a random delay; returns (killed, delay),
+        killed True if it was still running (a real mid-sync kill). The replica must stay
+        readable afterwards."""
         proc = self.spawn([ALUR, "--home", o.home, "--json", "sync"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         delay = self.rng.uniform(lo, hi)
@@ -97,7 +98,7 @@ class ClientCrashTest(CrashBase):
         st = o.run("status")
         self.assertEqual(st.code, 0, self.msg("%s: status after a kill at %.3fs failed: %r"
                                               % (o.name, delay, st)))
-        return killed
+        return killed, delay
 
     def test_client_killed_during_sync_commits_each_change_exactly_once(self):
         srv = self.server()
@@ -107,11 +108,20 @@ class ClientCrashTest(CrashBase):
         shas = [self.put(writer, case, "bahan-rapat", i) for i in range(self.N)]
         self.assertEqual(writer.status()["tentative"], self.N)
 
-        push_kills = 0
-        for attempt in range(self.PUSH_KILLS):
-            push_kills += self.kill_sync(writer)
+        # Kill until PUSH_KILLS syncs died mid-way. A sync that finished before its kill
+        # shows that a sync is shorter than that delay, so later delays are drawn below
+        # it: faster syncs must not make the test kill fewer of them (CI, 2026-12-01:
+        # 19 of 40 with a fixed window).
+        push_kills, attempts, hi = 0, 0, 0.25
+        while push_kills < self.PUSH_KILLS and attempts < 2 * self.PUSH_KILLS:
+            attempts += 1
+            killed, delay = self.kill_sync(writer, 0.01, hi)
+            push_kills += killed
+            if not killed:
+                hi = max(0.03, delay)
             shas += [self.put(writer, case, "bahan-rapat", len(shas)) for _ in range(self.MORE)]
-        self.assertGreaterEqual(push_kills, self.PUSH_KILLS // 2, self.msg("too few syncs killed mid-way"))
+        self.assertGreaterEqual(push_kills, self.PUSH_KILLS // 2,
+                                self.msg("too few syncs killed mid-way (%d attempts)" % attempts))
 
         rep = writer.run("sync")
         self.assertEqual(rep.code, 0, self.msg("final sync failed: %r" % rep))
@@ -124,12 +134,12 @@ class ClientCrashTest(CrashBase):
         fresh = self.official(srv, "pelaksana")
         pull_kills = 0
         for attempt in range(self.PULL_KILLS):
-            pull_kills += self.kill_sync(fresh, 0.01, 0.15)
+            pull_kills += self.kill_sync(fresh, 0.01, 0.15)[0]
             if attempt % 2:
                 shas += [self.put(writer, case, "bahan-rapat", len(shas)) for _ in range(self.MORE)]
                 self.assertEqual(writer.run("sync").code, 0)
         sys.stderr.write("[%d of %d pushes and %d of %d pulls killed mid-way] "
-                         % (push_kills, self.PUSH_KILLS, pull_kills, self.PULL_KILLS))
+                         % (push_kills, attempts, pull_kills, self.PULL_KILLS))
         r = fresh.run("sync")
         self.assertEqual(r.code, 0, self.msg("fresh replica's final sync failed: %r" % r))
         d_fresh = self.assertDraftExactlyOnce(fresh, case, "bahan-rapat", shas, "kasubag")
