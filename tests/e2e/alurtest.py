@@ -6,6 +6,7 @@ build/default/client/alur and build/default/server/alur-server under the repo ro
 Every server started here is killed at tearDown and, as a last resort, at exit.
 """
 import atexit
+import glob
 import json
 import os
 import re
@@ -436,16 +437,35 @@ class E2ETest(unittest.TestCase):
         self.addCleanup(self._cleanup)
 
     def tearDown(self):
-        # No server logs a secret: the test people's passwords and signing passphrases.
+        # No server logs a secret: the test people's passwords and signing passphrases, and
+        # the device tokens the replicas of this test hold.
+        secrets = [(user + "'s password", password(user)) for user in USERS]
+        secrets += [(user + "'s passphrase", passphrase(user)) for user in USERS]
+        secrets += self._device_tokens()
         for s in self.servers:
             try:
                 with open(s.log_path) as f:
                     log = f.read()
             except OSError:
                 continue
-            for user in USERS:
-                for secret in (password(user), passphrase(user)):
-                    self.assertNotIn(secret, log, "%s's secret in the log of %s" % (user, s.data))
+            for what, secret in secrets:
+                self.assertNotIn(secret, log, "%s in the log of %s" % (what, s.data))
+
+    def _device_tokens(self):
+        """(label, token) of every replica under this test's folder that enrolled."""
+        out = []
+        for db in sorted(glob.glob(os.path.join(self.workdir, "**", "replica.db"), recursive=True)):
+            try:
+                con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+                try:
+                    row = con.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
+                finally:
+                    con.close()
+            except sqlite3.Error:
+                continue  # a replica a test damaged on purpose
+            if row and row[0]:
+                out.append(("the device token of " + os.path.relpath(db, self.workdir), row[0]))
+        return out
 
     def _cleanup(self):
         for p in self.procs:
