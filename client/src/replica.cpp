@@ -124,24 +124,11 @@ crypto::Ed25519Key Replica::device_key() {
 // --- committed state ---------------------------------------------------------------
 
 const Org& Replica::org() {
-  // Another process may import a new org (server) or pull one (a second alur process on
-  // this replica): re-read when the stored text changed.
-  std::string text = meta("org").value_or("");
-  if (!org_ || text != org_text_) {
-    Org fresh;
-    if (!text.empty()) from_json(nlohmann::json::parse(text), fresh);
-    org_ = std::move(fresh);
-    org_text_ = std::move(text);
-  }
-  return *org_;
+  // Another process may have written a new org: read the stored text every time.
+  return org_.get(meta("org").value_or(""));
 }
 
-void Replica::set_org(const Org& org) {
-  nlohmann::json j = org;
-  org_text_ = j.dump();
-  set_meta("org", org_text_);
-  org_ = org;
-}
+void Replica::set_org(const Org& org) { set_meta("org", org_.set(org)); }
 
 void Replica::set_calendar(int year, const std::string& canonical_json) {
   set_meta("calendar/" + std::to_string(year), canonical_json);

@@ -338,16 +338,8 @@ std::optional<std::string> ServerDb::blob_slice(const std::string& sha256_hex, s
 }
 
 const Org& ServerDb::org() {
-  // Another process may import a new org (server) or pull one (a second alur process on
-  // this replica): re-read when the stored text changed.
-  std::string text = meta("org").value_or("");
-  if (!org_ || text != org_text_) {
-    Org fresh;
-    if (!text.empty()) from_json(nlohmann::json::parse(text), fresh);
-    org_ = std::move(fresh);
-    org_text_ = std::move(text);
-  }
-  return *org_;
+  // Another process may have written a new org: read the stored text every time.
+  return org_.get(meta("org").value_or(""));
 }
 
 std::map<int, std::string> ServerDb::calendars() {
@@ -357,12 +349,7 @@ std::map<int, std::string> ServerDb::calendars() {
   return out;
 }
 
-void ServerDb::set_org(const Org& org) {
-  nlohmann::json j = org;
-  org_text_ = j.dump();
-  set_meta("org", org_text_);
-  org_ = org;
-}
+void ServerDb::set_org(const Org& org) { set_meta("org", org_.set(org)); }
 
 std::optional<sync::CaseState> ServerDb::load_case(const std::string& id) {
   auto s = db_.cached("SELECT body FROM cases WHERE id = ?");

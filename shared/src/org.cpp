@@ -294,4 +294,21 @@ OrgFile parse_org_file(std::string_view text) {
   return out;
 }
 
+const Org& StoredOrg::get(std::string stored_text) {
+  if (!org_ || stored_text != text_) {
+    Org fresh;
+    if (!stored_text.empty()) from_json(nlohmann::json::parse(stored_text), fresh);
+    org_ = std::move(fresh);
+    text_ = std::move(stored_text);
+  }
+  return *org_;
+}
+
+const std::string& StoredOrg::set(const Org& org) {
+  nlohmann::json j = org;
+  text_ = j.dump();
+  org_ = org;
+  return text_;
+}
+
 }  // namespace alur

@@ -322,24 +322,11 @@ std::optional<std::string> PgStore::blob_slice(const std::string& sha256_hex, st
 }
 
 const Org& PgStore::org() {
-  // Another node (or `alur-server org import`) may have committed a new org: re-read when
-  // the stored text changed.
-  std::string text = meta("org").value_or("");
-  if (!org_ || text != org_text_) {
-    Org fresh;
-    if (!text.empty()) from_json(nlohmann::json::parse(text), fresh);
-    org_ = std::move(fresh);
-    org_text_ = std::move(text);
-  }
-  return *org_;
+  // Another process may have written a new org: read the stored text every time.
+  return org_.get(meta("org").value_or(""));
 }
 
-void PgStore::set_org(const Org& org) {
-  nlohmann::json j = org;
-  org_text_ = j.dump();
-  set_meta("org", org_text_);
-  org_ = org;
-}
+void PgStore::set_org(const Org& org) { set_meta("org", org_.set(org)); }
 
 std::optional<sync::CaseState> PgStore::load_case(const std::string& id) {
   auto r = conn_.query("SELECT body FROM cases WHERE id = $1", {id});

@@ -172,8 +172,7 @@ class Replica : public sync::StateAccess {
   void write_in(sql::Transaction& tx, const sync::Change& change, const TemplateRegistry& templates,
                 const std::optional<std::string>& attachment);
   sql::Database db_;
-  std::optional<Org> org_;
-  std::string org_text_;  // the stored JSON org_ was parsed from
+  StoredOrg org_;  // meta "org", parsed
   std::unordered_map<std::string, std::pair<std::string, sync::CaseState>>
       parsed_;  // id -> (body, case)
 };

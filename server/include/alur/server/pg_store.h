@@ -87,8 +87,7 @@ class PgStore final : public ServerStore {
   void migrate();
 
   pg::Connection conn_;
-  std::optional<Org> org_;
-  std::string org_text_;  // the stored JSON org_ was parsed from
+  StoredOrg org_;  // meta "org", parsed
 };
 
 }  // namespace alur::server

@@ -102,8 +102,7 @@ class ServerDb final : public ServerStore {
   const std::string& encoded(const sync::Change& c, const std::string& hash);
 
   sql::Database db_;
-  std::optional<Org> org_;
-  std::string org_text_;  // the stored JSON org_ was parsed from  // cache of meta "org"
+  StoredOrg org_;  // meta "org", parsed
   struct Encoded {
     std::string hash;
     sync::Dot dot;

@@ -116,6 +116,21 @@ nlohmann::json delegation_to_json(const Delegation& d);
 Delegation delegation_from_json(const nlohmann::json& j);
 void from_json(const nlohmann::json& j, Org& org);
 
+// The org as a store keeps it, JSON text in meta "org", parsed once per distinct text:
+// another process or server node may have written a new one, so the owner passes the
+// stored text on every read and it is parsed again only when it changed.
+class StoredOrg {
+ public:
+  // The org the stored text ("" when none: an empty org) describes.
+  const Org& get(std::string stored_text);
+  // The text to store for org, remembered with it.
+  const std::string& set(const Org& org);
+
+ private:
+  std::optional<Org> org_;
+  std::string text_;  // what org_ was parsed from
+};
+
 // The org file an administrator imports (format fixed by the CLI contract):
 // {"unit": "...", "bidang": [{"code","name"}], "users": [{"username","name","password",
 //  "roles": [{"role": "kabid", "bidang": "..."}]}]}
