@@ -714,19 +714,31 @@ TEST(SyncInterruptedTest, PullCutBetweenBatchesResumesFromTheCursor) {
   EXPECT_EQ(last.front().value.text, "Arahan revisi ke-" + std::to_string(n - 1));
 }
 
+// The sekretaris's backlog of `n` rewrites of the step-1 disposition of a synced case,
+// written offline: its case, its replica and the counter of its first pending change.
+struct Backlog {
+  std::string id, rid;
+  std::uint64_t first;
+};
+
+Backlog disposition_backlog(Api& sek, std::size_t n) {
+  Backlog b;
+  b.id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
+  sek.sync();
+  b.rid = sek.replica().require_meta("replica");
+  b.first = std::stoull(sek.replica().require_meta("counter")) + 1;
+  for (std::size_t i = 0; i < n; ++i)
+    sek.disposition_set(task(b.id, "1"), "Arahan ke-" + std::to_string(i));
+  return b;
+}
+
 TEST(SyncInterruptedTest, MultiBatchPushCutBeforeTheLastPushResultResumes) {
   Office o;
   Api& sek = o.enroll("sekretaris");
   Api& kadis = o.enroll("kadis");
-  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
-  sek.sync();
-  const std::string rid = sek.replica().require_meta("replica");
-  const std::uint64_t first = std::stoull(sek.replica().require_meta("counter")) + 1;
-
   // A backlog of more than one push batch (the client pushes 500 changes at a time).
   const std::size_t n = 520;
-  for (std::size_t i = 0; i < n; ++i)
-    sek.disposition_set(task(id, "1"), "Arahan ke-" + std::to_string(i));
+  const auto [id, rid, first] = disposition_backlog(sek, n);
   const std::uint64_t last = first + n - 1;
   const std::uint64_t head_before = o.db.head();
 
@@ -758,13 +770,8 @@ TEST(SyncPipelinedPushTest, ABacklogOfMoreBatchesThanTheWindowIsCommittedOnceInO
   Office o;
   Api& sek = o.enroll("sekretaris");
   Api& kadis = o.enroll("kadis");
-  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
-  sek.sync();
-  const std::string rid = sek.replica().require_meta("replica");
-  const std::uint64_t first = std::stoull(sek.replica().require_meta("counter")) + 1;
   const std::size_t n = 4 * 500 + 120;  // five batches of at most 500
-  for (std::size_t i = 0; i < n; ++i)
-    sek.disposition_set(task(id, "1"), "Arahan ke-" + std::to_string(i));
+  const auto [id, rid, first] = disposition_backlog(sek, n);
   const std::uint64_t head_before = o.db.head();
 
   const std::size_t mark = o.net.trace().size();
