@@ -21,6 +21,9 @@ namespace {
 // the server's 8 MiB message bound even when every change carries a 64 KiB text.
 constexpr std::size_t kPushBatch = 500;
 constexpr std::size_t kPushBatchBytes = 4u << 20;
+// Push batches sent before the first answer is awaited: enough to keep the server busy
+// while this side signs and sends, few enough that a refused batch wastes little.
+constexpr std::size_t kPushWindow = 4;
 constexpr std::size_t kBlobChunk = 1u << 20;
 constexpr auto kReplyTimeout = 60s;
 
@@ -47,6 +50,22 @@ std::string duration_text(std::int64_t ms) {
   if (hours >= 48) return std::to_string((hours + 12) / 24) + " hari";
   if (hours >= 1) return std::to_string(hours) + " jam";
   return std::to_string(std::max<std::int64_t>(1, ms / 60'000)) + " menit";
+}
+
+// The next batch of `pending` from `next` on (advanced past it), signed by the device.
+Push next_push(const std::vector<OutboxRow>& pending, std::size_t& next,
+               const crypto::Ed25519Key& key) {
+  Push p;
+  std::size_t bytes = 0;
+  while (next < pending.size() && p.changes.size() < kPushBatch) {
+    std::size_t size = encode_change(pending[next].change).size();
+    if (!p.changes.empty() && bytes + size > kPushBatchBytes) break;
+    bytes += size;
+    p.changes.push_back(pending[next++].change);
+  }
+  const Change& last = p.changes.back();
+  p.head_signature = key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
+  return p;
 }
 
 }  // namespace
@@ -190,22 +209,15 @@ std::size_t SyncClient::push(SyncReport& report) {
   for (const auto& row : pending)
     if (!row.blob.empty()) upload_blob(row.blob);
   auto key = replica_.device_key();
-  std::size_t pushed = 0;
-  for (std::size_t i = 0; i < pending.size();) {
-    Push p;
-    std::size_t bytes = 0;
-    while (i < pending.size() && p.changes.size() < kPushBatch) {
-      std::size_t size = encode_change(pending[i].change).size();
-      if (!p.changes.empty() && bytes + size > kPushBatchBytes) break;
-      bytes += size;
-      p.changes.push_back(pending[i++].change);
-    }
-    const Change& last = p.changes.back();
-    p.head_signature =
-        key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
-    send(p);
+  // Up to kPushWindow batches in flight: the server commits them in order and answers each
+  // in turn, while this side signs and sends the next (PROTOCOL.md §4, push).
+  std::size_t next = 0, in_flight = 0;
+  while (next < pending.size() || in_flight > 0) {
+    for (; in_flight < kPushWindow && next < pending.size(); ++in_flight)
+      send(next_push(pending, next, key));
     Message m = receive_reply(kReplyTimeout);
     auto* pr = &expect<PushResult>(m, "Push");
+    --in_flight;
     replica_.record_results(pr->results);
     for (const auto& r : pr->results) {
       if (r.outcome == Outcome::kRejected) {
@@ -216,23 +228,26 @@ std::size_t SyncClient::push(SyncReport& report) {
         if (!r.code.empty()) report.warnings.push_back(r);
       }
     }
-    pushed += p.changes.size();
   }
-  report.pushed += pushed;
-  return pushed;
+  report.pushed += pending.size();
+  return pending.size();
 }
 
 std::size_t SyncClient::pull() {
   std::size_t total = 0;
+  send(Pull{replica_.cursor(), 0});
   for (;;) {
-    send(Pull{replica_.cursor(), 0});
     Message m = receive_reply(kReplyTimeout);
     auto* e = std::get_if<Entries>(&m);
     if (!e) throw Error("protocol", "Jawaban tak terduga atas Pull.");
     server_head_ = std::max(server_head_, e->server_head);
     if (e->entries.empty()) break;
+    // The next batch is asked for before this one is applied, so the server reads it while
+    // this side applies; a batch that fails to apply ends the session as before.
+    const bool more = e->entries.back().seq < e->server_head;
+    if (more) send(Pull{e->entries.back().seq, 0});
     total += replica_.apply_entries(e->entries, templates_);
-    if (replica_.cursor() >= e->server_head) break;
+    if (!more) break;
   }
   fetch_blobs();
   return total;

@@ -11,6 +11,8 @@
 //                                     long one commit takes to reach all of them (Notify)
 //   alur_load office-day --replicas N [--seconds S]  N replicas each pushing a small batch
 //                                     every 3 s and pulling what they were notified of
+//   alur_load conflict  --changes N   two replicas mark the same N corrections offline in
+//                                     conflicting ways, then both sync until converged
 //
 // Set-up (not timed): `alur-server init` and `org import` through the real binary; devices
 // are written straight into the server's database (enrolment runs scrypt on purpose, which
@@ -53,6 +55,7 @@ using bench::office_workload;
 namespace {
 
 constexpr std::size_t kBatch = 1000;  // the server's kMaxChangesPerPush
+constexpr std::size_t kPushWindow = 4;  // batches in flight, as the real client
 constexpr std::chrono::milliseconds kTimeout{120'000};
 
 double seconds_since(Clk::time_point t0) {
@@ -205,22 +208,52 @@ class Session {
     throw std::runtime_error(std::string("unexpected ") + sync::message_name(m));
   }
 
-  // Pushes `changes` (this device's next run of its chain) in batches; every change must
-  // be accepted.
+  // Pushes `changes` (this device's next run of its chain) in batches, up to kPushWindow of
+  // them in flight as the real client sends them (client/src/sync_client.cpp); every change
+  // must be accepted.
   void push_all(const std::vector<sync::Change>& changes) {
-    for (std::size_t i = 0; i < changes.size(); i += kBatch) {
-      sync::Push p;
-      p.changes.assign(changes.begin() + i,
-                       changes.begin() + std::min(changes.size(), i + kBatch));
-      const auto& last = p.changes.back();
-      p.head_signature = device_.key.sign(
-          sync::chain_head_message(device_.replica, last.dot.counter, last.hash()));
-      auto r = expect<sync::PushResult>(call(p));
-      for (const auto& c : r.results)
+    std::size_t next = 0, in_flight = 0;
+    while (next < changes.size() || in_flight > 0) {
+      for (; in_flight < kPushWindow && next < changes.size(); ++in_flight, next += kBatch)
+        send(signed_push(changes, next));
+      --in_flight;
+      for (const auto& c : expect<sync::PushResult>(receive_reply()).results)
         if (c.outcome != sync::Outcome::kAccepted)
           throw std::runtime_error("change " + std::to_string(c.counter) + " not accepted: " +
                                    c.code + " " + c.message);
     }
+  }
+
+  // The batch of changes[first..first + kBatch), with the device's signature of its head.
+  sync::Push signed_push(const std::vector<sync::Change>& changes, std::size_t first) const {
+    sync::Push p;
+    p.changes.assign(changes.begin() + first,
+                     changes.begin() + std::min(changes.size(), first + kBatch));
+    const auto& last = p.changes.back();
+    p.head_signature = device_.key.sign(
+        sync::chain_head_message(device_.replica, last.dot.counter, last.hash()));
+    return p;
+  }
+
+  // Pulls until the cursor reaches the server's head, one request ahead (as the real
+  // client); returns the entries received.
+  std::size_t pull_to_head(std::uint64_t& cursor) {
+    std::size_t received = 0;
+    send(sync::Pull{cursor, 0});
+    for (;;) {
+      auto e = expect<sync::Entries>(receive_reply());
+      if (e.entries.empty()) return received;
+      received += e.entries.size();
+      cursor = e.entries.back().seq;
+      if (cursor >= e.server_head) return received;
+      send(sync::Pull{cursor, 0});
+    }
+  }
+
+  // The next message that is not a Notify.
+  sync::Message receive_reply() {
+    for (;;)
+      if (sync::Message m = receive(); !std::holds_alternative<sync::Notify>(m)) return m;
   }
 
   const sync::Welcome& welcome() const { return welcome_; }
@@ -480,11 +513,66 @@ int scenario_office_day(Server& server, std::size_t n, double seconds) {
   return 0;
 }
 
+// Conflict: two officials' replicas mark the same n corrections offline, one "resolved",
+// the other "reopened", neither having seen the other's write, so every record becomes a
+// sibling set (PROTOCOL.md §7); then both sync at once until converged: each pushes its n
+// changes (pipelined) and pulls until its cursor reaches the head, the other's n included.
+// The replicas speak the protocol but do not materialize what they pull (the real client's
+// materializing is what bootstrap measures).
+int scenario_conflict(Server& server, std::size_t n) {
+  auto owner = server.add_devices("sekretaris", 1);
+  auto kasubag = server.add_devices("kasubag", 1);
+  auto kadis = server.add_devices("kadis", 1);
+  server.start();
+  // Set-up: cases with a draft and 98 corrections each, enough for n corrections.
+  std::vector<std::string> corrections;
+  std::uint64_t head = 0;
+  {
+    Session w(server, owner[0]);
+    upload_draft(w);
+    auto changes = office_workload(owner[0], (n / 98 + 1) * 100);
+    w.push_all(changes);
+    head = w.welcome().server_head + changes.size();
+    for (const auto& c : changes)
+      if (c.op == sync::op::kCorrectionAdd && corrections.size() < n)
+        corrections.push_back(c.record);
+  }
+  auto offline_edits = [&](Device& d, const char* status) {
+    HybridClock hlc(Clock::system());
+    std::vector<sync::Change> out;
+    for (const auto& record : corrections)
+      out.push_back(next_change(d, hlc, record, sync::op::kCorrectionStatus, {{"status", status}}));
+    return out;
+  };
+  auto resolved = offline_edits(kasubag[0], "resolved");
+  auto reopened = offline_edits(kadis[0], "reopened");
+  Session a(server, kasubag[0], head), b(server, kadis[0], head);
+  std::uint64_t cursor_a = head, cursor_b = head;
+  auto t0 = Clk::now();
+  std::thread other([&] {
+    b.push_all(reopened);
+    b.pull_to_head(cursor_b);
+  });
+  a.push_all(resolved);
+  a.pull_to_head(cursor_a);
+  other.join();
+  // Whichever finished first may not have seen the other's last commits yet.
+  a.pull_to_head(cursor_a);
+  b.pull_to_head(cursor_b);
+  double elapsed = seconds_since(t0);
+  if (cursor_a != head + 2 * n || cursor_b != cursor_a)
+    throw std::runtime_error("conflict: the replicas stopped at " + std::to_string(cursor_a) +
+                             " and " + std::to_string(cursor_b) + ", not at the head " +
+                             std::to_string(head + 2 * n));
+  metric("conflict_changes_per_s@" + std::to_string(n), 2 * n / elapsed, "changes/s", 20000);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    if (argc < 2) throw std::runtime_error("usage: alur_load push|bootstrap|live|office-day [options]");
+    if (argc < 2) throw std::runtime_error("usage: alur_load push|bootstrap|live|office-day|conflict [options]");
     std::string scenario = argv[1], bin, client_bin;
     std::size_t count = 1000;
     double seconds = 20;
@@ -517,6 +605,7 @@ int main(int argc, char** argv) {
       else if (scenario == "bootstrap") rc = scenario_bootstrap(server, count, client_bin);
       else if (scenario == "live") rc = scenario_live(server, count);
       else if (scenario == "office-day") rc = scenario_office_day(server, count, seconds);
+      else if (scenario == "conflict") rc = scenario_conflict(server, count);
       else throw std::runtime_error("unknown scenario " + scenario);
     }
     fs::remove_all(tmpl);

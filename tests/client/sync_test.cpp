@@ -714,19 +714,31 @@ TEST(SyncInterruptedTest, PullCutBetweenBatchesResumesFromTheCursor) {
   EXPECT_EQ(last.front().value.text, "Arahan revisi ke-" + std::to_string(n - 1));
 }
 
+// The sekretaris's backlog of `n` rewrites of the step-1 disposition of a synced case,
+// written offline: its case, its replica and the counter of its first pending change.
+struct Backlog {
+  std::string id, rid;
+  std::uint64_t first;
+};
+
+Backlog disposition_backlog(Api& sek, std::size_t n) {
+  Backlog b;
+  b.id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
+  sek.sync();
+  b.rid = sek.replica().require_meta("replica");
+  b.first = std::stoull(sek.replica().require_meta("counter")) + 1;
+  for (std::size_t i = 0; i < n; ++i)
+    sek.disposition_set(task(b.id, "1"), "Arahan ke-" + std::to_string(i));
+  return b;
+}
+
 TEST(SyncInterruptedTest, MultiBatchPushCutBeforeTheLastPushResultResumes) {
   Office o;
   Api& sek = o.enroll("sekretaris");
   Api& kadis = o.enroll("kadis");
-  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
-  sek.sync();
-  const std::string rid = sek.replica().require_meta("replica");
-  const std::uint64_t first = std::stoull(sek.replica().require_meta("counter")) + 1;
-
   // A backlog of more than one push batch (the client pushes 500 changes at a time).
   const std::size_t n = 520;
-  for (std::size_t i = 0; i < n; ++i)
-    sek.disposition_set(task(id, "1"), "Arahan ke-" + std::to_string(i));
+  const auto [id, rid, first] = disposition_backlog(sek, n);
   const std::uint64_t last = first + n - 1;
   const std::uint64_t head_before = o.db.head();
 
@@ -749,6 +761,41 @@ TEST(SyncInterruptedTest, MultiBatchPushCutBeforeTheLastPushResultResumes) {
   EXPECT_EQ(sek.replica().count_pending(), 0u);
   kadis.sync();
   expect_converged(o, {"sekretaris", "kadis"}, id);
+}
+
+// The client keeps up to 4 push batches in flight (client/src/sync_client.cpp, push): a
+// backlog of more batches than that is committed once each, in counter order, and every
+// batch is answered in the order it was sent.
+TEST(SyncPipelinedPushTest, ABacklogOfMoreBatchesThanTheWindowIsCommittedOnceInOrder) {
+  Office o;
+  Api& sek = o.enroll("sekretaris");
+  Api& kadis = o.enroll("kadis");
+  const std::size_t n = 4 * 500 + 120;  // five batches of at most 500
+  const auto [id, rid, first] = disposition_backlog(sek, n);
+  const std::uint64_t head_before = o.db.head();
+
+  const std::size_t mark = o.net.trace().size();
+  json r = sek.sync();
+  EXPECT_EQ(r["pushed"], n);
+  EXPECT_EQ(r["accepted"], n);
+  EXPECT_EQ(sek.replica().count_pending(), 0u);
+  EXPECT_EQ(o.db.head(), head_before + n);
+  auto results = push_results(o, mark);
+  ASSERT_EQ(results.size(), 5u);
+  std::uint64_t expected = first, seq = head_before;
+  for (const auto& pr : results)
+    for (const auto& cr : pr.results) {
+      EXPECT_EQ(cr.counter, expected++);
+      EXPECT_EQ(cr.outcome, Outcome::kAccepted) << cr.counter;
+      EXPECT_EQ(cr.seq, ++seq) << cr.counter;  // committed in the order written
+    }
+  for (std::uint64_t c : {first, first + 1999, first + 2000, first + n - 1})
+    EXPECT_EQ(o.times_in_log(rid, c), 1u) << c;
+  kadis.sync();
+  expect_converged(o, {"sekretaris", "kadis"}, id);
+  auto last = kadis.replica().load_case(id)->dispositions.at("1").value.siblings();
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last.front().value.text, "Arahan ke-" + std::to_string(n - 1));
 }
 
 TEST(SyncRejectTest, ChangesBuiltOnARejectedChangeAreRejectedTooAndKept) {
