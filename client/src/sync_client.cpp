@@ -309,6 +309,10 @@ void SyncClient::watch(const std::atomic<bool>& stop,
       for (const auto& x : r.warnings)
         log("PERINGATAN #" + std::to_string(x.counter) + " [" + x.code + "] " + x.message);
       backoff = 1s;
+      // A Notify that arrived while this sync waited for another answer (a blob fetched
+      // after the last pull) was taken in by receive_reply; the server sends no other until
+      // this session pulls again, so pull now instead of waiting for one.
+      if (server_head_ > replica_.cursor()) continue;
       // Wait for the server's Notify, checking the local outbox every second.
       while (!stop) {
         auto bytes = ws_->receive(1s);

@@ -25,6 +25,7 @@
 #include "alur/server/data_lock.h"
 #include "alur/server/server_db.h"
 #ifdef ALUR_WITH_POSTGRESQL
+#include "alur/server/pg_listener.h"
 #include "alur/server/pg_store.h"
 #endif
 #include "alur/server/sync_service.h"
@@ -220,6 +221,30 @@ struct ServedUnit {
   std::function<void(const std::string&)> log;
 };
 
+// The node's LISTEN connection (server/pg_listener.h), with a PostgreSQL store.
+#ifdef ALUR_WITH_POSTGRESQL
+using CommitListener = server::CommitListener;
+#else
+struct CommitListener {
+  bool listening() const { return false; }
+  void stop() {}
+};
+#endif
+
+// Listens for commits through the other nodes of a PostgreSQL store (null for SQLite).
+std::shared_ptr<CommitListener> start_commit_listener([[maybe_unused]] boost::asio::io_context& io,
+                                                      [[maybe_unused]] ServedUnit& unit) {
+#ifdef ALUR_WITH_POSTGRESQL
+  if (!is_postgresql(store_option)) return nullptr;
+  auto listener = std::make_shared<server::CommitListener>(
+      io, store_option, [&unit] { unit.service.notify_commits(); }, unit.log);
+  listener->start();
+  return listener;
+#else
+  return nullptr;
+#endif
+}
+
 int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
   if (store_option.empty()) require_initialized(dir);
   require_tls(dir);
@@ -258,24 +283,36 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   net::WsServer ws(io, read_file(cert_path(dir)), read_file(key_path(dir)), host,
                    static_cast<std::uint16_t>(port), handler, limits);
   ws.start();
+  // Commits through the other nodes of a PostgreSQL database reach live sessions at once.
+  std::shared_ptr<CommitListener> listener = start_commit_listener(io, *units.front());
   boost::asio::steady_timer ticker(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     log_line("signal " + std::to_string(sig) + ": berhenti");
     ticker.cancel();
+    if (listener) listener->stop();
     ws.stop();
     io.stop();
   });
   // Commits and revocations by other processes on the same data (org import, device
-  // revoke) reach live sessions within a tick.
+  // revoke) reach live sessions within a tick; with PostgreSQL, commits are looked for
+  // only as a safety net while the listener is connected.
+  auto last_poll = std::chrono::steady_clock::now();
   std::function<void()> schedule_tick = [&] {
-    ticker.expires_after(std::chrono::seconds(2));
+    ticker.expires_after(server::kCommitPoll);
     ticker.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
+      const auto now = std::chrono::steady_clock::now();
+      const bool poll = !listener || !listener->listening() ||
+                        now - last_poll >= server::kCommitPollListening;
+      if (poll) last_poll = now;
       for (auto& u : units) {
         try {
           server::run_schedules(u->db, TemplateRegistry::builtin(), Clock::system(), u->log);
-          u->service.tick();
+          if (poll)
+            u->service.tick();
+          else
+            u->service.close_revoked_sessions();
         } catch (const std::exception& e) {
           u->log(std::string("tick: ") + e.what());
         }

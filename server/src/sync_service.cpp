@@ -2,6 +2,7 @@
 #include "alur/server/sync_service.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "alur/server/tuning.h"
 #include "alur/shared/crypto.h"
@@ -30,6 +31,25 @@ ErrorMsg storage_full() {
           "Penyimpanan server penuh: kiriman ini tidak disimpan sama sekali. Perubahan Anda tetap "
           "aman di perangkat ini dan akan dikirim ulang; beri tahu admin TI, lalu sinkronkan lagi.",
           false};
+}
+
+// The answer when the database cannot be reached for a moment (PostgreSQL restarting, a
+// failover, the connection lost) or too busy: like storage_full, not fatal; the
+// transaction was rolled back (or, if the connection was lost at COMMIT, the resent push
+// finds its changes stored and answers them duplicate), so the same message can be resent.
+std::optional<ErrorMsg> retryable(const Error& e) {
+  if (e.code() == "disk_full") return storage_full();
+  if (e.code() == "db_unavailable")
+    return ErrorMsg{"server_db_unavailable",
+                    "Basis data server sementara tidak terjangkau: kiriman ini tidak disimpan. "
+                    "Perubahan Anda tetap aman di perangkat ini; sinkronkan lagi sebentar lagi.",
+                    false};
+  if (e.code() == "db_busy")
+    return ErrorMsg{"server_busy",
+                    "Server sedang sibuk: kiriman ini tidak disimpan. Perubahan Anda tetap aman "
+                    "di perangkat ini; sinkronkan lagi sebentar lagi.",
+                    false};
+  return std::nullopt;
 }
 
 // A change cannot have been made after the server received it: an author time further
@@ -63,12 +83,22 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
   Session& session = it->second.session;
   if (session.closing) return;
   std::vector<Message> replies;
+  bool may_refuse = false;  // the protocol has a non-fatal refusal for this message
   try {
-    replies = handle(session, decode(bytes), conn->remote_address());
+    Message m = decode(bytes);
+    may_refuse = std::holds_alternative<Push>(m) || std::holds_alternative<BlobChunk>(m);
+    replies = handle(session, m, conn->remote_address());
   } catch (const Error& e) {
     // Malformed input or a storage failure: say why, close; nothing half-applied (every
-    // write path runs inside one transaction).
-    replies = {e.code() == "disk_full" ? storage_full() : fatal(e.code(), e.what())};
+    // write path runs inside one transaction). A retryable storage failure keeps the
+    // session where the protocol allows (PROTOCOL.md §8.2); elsewhere the client expects
+    // its own answer, so the session ends, with the same code.
+    auto again = retryable(e);
+    if (again) {
+      again->fatal = !may_refuse;
+      log_("basis data: " + std::string(e.what()));
+    }
+    replies = {again ? *again : fatal(e.code(), e.what())};
   } catch (const std::exception& e) {
     replies = {fatal("internal", std::string("Kesalahan internal server: ") + e.what())};
   }
@@ -104,7 +134,12 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
   }
   // An enrolment session ends with its answer.
   if (session.closing && std::holds_alternative<Enrolled>(replies.front())) conn->close("enrolled");
-  if (commit) notify_all();
+  if (!commit) return;
+  try {
+    notify_commits();
+  } catch (const Error& e) {  // the store lost its connection after the commit: the next
+    log_("notify: " + std::string(e.what()));  // tick or commit notifies instead
+  }
 }
 
 std::vector<Message> SyncService::handle(Session& s, const Message& m,
@@ -232,8 +267,10 @@ Message SyncService::push(Session& s, const Push& m) {
     return commit_push(s, m, *device, hashes);
   } catch (const Error& e) {
     // Everything the batch wrote is rolled back with its transaction: refuse it whole.
-    if (e.code() != "disk_full") throw;
-    return storage_full();
+    auto again = retryable(e);
+    if (!again) throw;
+    log_("push tidak disimpan: " + std::string(e.what()));
+    return *again;
   }
 }
 
@@ -346,7 +383,7 @@ Message SyncService::blob_get(const BlobGet& m) {
   return BlobChunk{m.sha256, m.offset, total, std::move(*data)};
 }
 
-void SyncService::notify_all() {
+void SyncService::notify_commits() {
   std::uint64_t head = db_.head();
   auto note = std::make_shared<const std::string>(encode(Notify{head}));
   for (auto& [id, live] : live_) {
@@ -373,7 +410,11 @@ void SyncService::close_sessions_of(const std::string& replica, const std::strin
 }
 
 void SyncService::tick() {
-  notify_all();
+  notify_commits();
+  close_revoked_sessions();
+}
+
+void SyncService::close_revoked_sessions() {
   std::vector<std::string> revoked;
   for (auto& [id, live] : live_)
     if (!live.session.replica.empty() && !live.session.closing)

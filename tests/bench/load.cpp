@@ -13,6 +13,10 @@
 //                                     every 3 s and pulling what they were notified of
 //   alur_load conflict  --changes N   two replicas mark the same N corrections offline in
 //                                     conflicting ways, then both sync until converged
+//   alur_load live-nodes --replicas N --store postgresql://…  two server nodes on one
+//                                     database: N idle sessions on one, a commit through
+//                                     the other, how long until all of them have a Notify
+// --store URL (any scenario): the server's records in that (empty) database, not in DATA.
 //
 // Set-up (not timed): `alur-server init` and `org import` through the real binary; devices
 // are written straight into the server's database (enrolment runs scrypt on purpose, which
@@ -38,6 +42,9 @@
 
 #include "alur/net/ws_client.h"
 #include "alur/server/server_db.h"
+#ifdef ALUR_WITH_POSTGRESQL
+#include "alur/server/pg_store.h"
+#endif
 #include "alur/shared/clock.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/sop_template.h"
@@ -97,22 +104,42 @@ const char* kOrg = R"json({
     {"username": "pelaksana", "name": "Pelaksana", "password": "pelaksana-rahasia", "roles": [{"role": "pelaksana_kpe"}]}
   ]})json";
 
+// --store: where the server keeps its records ("": DATA/alur-server.db).
+std::string store_url;
+
+std::string store_option() { return store_url.empty() ? "" : " --store '" + store_url + "'"; }
+
+std::unique_ptr<server::ServerStore> open_store(const fs::path& dir) {
+  if (store_url.empty()) return std::make_unique<server::ServerDb>(dir.string());
+#ifdef ALUR_WITH_POSTGRESQL
+  return std::make_unique<server::PgStore>(store_url);
+#else
+  throw std::runtime_error("alur_load was built without PostgreSQL");
+#endif
+}
+
 // A real alur-server in a temporary data folder, started as a process.
 class Server {
  public:
   Server(std::string bin, fs::path dir) : bin_(std::move(bin)), dir_(std::move(dir)) {
     fs::create_directories(dir_);
-    run_capture(bin_ + " init --data " + dir_.string() + " --names 127.0.0.1 2>&1");
+    run_capture(bin_ + " init --data " + dir_.string() + " --names 127.0.0.1" + store_option() +
+                " 2>&1");
     std::ofstream(dir_ / "org.json") << kOrg;
     run_capture(bin_ + " org import --data " + dir_.string() + " " + (dir_ / "org.json").string() +
-                " 2>&1");
+                store_option() + " 2>&1");
     fingerprint_ = run_capture(bin_ + " fingerprint --data " + dir_.string());
     fingerprint_.erase(fingerprint_.find_last_not_of("\n") + 1);
   }
   ~Server() { stop(); }
+  // Another node of the same store (--store), with the same TLS identity; not started.
+  struct AnotherNode {};
+  Server(const Server& first, AnotherNode)
+      : bin_(first.bin_), dir_(first.dir_), fingerprint_(first.fingerprint_), node_(first.node_ + 1) {}
 
   std::vector<Device> add_devices(const std::string& username, std::size_t n) {
-    server::ServerDb db(dir_.string());
+    auto store = open_store(dir_);
+    server::ServerStore& db = *store;
     std::vector<Device> out(n);
     auto tx = db.begin();
     for (auto& d : out) {
@@ -127,13 +154,18 @@ class Server {
   }
 
   void start() {
-    fs::path log = dir_ / "serve.log";
+    fs::path log = dir_ / (node_ ? "serve" + std::to_string(node_) + ".log" : "serve.log");
     pid_ = fork();
     if (pid_ == 0) {
       std::freopen(log.c_str(), "w", stdout);
       std::freopen(log.c_str(), "a", stderr);
-      execl(bin_.c_str(), bin_.c_str(), "serve", "--data", dir_.c_str(), "--listen",
-            "127.0.0.1:0", "--heartbeat", "3600", static_cast<char*>(nullptr));
+      if (store_url.empty())
+        execl(bin_.c_str(), bin_.c_str(), "serve", "--data", dir_.c_str(), "--listen",
+              "127.0.0.1:0", "--heartbeat", "3600", static_cast<char*>(nullptr));
+      else
+        execl(bin_.c_str(), bin_.c_str(), "serve", "--data", dir_.c_str(), "--listen",
+              "127.0.0.1:0", "--heartbeat", "3600", "--store", store_url.c_str(),
+              static_cast<char*>(nullptr));
       _exit(127);
     }
     const std::string marker = "wss://127.0.0.1:";
@@ -167,6 +199,7 @@ class Server {
   fs::path dir_;
   std::string fingerprint_, url_;
   pid_t pid_ = -1;
+  int node_ = 0;  // 0: the first node (serve.log); n: serveN.log
 };
 
 // One simulated replica's session: the real messages over a real WsClient.
@@ -419,6 +452,40 @@ int scenario_live(Server& server, std::size_t n) {
   return 0;
 }
 
+// Live across nodes (--store postgresql://…): n idle sessions on a second node, one commit
+// through the first; the second learns of it from the database (LISTEN/NOTIFY) and
+// notifies its sessions. Read in turn as in scenario_live, so an upper bound.
+int scenario_live_nodes(Server& first, std::size_t n) {
+  if (store_url.empty()) throw std::runtime_error("live-nodes needs --store postgresql://…");
+  auto idle = first.add_devices("kadis", n);
+  auto writer = first.add_devices("sekretaris", 1);
+  first.start();
+  Server second(first, Server::AnotherNode{});
+  second.start();
+  Session w(first, writer[0]);
+  std::vector<std::unique_ptr<Session>> sessions;
+  sessions.reserve(n);
+  for (auto& d : idle) sessions.push_back(std::make_unique<Session>(second, d));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  HybridClock hlc(Clock::system());
+  auto open = next_change(writer[0], hlc, "case/live", sync::op::kCaseOpen,
+                          {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
+  auto t0 = Clk::now();
+  w.push_all({open});
+  std::vector<double> ms;
+  ms.reserve(n);
+  for (auto& s : sessions) {
+    Session::expect<sync::Notify>(s->receive());
+    ms.push_back(std::chrono::duration<double, std::milli>(Clk::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const std::string size = std::to_string(n);
+  metric("live_nodes_fanout_p50_ms@" + size, ms[ms.size() / 2], "ms", 0);
+  metric("live_nodes_fanout_p99_ms@" + size, ms[std::min(ms.size() - 1, ms.size() * 99 / 100)],
+         "ms", 1000);
+  return 0;
+}
+
 // Office day: `n` replicas, each pushing a small batch (3 corrections) every few seconds and
 // pulling whatever was committed since its last turn when the server notified it, for a
 // fixed time. Round trip = Push sent -> its PushResult. Worker threads each drive a share
@@ -572,7 +639,9 @@ int scenario_conflict(Server& server, std::size_t n) {
 
 int main(int argc, char** argv) {
   try {
-    if (argc < 2) throw std::runtime_error("usage: alur_load push|bootstrap|live|office-day|conflict [options]");
+    if (argc < 2)
+      throw std::runtime_error(
+          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes [options]");
     std::string scenario = argv[1], bin, client_bin;
     std::size_t count = 1000;
     double seconds = 20;
@@ -586,11 +655,13 @@ int main(int argc, char** argv) {
         count = std::stoull(argv[i + 1]);
       else if (a == "--seconds")
         seconds = std::stod(argv[i + 1]);
+      else if (a == "--store")
+        store_url = argv[i + 1];
       else
         throw std::runtime_error("unknown option " + a);
     }
     if (bin.empty()) throw std::runtime_error("--server-bin is required");
-    if (scenario == "live" || scenario == "office-day") {
+    if (scenario == "live" || scenario == "office-day" || scenario == "live-nodes") {
       rlimit l{};
       getrlimit(RLIMIT_NOFILE, &l);
       l.rlim_cur = l.rlim_max;
@@ -606,6 +677,7 @@ int main(int argc, char** argv) {
       else if (scenario == "live") rc = scenario_live(server, count);
       else if (scenario == "office-day") rc = scenario_office_day(server, count, seconds);
       else if (scenario == "conflict") rc = scenario_conflict(server, count);
+      else if (scenario == "live-nodes") rc = scenario_live_nodes(server, count);
       else throw std::runtime_error("unknown scenario " + scenario);
     }
     fs::remove_all(tmpl);

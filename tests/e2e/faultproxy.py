@@ -167,10 +167,13 @@ class Connection:
 
 
 class FaultProxy:
-    """127.0.0.1:port -> target_host:target_port. start() returns self; stop() closes all."""
+    """127.0.0.1:port -> target_host:target_port. start() returns self; stop() closes all.
+    fallback_ports: where a new connection goes, in order, when the target refuses it (a
+    TCP front with backup servers, as in front of several alur-server nodes)."""
 
-    def __init__(self, target_port, target_host="127.0.0.1", listen_port=0):
+    def __init__(self, target_port, target_host="127.0.0.1", listen_port=0, fallback_ports=()):
         self.target = (target_host, target_port)
+        self.fallbacks = [(target_host, p) for p in fallback_ports]
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._small_buffers(self.listener)  # inherited by accepted sockets
@@ -233,19 +236,30 @@ class FaultProxy:
                                          "throttle_connections"))
 
     # plumbing --------------------------------------------------------------------
+    def _connect(self):
+        """A socket connected to the target, or to the first fallback that accepts."""
+        for i, target in enumerate([self.target] + self.fallbacks):
+            server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._small_buffers(server)
+            try:
+                server.connect(target)
+            except OSError:
+                server.close()
+                continue
+            if i:
+                self.count("failovers")
+            return server
+        return None
+
     def _accept_loop(self):
         while not self.stopping:
             try:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self._small_buffers(server)
-            try:
-                server.connect(self.target)
-            except OSError:
+            server = self._connect()
+            if server is None:
                 client.close()  # the server is down: the client sees the refusal as a close
-                server.close()
                 self.count("refused")
                 continue
             for s in (client, server):

@@ -1,20 +1,34 @@
-"""Reads a stopped or running alur-server's database (read-only) to check, from the
-server's own record, that no change was lost or committed twice (server/SCHEMA.md)."""
+"""Reads a stopped or running alur-server's database (read-only; SQLite or PostgreSQL) to
+check, from the server's own record, that no change was lost or committed twice
+(server/SCHEMA.md)."""
 import os
 import sqlite3
+import subprocess
+
+
+def _rows(server, sql):
+    """The rows of a query on the server's store: its SQLite file, or with `--store
+    postgresql://…` that database (through psql)."""
+    store = server.store_args[1] if server.store_args else ""
+    if store.startswith(("postgresql://", "postgres://")):
+        out = subprocess.run(["psql", store, "-XtAF", "\x1f", "-c", sql], capture_output=True,
+                             text=True, check=True, timeout=60).stdout
+        return [tuple(int(v) if v.isdigit() else v for v in line.split("\x1f"))
+                for line in out.splitlines() if line]
+    path = store[len("sqlite:"):] if store else os.path.join(server.data, "alur-server.db")
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def server_ledger(server):
     """{"log": [(replica, counter)...] in commit order, "changes": {(replica, counter):
     (status, code)}, "authors": {replica: author}, "enrolment": {(replica, counter)...}: the
     key.add each enrolment publishes (personal signatures), not written by a test}."""
-    path = os.path.join(server.data, "alur-server.db")
-    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
-    try:
-        log = con.execute("SELECT replica, counter FROM log ORDER BY seq").fetchall()
-        rows = con.execute("SELECT replica, counter, status, code, author, op FROM changes").fetchall()
-    finally:
-        con.close()
+    log = _rows(server, "SELECT replica, counter FROM log ORDER BY seq")
+    rows = _rows(server, "SELECT replica, counter, status, code, author, op FROM changes")
     return {"log": log,
             "changes": {(r, c): (st, code) for r, c, st, code, _, _ in rows},
             "authors": {r: a for r, _, _, _, a, _ in rows},

@@ -132,14 +132,28 @@ void PgStore::migrate() {
 
 std::unique_ptr<ServerStore::Transaction> PgStore::begin() {
   struct Tx final : ServerStore::Transaction {
-    explicit Tx(pg::Connection& c) : tx(c) {
+    explicit Tx(PgStore& s) : store(s), tx(s.conn_) {
       // One writer at a time across every node: the head row's lock is held to COMMIT.
-      c.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE");
+      s.conn_.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE");
+      store.in_transaction_ = true;
+      store.appended_ = false;
     }
-    void commit() override { tx.commit(); }
+    ~Tx() override { store.in_transaction_ = false; }
+    void commit() override {
+      if (store.appended_) store.notify_commit();
+      tx.commit();
+    }
+    PgStore& store;
     pg::Transaction tx;
   };
-  return std::make_unique<Tx>(conn_);
+  return std::make_unique<Tx>(*this);
+}
+
+// Delivered by PostgreSQL when (and only if) the transaction commits. The payload is the
+// schema (one database may hold several deployments' schemas; listeners keep their own),
+// the same for every append, so that the notifications of one transaction fold into one.
+void PgStore::notify_commit() {
+  conn_.query(std::string("SELECT pg_notify('") + kCommitChannel + "', current_schema())");
 }
 
 std::optional<std::string> PgStore::meta(const std::string& key) {
@@ -249,6 +263,10 @@ std::uint64_t PgStore::append_log(const sync::Change& c, const std::string& chan
        pg::Param::bytes(sync::encode_change(c))});
   conn_.query("UPDATE log_head SET seq = $1, log_hash = $2 WHERE id = 1",
               {i64(seq), pg::Param::bytes(hash)});
+  if (in_transaction_)
+    appended_ = true;
+  else
+    notify_commit();  // a statement of its own: committed already
   return seq;
 }
 

@@ -5,6 +5,9 @@
 // UPDATE), so writers are serialized by the database across nodes exactly as SQLite's
 // BEGIN IMMEDIATE serializes them in one file, the validation reads committed state, and
 // the commit sequence is head + 1, gap-free, inside the committing transaction.
+// A transaction that appended to the log sends NOTIFY on kCommitChannel before it commits,
+// which PostgreSQL delivers to every listening node (CommitListener, pg_listener.h) only
+// once the transaction has committed, and once per transaction however many it appended.
 // Not thread-safe: one connection, owned by the server's single I/O thread.
 #pragma once
 
@@ -23,6 +26,9 @@ namespace alur::server {
 
 class PgStore final : public ServerStore {
  public:
+  // The channel every node LISTENs on for commits made through the others.
+  static constexpr const char* kCommitChannel = "alur_commit";
+
   // Connects to `url` (postgresql://… or libpq key=value) and creates/migrates the schema.
   explicit PgStore(const std::string& url);
 
@@ -85,9 +91,12 @@ class PgStore final : public ServerStore {
 
  private:
   void migrate();
+  void notify_commit();
 
   pg::Connection conn_;
-  StoredOrg org_;  // meta "org", parsed
+  bool in_transaction_ = false;  // begin()'s transaction is open
+  bool appended_ = false;        // it appended to the log: NOTIFY before its COMMIT
+  StoredOrg org_;                // meta "org", parsed
 };
 
 }  // namespace alur::server

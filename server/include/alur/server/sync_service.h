@@ -53,6 +53,10 @@ class SyncService : public net::Handler {
   // process on the same database (e.g. `alur-server org import`, `device revoke`), notifies
   // live replicas and closes revoked devices' sessions.
   void tick();
+  // The two halves of tick(): a Notify to each live replica behind the log head (also when
+  // another node says it committed), and closing the sessions of revoked devices.
+  void notify_commits();
+  void close_revoked_sessions();
 
  private:
   sync::Message enroll(Session& s, const sync::Enroll& m, const std::string& peer);
@@ -65,7 +69,6 @@ class SyncService : public net::Handler {
   sync::Message blob_query(const sync::BlobQuery& m);
   sync::Message blob_chunk(const sync::BlobChunk& m);
   sync::Message blob_get(const sync::BlobGet& m);
-  void notify_all();
 
   ServerStore& db_;
   const TemplateRegistry& templates_;

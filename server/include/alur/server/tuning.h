@@ -23,4 +23,11 @@ inline constexpr std::size_t kBlobChunkBytes = 1u << 20;
 // session forever; a ping goes out at half of it. The same default as the client's.
 inline constexpr std::chrono::seconds kHeartbeat{30};
 
+// How often serve looks at the log head for commits it was not told of (another process on
+// the same SQLite file, e.g. `org import`) and for revoked devices. With PostgreSQL the
+// nodes tell each other of commits (LISTEN/NOTIFY, pg_listener.h): while its listener is
+// connected a node still looks, as a safety net, every kCommitPollListening.
+inline constexpr std::chrono::seconds kCommitPoll{2};
+inline constexpr std::chrono::seconds kCommitPollListening{30};
+
 }  // namespace alur::server
