@@ -211,10 +211,22 @@ std::size_t SyncClient::push(SyncReport& report) {
   auto key = replica_.device_key();
   // Up to kPushWindow batches in flight: the server commits them in order and answers each
   // in turn, while this side signs and sends the next (PROTOCOL.md §4, push).
+  // If the connection goes while a batch is being sent (the server ended the session after
+  // refusing an earlier one), the answers to the batches already sent are read first: the
+  // official is told the server's reason (e.g. server_disk_full), not just "closed", and
+  // what was accepted is recorded now rather than answered as duplicates next time.
   std::size_t next = 0, in_flight = 0;
-  while (next < pending.size() || in_flight > 0) {
-    for (; in_flight < kPushWindow && next < pending.size(); ++in_flight)
-      send(next_push(pending, next, key));
+  std::optional<Error> send_failed;
+  while ((next < pending.size() && !send_failed) || in_flight > 0) {
+    for (; !send_failed && in_flight < kPushWindow && next < pending.size(); ++in_flight) {
+      try {
+        send(next_push(pending, next, key));
+      } catch (const Error& e) {
+        send_failed = e;
+        break;
+      }
+    }
+    if (in_flight == 0) break;
     Message m = receive_reply(kReplyTimeout);
     auto* pr = &expect<PushResult>(m, "Push");
     --in_flight;
@@ -229,6 +241,7 @@ std::size_t SyncClient::push(SyncReport& report) {
       }
     }
   }
+  if (send_failed) throw *send_failed;
   report.pushed += pending.size();
   return pending.size();
 }

@@ -114,6 +114,58 @@ TEST(RobustServerDiskFull, SyncReportsItTheOutboxStaysAndTheNextSyncSendsEveryth
   expect_on_server(o, before);
 }
 
+// The disk fills between two of the batches the client keeps in flight: the first batch is
+// committed and acknowledged, the second refused with server_disk_full, the ones sent behind
+// it refused whole (they no longer continue the stored chain); the official sees why, every
+// unacknowledged change stays in the outbox, and once there is room the next sync commits
+// each of them exactly once.
+TEST(RobustServerDiskFull, FullBetweenBatchesInFlightKeepsTheRestForTheNextSync) {
+  Office o;
+  Api& pc = o.enroll("sekretaris");
+  const int rewrites = 3 * 500 + 30;  // four push batches of 500: all in flight at once
+  const std::string id = pending_work(o, pc, rewrites);
+  const std::size_t n = pc.replica().count_pending();
+  ASSERT_EQ(n, static_cast<std::size_t>(rewrites + 1));
+  const std::string rid = pc.replica().require_meta("replica");
+  const std::uint64_t first = std::stoull(pc.replica().require_meta("counter")) - n + 1;
+  const std::uint64_t head = o.db.head();
+
+  // The disk fills once the first batch is committed: the next transaction finds no room.
+  bool filled = false;
+  o.db.db().set_fault_hook([&](sql::FaultPoint where, std::string_view stmt) {
+    if (filled || where != sql::FaultPoint::kBefore || !stmt.starts_with("BEGIN")) return;
+    if (o.db.head() < head + 500) return;
+    filled = true;
+    o.db.db().set_max_page_count(page_count(o.db.db()));
+  });
+  EXPECT_EQ(error_code_of([&] { pc.sync(); }), "server_disk_full");
+  o.db.db().set_fault_hook({});
+  ASSERT_TRUE(filled);
+  EXPECT_EQ(o.db.head(), head + 500) << "only the first batch is committed";
+  EXPECT_EQ(pc.replica().count_pending(), n - 500) << "the first batch was acknowledged";
+  json st = pc.status();
+  EXPECT_EQ(st["rejected"].size(), 0u);
+  ASSERT_FALSE(st["last_sync_error"].is_null());
+  EXPECT_EQ(st["last_sync_error"]["code"], "server_disk_full");
+
+  o.db.db().set_max_page_count(1 << 30);  // the admin frees space
+  json r = pc.sync();
+  EXPECT_EQ(r["accepted"], n - 500);
+  EXPECT_EQ(r["rejected"], 0);
+  EXPECT_EQ(pc.replica().count_pending(), 0u);
+  EXPECT_TRUE(pc.status()["last_sync_error"].is_null());
+  EXPECT_EQ(o.db.head(), head + n);
+  for (std::uint64_t c : {first, first + 499, first + 500, first + 999, first + n - 1})
+    EXPECT_EQ(o.times_in_log(rid, c), 1u) << c;
+  // Another PC sees the last disposition written, and only it.
+  Api& kasubag = o["kasubag"];
+  kasubag.sync();
+  auto last = kasubag.replica().load_case(id)->dispositions.at("1").value.siblings();
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_TRUE(last.front().value.text.starts_with("PENANDA-" + std::to_string(rewrites + 1) + "-"))
+      << last.front().value.text.substr(0, 40);
+}
+
 // ---------------------------------------------------------------------------------------
 // Clocks days off.
 
