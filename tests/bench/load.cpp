@@ -415,6 +415,27 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
   return 0;
 }
 
+// One commit (a case opened) pushed by `w` as `writer`; then each session's Notify is read
+// in turn, so each latency is an upper bound (it includes the reading of the sessions
+// before it). Returns the latencies in ms, sorted.
+std::vector<double> notify_latencies_ms(Session& w, Device& writer,
+                                        std::vector<std::unique_ptr<Session>>& sessions) {
+  HybridClock hlc(Clock::system());
+  auto open = next_change(writer, hlc, "case/live", sync::op::kCaseOpen,
+                          {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
+  auto t0 = Clk::now();
+  w.push_all({open});
+  std::vector<double> ms;
+  ms.reserve(sessions.size());
+  for (auto& s : sessions) {
+    auto note = Session::expect<sync::Notify>(s->receive());
+    if (note.server_head == 0) throw std::runtime_error("Notify without a head");
+    ms.push_back(std::chrono::duration<double, std::milli>(Clk::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms;
+}
+
 int scenario_live(Server& server, std::size_t n) {
   auto idle = server.add_devices("kadis", n);
   auto writer = server.add_devices("sekretaris", 1);
@@ -428,21 +449,7 @@ int scenario_live(Server& server, std::size_t n) {
   double connect_s = seconds_since(t_connect);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   std::int64_t rss1 = rss_bytes(server.pid());
-  // One commit; each session's Notify is read in turn, so a latency here is an upper bound
-  // (it includes the reading of the sessions before it).
-  HybridClock hlc(Clock::system());
-  auto open = next_change(writer[0], hlc, "case/live", sync::op::kCaseOpen,
-                          {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
-  auto t0 = Clk::now();
-  w.push_all({open});
-  std::vector<double> ms;
-  ms.reserve(n);
-  for (auto& s : sessions) {
-    auto note = Session::expect<sync::Notify>(s->receive());
-    if (note.server_head == 0) throw std::runtime_error("Notify without a head");
-    ms.push_back(std::chrono::duration<double, std::milli>(Clk::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
+  const std::vector<double> ms = notify_latencies_ms(w, writer[0], sessions);
   const std::string size = std::to_string(n);
   metric("server_bytes_per_connection@" + size, double(rss1 - rss0) / n, "bytes", 65536);
   metric("connect_sessions_per_s@" + size, n / connect_s, "sessions/s", 0);
@@ -467,18 +474,7 @@ int scenario_live_nodes(Server& first, std::size_t n) {
   sessions.reserve(n);
   for (auto& d : idle) sessions.push_back(std::make_unique<Session>(second, d));
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  HybridClock hlc(Clock::system());
-  auto open = next_change(writer[0], hlc, "case/live", sync::op::kCaseOpen,
-                          {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
-  auto t0 = Clk::now();
-  w.push_all({open});
-  std::vector<double> ms;
-  ms.reserve(n);
-  for (auto& s : sessions) {
-    Session::expect<sync::Notify>(s->receive());
-    ms.push_back(std::chrono::duration<double, std::milli>(Clk::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
+  const std::vector<double> ms = notify_latencies_ms(w, writer[0], sessions);
   const std::string size = std::to_string(n);
   metric("live_nodes_fanout_p50_ms@" + size, ms[ms.size() / 2], "ms", 0);
   metric("live_nodes_fanout_p99_ms@" + size, ms[std::min(ms.size() - 1, ms.size() * 99 / 100)],
