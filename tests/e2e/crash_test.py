@@ -76,6 +76,19 @@ class CrashBase(E2ETest):
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(), sha,
                              self.msg("%s: content of %s differs from what was written" % (o.name, rev)))
 
+    @staticmethod
+    def tally_sync(stats, codes, errors, u, r):
+        """Counts one sync of `u` during the chaos (stats "ok"/"failed", codes by error);
+        a rejection, or a failure without one clear line of error, goes to `errors`."""
+        stats["ok" if r.ok else "failed"] += 1
+        if r.ok:
+            if r.json.get("rejected"):
+                errors.append("%s: rejected during the chaos: %r" % (u, r.json))
+            return
+        codes[r.error_code] = codes.get(r.error_code, 0) + 1
+        if r.error_code is None or len(r.err.strip().splitlines()) != 1 or r.code >= 128:
+            errors.append("%s: sync failed without a clear error: %r" % (u, r))
+
     def converge_all(self, people, enrol_at, case, drafts, shas):
         """After the chaos: final syncs (writers push what is left, everyone pulls
         everything, twice), then a fresh replica enrolled at `enrol_at`. Every replica is
@@ -251,19 +264,12 @@ class ServerCrashTest(CrashBase):
 
         stop = threading.Event()
         errors = []
-        stats = {"sync_ok": 0, "sync_failed": 0}
+        stats = {"ok": 0, "failed": 0}
         codes = {}
         kills = 0
 
         def note(u, r):
-            stats["sync_ok" if r.ok else "sync_failed"] += 1
-            if r.ok:
-                if r.json.get("rejected"):
-                    errors.append("%s: rejected during the chaos: %r" % (u, r.json))
-                return
-            codes[r.error_code] = codes.get(r.error_code, 0) + 1
-            if r.error_code is None or len(r.err.strip().splitlines()) != 1 or r.code >= 128:
-                errors.append("%s: sync failed without a clear error: %r" % (u, r))
+            self.tally_sync(stats, codes, errors, u, r)
 
         def writer_loop(u, draft, rng):
             o = people[u]
@@ -303,7 +309,7 @@ class ServerCrashTest(CrashBase):
             for t in threads:
                 t.join(timeout=120)
         self.assertEqual(errors, [], self.msg("client errors during the chaos"))
-        sys.stderr.write("[syncs ok %d, failed %d: %r] " % (stats["sync_ok"], stats["sync_failed"], codes))
+        sys.stderr.write("[syncs ok %d, failed %d: %r] " % (stats["ok"], stats["failed"], codes))
 
         fresh, replicas = self.converge_all(people, srv, case, writers, shas)
         drafts = {o.name: json.dumps([[x["rev"], x["parents"], x["sha256"]]
@@ -320,7 +326,7 @@ class ServerCrashTest(CrashBase):
         checked = check_ledger(self, srv, {u: len(shas[u]) for u in writers}, self.msg)
         self.assertNoSanitizerReport(srv)
         sys.stderr.write("\nFIGURES test=server_kills server_kills=%d syncs_ok=%d syncs_failed=%d "
-                         "changes_checked=%d\n" % (kills, stats["sync_ok"], stats["sync_failed"], checked))
+                         "changes_checked=%d\n" % (kills, stats["ok"], stats["failed"], checked))
 
 
 if __name__ == "__main__":

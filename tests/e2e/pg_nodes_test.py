@@ -301,14 +301,7 @@ class TwoNodeCrashTest(NodesBase):
         stats = {"ok": 0, "failed": 0}
 
         def note(u, r):
-            stats["ok" if r.ok else "failed"] += 1
-            if r.ok:
-                if r.json.get("rejected"):
-                    errors.append("%s: rejected %r" % (u, r.json))
-                return
-            codes[r.error_code] = codes.get(r.error_code, 0) + 1
-            if r.error_code is None or len(r.err.strip().splitlines()) != 1 or r.code >= 128:
-                errors.append("%s: sync failed without a clear error: %r" % (u, r))
+            self.tally_sync(stats, codes, errors, u, r)
 
         def writer_loop(u, rng):
             try:
