@@ -723,9 +723,10 @@ json Api::act(const std::string& task, const std::string& text,
     throw Error("bad_action", "Langkah " + std::to_string(s->no) + " bukan langkah keputusan.");
   }
   std::optional<std::string> attachment;
-  auto heads = [&] {
-    auto d = c.drafts.find(s->draft);
-    return d == c.drafts.end() ? std::vector<std::string>{} : d->second.heads();
+  // Names the case through an init-capture: clang 14 cannot capture a structured binding.
+  auto heads = [&, &drafts = c.drafts] {
+    auto d = drafts.find(s->draft);
+    return d == drafts.end() ? std::vector<std::string>{} : d->second.heads();
   };
   if (file) {
     if (s->draft.empty() || s->kind == "initial" || s->kind == "sign" || s->kind == "disposition")
