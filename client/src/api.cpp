@@ -9,6 +9,7 @@
 #include "alur/client/repair.h"
 #include "alur/client/sync_client.h"
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 #include "alur/sync/templates.h"
 #include "alur/sync/text_merge.h"
 #include "deadline.h"
@@ -76,7 +77,7 @@ json revision_body(const std::string& content, const std::string& filename,
                    const std::vector<std::string>& parents) {
   return {{"sha256", crypto::sha256_hex(content)},
           {"size", content.size()},
-          {"filename", fs::path(filename).filename().string()},
+          {"filename", u8_string(u8_path(filename).filename())},
           {"media", looks_like_text(content) ? "text" : "binary"},
           {"parents", parents}};
 }
@@ -112,15 +113,15 @@ constexpr const char* kEnrolmentMarker = "enrolment.json";
 Replica& Api::replica() { return open_replica(false); }
 
 bool Api::has_replica() const {
-  return replica_ || fs::exists(fs::path(home_) / Replica::kFileName);
+  return replica_ || fs::exists(u8_path(home_) / Replica::kFileName);
 }
 
 Replica& Api::open_replica(bool allow_deleted) {
   if (replica_) return *replica_;
-  fs::path file = fs::path(home_) / Replica::kFileName;
-  if (!allow_deleted && !fs::exists(file) && fs::exists(fs::path(home_) / kEnrolmentMarker))
+  fs::path file = u8_path(home_) / Replica::kFileName;
+  if (!allow_deleted && !fs::exists(file) && fs::exists(u8_path(home_) / kEnrolmentMarker))
     throw Error("replica_deleted",
-                "Data lokal " + file.string() +
+                "Data lokal " + u8_string(file) +
                     " terhapus. Kunci perangkat ikut hilang, jadi perangkat ini harus didaftarkan "
                     "ulang: alur enroll --server ... --username ... . Perubahan yang sudah "
                     "tersinkron aman di server; yang belum tersinkron dari perangkat ini tidak "
@@ -182,7 +183,7 @@ json Api::enroll(const std::string& server, const std::string& username,
       client::enroll(open_replica(true), server, fingerprint, username, password, connector_);
   json out{{"replica", e.replica}, {"username", e.username}, {"name", e.name}, {"unit", e.unit}};
   {
-    std::ofstream marker(fs::path(home_) / kEnrolmentMarker);
+    std::ofstream marker(u8_path(home_) / kEnrolmentMarker);
     marker << json{{"replica", e.replica}, {"username", e.username}, {"server", server}}.dump()
            << "\n";
   }
@@ -316,10 +317,10 @@ std::string file_stamp(Millis ms) {
 
 // Moves FILE (and its -wal and -shm) to FILE.rusak-<stamp>; returns the new name.
 std::string move_aside(const fs::path& file, Millis now) {
-  std::string aside = file.string() + ".rusak-" + file_stamp(now);
+  std::string aside = u8_string(file) + ".rusak-" + file_stamp(now);
   for (const char* suffix : {"-wal", "-shm", ""}) {
-    fs::path from = file.string() + suffix;
-    if (fs::exists(from)) fs::rename(from, aside + suffix);
+    fs::path from = u8_path(u8_string(file) + suffix);
+    if (fs::exists(from)) fs::rename(from, u8_path(aside + suffix));
   }
   return aside;
 }
@@ -327,7 +328,7 @@ std::string move_aside(const fs::path& file, Millis now) {
 }  // namespace
 
 json Api::verify() {
-  fs::path file = fs::path(home_) / Replica::kFileName;
+  fs::path file = u8_path(home_) / Replica::kFileName;
   if (!fs::exists(file))
     throw Error("not_enrolled", "Tidak ada data lokal di " + home_ + " untuk diperiksa.");
   std::vector<std::string> problems;
@@ -344,16 +345,16 @@ json Api::verify() {
 }
 
 json Api::repair(bool force) {
-  fs::path file = fs::path(home_) / Replica::kFileName;
+  fs::path file = u8_path(home_) / Replica::kFileName;
   replica_.reset();
   if (!fs::exists(file))
-    throw Error(fs::exists(fs::path(home_) / kEnrolmentMarker) ? "replica_deleted" : "not_enrolled",
+    throw Error(fs::exists(u8_path(home_) / kEnrolmentMarker) ? "replica_deleted" : "not_enrolled",
                 "Tidak ada data lokal di " + home_ +
                     ": tidak ada yang dapat diperbaiki. Bila berkas itu terhapus, kunci perangkat "
                     "ikut hilang: daftarkan ulang perangkat ini dengan alur enroll. Perubahan yang "
                     "sudah tersinkron aman di server; yang belum tersinkron tidak dapat "
                     "diselamatkan.");
-  json out{{"file", file.string()}};
+  json out{{"file", u8_string(file)}};
   // 1. The full check (integrity_check, both hash chains).
   std::vector<std::string> problems;
   try {
@@ -368,7 +369,7 @@ json Api::repair(bool force) {
     return out;
   }
   // 2. Salvage from a copy of the damaged file.
-  Salvage salvaged = salvage_replica(file.string());
+  Salvage salvaged = salvage_replica(u8_string(file));
   out["salvage_notes"] = salvaged.notes;
   const Millis now = clock_.now_ms();
   std::vector<std::string> missing;
@@ -381,13 +382,12 @@ json Api::repair(bool force) {
     json unsent = json::array();
     for (const auto& [counter, r] : salvaged.rows)
       if (r.row.status == "pending") unsent.push_back(change_summary(r.row.change));
-    std::string report = (fs::path(home_) / ("perbaikan-" + file_stamp(now) + ".json")).string();
-    std::ofstream(report) << json{{"damaged_file", aside},
-                                  {"unsent_not_saved", unsent},
-                                  {"notes", salvaged.notes}}
-                                 .dump(2)
-                          << "\n";
-    fs::remove(fs::path(home_) / kEnrolmentMarker);
+    std::string report = u8_string(u8_path(home_) / ("perbaikan-" + file_stamp(now) + ".json"));
+    std::ofstream(u8_path(report))
+        << json{{"damaged_file", aside}, {"unsent_not_saved", unsent}, {"notes", salvaged.notes}}
+               .dump(2)
+        << "\n";
+    fs::remove(u8_path(home_) / kEnrolmentMarker);
     throw Error(
         "reenroll_needed",
         "Data lokal rusak sampai pengaturan pendaftaran (kunci perangkat/token) tidak "
@@ -402,12 +402,12 @@ json Api::repair(bool force) {
                                   report + " untuk dikerjakan ulang."));
   }
   // 3. A fresh replica beside the damaged one, rebuilt from the server's whole log.
-  fs::path work = fs::path(home_) / "perbaikan";
+  fs::path work = u8_path(home_) / "perbaikan";
   fs::remove_all(work);  // what an interrupted repair left: only a rebuild, never evidence
   RequeuePlan plan;
   std::size_t pulled = 0;
   {
-    Replica fresh(work.string());
+    Replica fresh(u8_string(work));
     {
       sql::Transaction tx(fresh.db());
       for (const char* key :
@@ -489,8 +489,7 @@ json Api::repair(bool force) {
   } catch (const Error& e) {
     out["sync_error"] = json{{"code", e.code()}, {"message", e.what()}};
   }
-  std::ofstream(fs::path(home_) / ("perbaikan-" + file_stamp(now) + ".json"))
-      << out.dump(2) << "\n";
+  std::ofstream(u8_path(home_) / ("perbaikan-" + file_stamp(now) + ".json")) << out.dump(2) << "\n";
   return out;
 }
 

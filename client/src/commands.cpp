@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "alur/shared/error.h"
+#include "alur/shared/files.h"
+#include "alur/shared/paths.h"
 
 namespace alur::client {
 
@@ -16,13 +18,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("io", "Tidak dapat membaca berkas " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_file(const std::string& path) { return alur::read_file(u8_path(path)); }
 
 Attachment attachment(const std::string& path) { return {read_file(path), path}; }
 
@@ -359,7 +355,7 @@ int Commands::draft_show(const std::string& case_ref, const std::string& name) {
 int Commands::draft_get(const std::string& case_ref, const std::string& name,
                         const std::string& rev, const std::string& out) {
   auto [meta, data] = api_.draft_get(case_ref, name, rev);
-  std::ofstream o(out, std::ios::binary);
+  std::ofstream o(u8_path(out), std::ios::binary);
   o << data;
   if (!o.flush()) throw Error("io", "Gagal menulis " + out);
   meta["out"] = out;

@@ -5,6 +5,7 @@
 #include "alur/client/commands.h"
 #include "alur/client/render.h"
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 
 namespace alur::client {
 
@@ -12,7 +13,7 @@ using nlohmann::json;
 
 namespace {
 void write_text_file(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::ofstream out(u8_path(path), std::ios::binary | std::ios::trunc);
   if (!out) throw Error("io", "Tidak dapat menulis berkas " + path);
   out << content;
   if (!out.flush()) throw Error("io", "Gagal menulis berkas " + path);

@@ -6,6 +6,7 @@
 #include "alur/client/commands.h"
 #include "alur/client/export.h"
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 
 namespace alur::client {
 
@@ -42,9 +43,9 @@ int Commands::key_export(const std::string& out) {
   std::string data = api_.key_export();
   {
     // Private from the first byte: the key is sealed, but its file is still nobody else's.
-    std::ofstream o(out, std::ios::binary | std::ios::trunc);
-    std::filesystem::permissions(out, std::filesystem::perms::owner_read |
-                                          std::filesystem::perms::owner_write);
+    std::ofstream o(u8_path(out), std::ios::binary | std::ios::trunc);
+    std::filesystem::permissions(
+        u8_path(out), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     o << data;
     if (!o.flush()) throw Error("io", "Gagal menulis " + out);
   }

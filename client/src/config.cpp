@@ -5,6 +5,7 @@
 
 #include "alur/shared/error.h"
 #include "alur/shared/files.h"
+#include "alur/shared/paths.h"
 
 #ifdef _WIN32
 #include <windows.h>
@@ -66,7 +67,7 @@ ClientConfig parse_client_config(const std::string& text, const std::string& sou
 }
 
 std::vector<fs::path> client_config_paths(const std::string& home) {
-  std::vector<fs::path> out{fs::path(home) / kConfigFileName};
+  std::vector<fs::path> out{u8_path(home) / kConfigFileName};
   if (fs::path dir = executable_dir(); !dir.empty()) out.push_back(dir / kConfigFileName);
 #ifndef _WIN32
   out.push_back(fs::path("/etc/alur") / kConfigFileName);
@@ -79,7 +80,7 @@ ClientConfig load_client_config(const std::string& home) {
   for (const fs::path& p : client_config_paths(home)) {
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) continue;
-    ClientConfig c = parse_client_config(read_file(p), p.string());
+    ClientConfig c = parse_client_config(read_file(p), u8_string(p));
     if (!merged.server) merged.server = c.server;
     if (!merged.fingerprint) merged.fingerprint = c.fingerprint;
   }

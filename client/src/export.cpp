@@ -10,6 +10,7 @@
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 #include "alur/shared/files.h"
+#include "alur/shared/paths.h"
 #include "alur/sync/signing.h"
 
 namespace alur::client {
@@ -33,7 +34,7 @@ std::string safe_name(const std::string& s) {
 void write_file(const fs::path& p, const std::string& data) {
   std::ofstream o(p, std::ios::binary | std::ios::trunc);
   o << data;
-  if (!o.flush()) throw Error("io", "Gagal menulis " + p.string());
+  if (!o.flush()) throw Error("io", "Gagal menulis " + u8_string(p));
 }
 
 // The value of "field: value" in a statement, or "".
@@ -64,7 +65,7 @@ json Api::export_case(const std::string& case_ref, const std::string& out_dir) {
     const Person* p = org.find(u);
     return p ? p->name : u;
   };
-  fs::create_directories(fs::path(out_dir) / "dokumen");
+  fs::create_directories(u8_path(out_dir) / "dokumen");
   json documents = json::array(), revisions = json::array();
   for (const auto& [name, d] : c.drafts) {
     for (const auto& [rid, rv] : d.revisions)
@@ -84,7 +85,7 @@ json Api::export_case(const std::string& case_ref, const std::string& out_dir) {
         throw Error("blob_missing", "Isi revisi " + head + " draft " + name +
                                         " belum diunduh; jalankan alur sync lalu ulangi.");
       std::string file = "dokumen/" + safe_name(name) + "-" + safe_name(rv.filename);
-      write_file(fs::path(out_dir) / file, *data);
+      write_file(u8_path(out_dir) / file, *data);
       documents.push_back(
           {{"draft", name}, {"revision", head}, {"sha256", rv.sha256}, {"file", file}});
     }
@@ -125,8 +126,8 @@ json Api::export_case(const std::string& case_ref, const std::string& out_dir) {
                 {"revisions", revisions},
                 {"approvals", approvals},
                 {"keys", keys}};
-  write_file(fs::path(out_dir) / "manifest.json", manifest.dump(2) + "\n");
-  write_file(fs::path(out_dir) / "verifikasi.html", export_html(manifest));
+  write_file(u8_path(out_dir) / "manifest.json", manifest.dump(2) + "\n");
+  write_file(u8_path(out_dir) / "verifikasi.html", export_html(manifest));
   return {{"case", c.id},
           {"out", out_dir},
           {"documents", documents.size()},
@@ -137,7 +138,7 @@ json Api::export_case(const std::string& case_ref, const std::string& out_dir) {
 json verify_export(const std::string& dir) {
   json m;
   try {
-    m = json::parse(read_file(fs::path(dir) / "manifest.json"));
+    m = json::parse(read_file(u8_path(dir) / "manifest.json"));
   } catch (const std::exception& e) {
     throw Error("bad_export", "Folder " + dir + " bukan ekspor alur (manifest.json): " + e.what());
   }
@@ -156,7 +157,7 @@ json verify_export(const std::string& dir) {
       }
       std::string data;
       try {
-        data = read_file(fs::path(dir) / file);
+        data = read_file(u8_path(dir) / file);
       } catch (const Error&) {
         problems.push_back(where + "tidak ada");
         continue;

@@ -16,6 +16,7 @@
 #include "alur/client/config.h"
 #include "alur/client/replica.h"
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 
 using namespace alur;
 
@@ -36,7 +37,7 @@ std::string prompt_secret(const char* prompt) {
 std::optional<std::string> passphrase_from(const std::string& file, bool is_new,
                                            const char* prompt = "Frasa sandi: ") {
   if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
+    std::ifstream in(u8_path(file), std::ios::binary);
     if (!in) throw Error("io", "Tidak dapat membaca berkas frasa sandi " + file);
     std::string line;
     std::getline(in, line);

@@ -6,6 +6,7 @@
 
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 
 namespace alur::client {
 
@@ -53,7 +54,7 @@ std::optional<SalvagedRow> read_row(sql::Database& db, std::uint64_t counter,
 // given them back, which is all it takes when only the header's first bytes were hit.
 void restore_magic(const std::string& path) {
   static const char kMagic[16] = "SQLite format 3";  // with its NUL: 16 bytes
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::fstream f(u8_path(path), std::ios::in | std::ios::out | std::ios::binary);
   char head[16] = {};
   if (!f.read(head, 16)) return;
   if (std::equal(head, head + 16, kMagic)) return;
@@ -70,16 +71,17 @@ Salvage salvage_replica(const std::string& path) {
   std::string copy = path + ".salvage";
   std::error_code ec;
   for (const char* suffix : {"", "-wal"}) {
-    fs::remove(copy + suffix, ec);
-    if (fs::exists(path + suffix)) fs::copy_file(path + suffix, copy + suffix, ec);
+    fs::remove(u8_path(copy + suffix), ec);
+    if (fs::exists(u8_path(path + suffix)))
+      fs::copy_file(u8_path(path + suffix), u8_path(copy + suffix), ec);
   }
-  fs::remove(copy + "-shm", ec);
+  fs::remove(u8_path(copy + "-shm"), ec);
   restore_magic(copy);
   struct Cleanup {
     std::string copy;
     ~Cleanup() {
       std::error_code e;
-      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(copy + suffix, e);
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(u8_path(copy + suffix), e);
     }
   } cleanup{copy};
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 #include "alur/shared/planted.h"
 #include "alur/shared/template_table.h"
 #include "alur/sync/batch_state.h"
@@ -61,23 +62,22 @@ const std::vector<sql::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}}
 }  // namespace
 
 std::string default_home() {
-  if (const char* h = std::getenv("ALUR_HOME"); h && *h) return h;
+  if (auto h = env_utf8("ALUR_HOME")) return *h;
 #ifdef _WIN32
-  if (const char* a = std::getenv("LOCALAPPDATA"); a && *a) return (fs::path(a) / "alur").string();
+  if (auto a = env_utf8("LOCALAPPDATA")) return u8_string(u8_path(*a) / "alur");
 #endif
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return (fs::path(x) / "alur").string();
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return (fs::path(home) / ".local" / "share" / "alur").string();
+  if (auto x = env_utf8("XDG_DATA_HOME")) return u8_string(u8_path(*x) / "alur");
+  if (auto home = env_utf8("HOME")) return u8_string(u8_path(*home) / ".local" / "share" / "alur");
   return ".alur";
 }
 
 namespace {
 std::string prepare_home(const std::string& home) {
   std::error_code ec;
-  fs::create_directories(home, ec);
+  fs::create_directories(u8_path(home), ec);
   if (ec) throw Error("io", "Tidak dapat membuat folder data " + home + ": " + ec.message());
-  fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
-  return (fs::path(home) / Replica::kFileName).string();
+  fs::permissions(u8_path(home), fs::perms::owner_all, fs::perm_options::replace, ec);
+  return u8_string(u8_path(home) / Replica::kFileName);
 }
 }  // namespace
 

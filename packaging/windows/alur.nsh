@@ -70,7 +70,10 @@ Function AlurReadSettings
   ${OrIf} $R2 != "sha256:"
     MessageBox MB_ICONSTOP "Pengaturan tidak lengkap: berikan keduanya, /SERVER=wss://HOST:PORT dan /FINGERPRINT=sha256:... (dari: alur-server fingerprint). Tidak ada yang dipasang." /SD IDOK
     SetErrorLevel 2
-    RMDir "$INSTDIR"  ; only if this run made it and it is empty
+    ; SetOutPath made $INSTDIR and made it the current folder, which Windows will not remove:
+    ; leave it first, then remove it if it is empty (a folder this run made).
+    SetOutPath "$TEMP"
+    RMDir "$INSTDIR"
     Abort
   ${EndIf}
 FunctionEnd

@@ -3,6 +3,8 @@
 
 #include <iostream>
 
+#include "alur/shared/paths.h"
+
 #ifdef _WIN32
 #include <windows.h>
 #include <shellapi.h>
@@ -15,22 +17,12 @@ namespace alur::console {
 
 #ifdef _WIN32
 
-namespace {
-std::string to_utf8(const wchar_t* wide) {
-  int n = WideCharToMultiByte(CP_UTF8, 0, wide, -1, nullptr, 0, nullptr, nullptr);
-  if (n <= 1) return {};
-  std::string out(static_cast<std::size_t>(n - 1), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, wide, -1, out.data(), n, nullptr, nullptr);
-  return out;
-}
-}  // namespace
-
 Utf8Args::Utf8Args(int& argc, char**& argv) {
   SetConsoleOutputCP(CP_UTF8);
   int n = 0;
   wchar_t** wide = CommandLineToArgvW(GetCommandLineW(), &n);
   if (!wide) return;  // keep the ANSI arguments rather than none
-  for (int i = 0; i < n; ++i) args_.push_back(to_utf8(wide[i]));
+  for (int i = 0; i < n; ++i) args_.push_back(utf8_from_wide(wide[i]));
   LocalFree(wide);
   for (auto& a : args_) pointers_.push_back(a.data());
   pointers_.push_back(nullptr);
