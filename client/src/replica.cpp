@@ -289,6 +289,16 @@ std::optional<std::string> View::case_for_period(const std::string& sop,
   return replica_->case_for_period(sop, period);
 }
 
+namespace {
+// Adds the ids (first column) that a query returns.
+void add_stored_ids(sql::Database& db, std::set<std::string>& ids, const char* query,
+                    const std::function<void(sql::CachedStatement&)>& bind) {
+  auto s = db.cached(query);
+  bind(s);
+  while (s.step()) ids.insert(s.get_text(0));
+}
+}  // namespace
+
 std::vector<std::string> View::case_ids_with_prefix(const std::string& prefix,
                                                     std::size_t limit) {
   std::set<std::string> ids;
@@ -296,14 +306,16 @@ std::vector<std::string> View::case_ids_with_prefix(const std::string& prefix,
     if (c && id.rfind(prefix, 0) == 0) ids.insert(id);
   // An index range: "\xff" never occurs in UTF-8 text, so it sorts after every id with the
   // prefix.
-  const char* sql = committed_only_
-                        ? "SELECT id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3"
-                        : "SELECT id FROM cases WHERE id >= ?1 AND id < ?2 UNION "
-                          "SELECT case_id FROM overlay WHERE case_id >= ?1 AND case_id < ?2 "
-                          "ORDER BY 1 LIMIT ?3";
-  auto s = replica_->db_.cached(sql);
-  s.bind_text(1, prefix).bind_text(2, prefix + "\xff").bind(3, static_cast<std::int64_t>(limit));
-  while (s.step()) ids.insert(s.get_text(0));
+  add_stored_ids(replica_->db(), ids,
+                 committed_only_
+                     ? "SELECT id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3"
+                     : "SELECT id FROM cases WHERE id >= ?1 AND id < ?2 UNION "
+                       "SELECT case_id FROM overlay WHERE case_id >= ?1 AND case_id < ?2 "
+                       "ORDER BY 1 LIMIT ?3",
+                 [&](sql::CachedStatement& s) {
+                   s.bind_text(1, prefix).bind_text(2, prefix + "\xff");
+                   s.bind(3, static_cast<std::int64_t>(limit));
+                 });
   std::vector<std::string> out(ids.begin(), ids.end());
   if (out.size() > limit) out.resize(limit);
   return out;
@@ -313,12 +325,11 @@ std::vector<std::string> View::case_ids_in_period(const std::string& period) {
   std::set<std::string> ids;
   for (const auto& [id, c] : cases_)
     if (c && c->period == period) ids.insert(id);
-  const char* sql = committed_only_ ? "SELECT id FROM cases WHERE period = ?1"
-                                    : "SELECT id FROM cases WHERE period = ?1 UNION "
-                                      "SELECT case_id FROM overlay WHERE period = ?1";
-  auto s = replica_->db_.cached(sql);
-  s.bind_text(1, period);
-  while (s.step()) ids.insert(s.get_text(0));
+  add_stored_ids(replica_->db(), ids,
+                 committed_only_ ? "SELECT id FROM cases WHERE period = ?1"
+                                 : "SELECT id FROM cases WHERE period = ?1 UNION "
+                                   "SELECT case_id FROM overlay WHERE period = ?1",
+                 [&](sql::CachedStatement& s) { s.bind_text(1, period); });
   return {ids.begin(), ids.end()};
 }
 

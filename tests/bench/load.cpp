@@ -393,16 +393,24 @@ std::int64_t run_measured(const std::vector<std::string>& args, const std::strin
   return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
 }
 
+// The real `alur` client enrolled as `username` in DATA/name (scrypt: not timed).
+fs::path enroll_client(Server& server, const std::string& client_bin, const std::string& name,
+                       const std::string& username, const std::string& password) {
+  fs::path home = server.dir() / name;
+  run_measured({client_bin, "enroll", "--home", home.string(), "--server", server.url(),
+                "--username", username, "--password-stdin", "--trust-fingerprint",
+                server.fingerprint()},
+               password + "\n");
+  return home;
+}
+
 // Bootstrap: the real `alur` client (whole process, its own SQLite file) enrolled while the
 // server was empty, then `alur sync` pulls and materializes the n committed changes.
 int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_bin) {
   auto writer = server.add_devices("sekretaris", 1);
   server.start();
-  fs::path home = server.dir() / "bootstrap-replica";
-  run_measured({client_bin, "enroll", "--home", home.string(), "--server", server.url(),
-                "--username", "kadis", "--password-stdin", "--trust-fingerprint",
-                server.fingerprint()},
-               "kadis-rahasia-1\n");
+  fs::path home = enroll_client(server, client_bin, "bootstrap-replica", "kadis",
+                                "kadis-rahasia-1");
   {
     Session w(server, writer[0]);
     upload_draft(w);
@@ -454,11 +462,8 @@ int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
   auto sops = import_sop_copies(server, server_bin, n);
   auto writer = server.add_devices("sekretaris", 1);
   server.start();
-  fs::path home = server.dir() / "inbox-replica";
-  run_measured({client_bin, "enroll", "--home", home.string(), "--server", server.url(),
-                "--username", "kabid", "--password-stdin", "--trust-fingerprint",
-                server.fingerprint()},
-               "kabid-rahasia-1\n");
+  fs::path home =
+      enroll_client(server, client_bin, "inbox-replica", "kabid", "kabid-rahasia-1");
   {
     HybridClock hlc(Clock::system());
     std::vector<sync::Change> changes;
