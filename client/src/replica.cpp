@@ -3,7 +3,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
+#include <set>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "alur/shared/error.h"
 #include "alur/shared/paths.h"
@@ -57,7 +60,50 @@ CREATE TABLE IF NOT EXISTS templates (
   PRIMARY KEY (sop, version));
 )sql";
 
-const std::vector<sql::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
+// 3: the stored overlay (the tentative state of each case with tentative changes, and the
+// verdicts on the ones that no longer apply), so that a local write costs the same whatever
+// the backlog; the ready tasks of each case, so that the inbox reads only the cases where
+// the official may have work; indexes for the cases of a period and for the tentative
+// changes. A replica upgraded with pending changes has no overlay_head: its first view
+// builds the overlay.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE IF NOT EXISTS overlay (
+  case_id TEXT PRIMARY KEY,
+  sop TEXT NOT NULL,
+  period TEXT NOT NULL,
+  body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS overlay_by_period ON overlay (period, sop);
+CREATE TABLE IF NOT EXISTS doomed (
+  counter INTEGER PRIMARY KEY,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS cases_by_period ON cases (period, sop);
+CREATE INDEX IF NOT EXISTS outbox_by_seq ON outbox (status, seq);
+CREATE TABLE IF NOT EXISTS ready_tasks (
+  tentative INTEGER NOT NULL,
+  case_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  sop TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  PRIMARY KEY (tentative, case_id, key));
+INSERT OR REPLACE INTO ready_tasks (tentative, case_id, key, sop, version, step)
+  SELECT 0, cases.id, json_extract(t.value, '$.key'), cases.sop,
+         json_extract(cases.body, '$.version'), json_extract(t.value, '$.step')
+  FROM cases, json_each(cases.body, '$.tasks') AS t
+  WHERE json_extract(t.value, '$.state') = 'ready';
+DELETE FROM meta WHERE key = 'overlay_head';
+)sql";
+
+const std::vector<sql::Migration> kMigrations = {
+    {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
+
+// This device's tentative changes, in counter order: pending ones, and accepted ones not
+// yet pulled (their seq is past the cursor).
+constexpr const char* kTentative =
+    "SELECT counter, encoded FROM outbox WHERE status = 'pending' UNION ALL "
+    "SELECT counter, encoded FROM outbox WHERE status = 'accepted' AND seq > ? "
+    "ORDER BY counter";
 
 }  // namespace
 
@@ -145,11 +191,11 @@ std::optional<CaseState> Replica::load_case(const std::string& id) {
   auto s = db_.cached("SELECT body FROM cases WHERE id = ?");
   s.bind_text(1, id);
   if (!s.step()) return std::nullopt;
-  return parsed(id, s.get_text(0));
+  return parsed(parsed_, id, s.get_text(0));
 }
 
-const CaseState& Replica::parsed(const std::string& id, std::string body) {
-  auto& slot = parsed_[id];
+const CaseState& Replica::parsed(ParsedCases& memo, const std::string& id, std::string body) {
+  auto& slot = memo[id];
   if (slot.first != body) {
     CaseState c = case_from_json(nlohmann::json::parse(body));
     slot = {std::move(body), std::move(c)};
@@ -167,6 +213,26 @@ void Replica::save_case(const CaseState& c) {
       .bind_text(4, c.state)
       .bind_text(5, case_to_json(c).dump())
       .exec();
+  store_ready_tasks(c, false);
+}
+
+void Replica::store_ready_tasks(const CaseState& c, bool tentative) {
+  db_.cached("DELETE FROM ready_tasks WHERE tentative = ? AND case_id = ?")
+      .bind(1, tentative ? 1 : 0)
+      .bind_text(2, c.id)
+      .exec();
+  for (const auto& t : c.tasks)
+    if (t.state == "ready")
+      db_.cached(
+             "INSERT INTO ready_tasks (tentative, case_id, key, sop, version, step) "
+             "VALUES (?, ?, ?, ?, ?, ?)")
+          .bind(1, tentative ? 1 : 0)
+          .bind_text(2, c.id)
+          .bind_text(3, t.key)
+          .bind_text(4, c.sop)
+          .bind(5, c.version)
+          .bind(6, t.step)
+          .exec();
 }
 
 std::optional<std::string> Replica::case_for_period(const std::string& sop,
@@ -191,47 +257,201 @@ void Replica::put_template(const std::string& sop, int version, const std::strin
 
 std::optional<CaseState> View::load_case(const std::string& id) {
   auto it = cases_.find(id);
-  if (it == cases_.end()) return std::nullopt;
+  if (it == cases_.end()) {
+    std::optional<CaseState> c;
+    if (!committed_only_) c = replica_->load_overlay_case(id);
+    if (!c) c = replica_->load_case(id);
+    it = cases_.emplace(id, std::move(c)).first;
+  }
   return it->second;
+}
+
+void View::save_case(const CaseState& c) {
+  auto& slot = cases_[c.id];
+  if (std::find(saved_.begin(), saved_.end(), c.id) == saved_.end()) saved_.push_back(c.id);
+  slot = c;
 }
 
 std::optional<std::string> View::case_for_period(const std::string& sop,
                                                  const std::string& period) {
   for (const auto& [id, c] : cases_)
-    if (c.sop == sop && c.period == period) return id;
-  return std::nullopt;
+    if (c && c->sop == sop && c->period == period) return id;
+  // A case's SOP and period never change and a case is never removed: any stored match holds.
+  if (!committed_only_) {
+    auto s = replica_->db_.cached("SELECT case_id FROM overlay WHERE sop = ? AND period = ?");
+    s.bind_text(1, sop).bind_text(2, period);
+    if (s.step()) {
+      std::string id = s.get_text(0);
+      s.reset();
+      return id;
+    }
+  }
+  return replica_->case_for_period(sop, period);
 }
 
-std::vector<std::string> View::case_ids() const {
-  std::vector<std::string> out;
-  for (const auto& [id, c] : cases_) out.push_back(id);
+namespace {
+// Adds the ids (first column) that a query returns.
+void add_stored_ids(sql::Database& db, std::set<std::string>& ids, const char* query,
+                    const std::function<void(sql::CachedStatement&)>& bind) {
+  auto s = db.cached(query);
+  bind(s);
+  while (s.step()) ids.insert(s.get_text(0));
+}
+}  // namespace
+
+std::vector<std::string> View::case_ids_with_prefix(const std::string& prefix,
+                                                    std::size_t limit) {
+  std::set<std::string> ids;
+  for (const auto& [id, c] : cases_)
+    if (c && id.rfind(prefix, 0) == 0) ids.insert(id);
+  // An index range: "\xff" never occurs in UTF-8 text, so it sorts after every id with the
+  // prefix.
+  add_stored_ids(replica_->db(), ids,
+                 committed_only_
+                     ? "SELECT id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3"
+                     : "SELECT id FROM cases WHERE id >= ?1 AND id < ?2 UNION "
+                       "SELECT case_id FROM overlay WHERE case_id >= ?1 AND case_id < ?2 "
+                       "ORDER BY 1 LIMIT ?3",
+                 [&](sql::CachedStatement& s) {
+                   s.bind_text(1, prefix).bind_text(2, prefix + "\xff");
+                   s.bind(3, static_cast<std::int64_t>(limit));
+                 });
+  std::vector<std::string> out(ids.begin(), ids.end());
+  if (out.size() > limit) out.resize(limit);
   return out;
 }
 
-View Replica::view(const TemplateRegistry& templates) {
-  View v;
+std::vector<std::string> View::case_ids_in_period(const std::string& period) {
+  std::set<std::string> ids;
+  for (const auto& [id, c] : cases_)
+    if (c && c->period == period) ids.insert(id);
+  add_stored_ids(replica_->db(), ids,
+                 committed_only_ ? "SELECT id FROM cases WHERE period = ?1"
+                                 : "SELECT id FROM cases WHERE period = ?1 UNION "
+                                   "SELECT case_id FROM overlay WHERE period = ?1",
+                 [&](sql::CachedStatement& s) { s.bind_text(1, period); });
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<std::string> View::cases_with_ready_tasks(const ReadyStepFilter& wanted) {
+  std::set<std::string> ids;
+  for (const auto& [id, c] : cases_)
+    if (c)
+      for (const auto& t : c->tasks)
+        if (t.state == "ready" && wanted(c->sop, c->version, t.step)) ids.insert(id);
+  // The stored ready tasks of every other case: its overlay's, else its committed state's.
+  const char* sql = committed_only_
+                        ? "SELECT case_id, sop, version, step FROM ready_tasks WHERE tentative = 0"
+                        : "SELECT case_id, sop, version, step FROM ready_tasks r WHERE "
+                          "tentative = 1 OR NOT EXISTS "
+                          "(SELECT 1 FROM overlay o WHERE o.case_id = r.case_id)";
+  auto s = replica_->db_.cached(sql);
+  while (s.step()) {
+    std::string id = s.get_text(0);
+    if (!cases_.count(id) && wanted(s.get_text(1), static_cast<int>(s.get_int(2)),
+                                    static_cast<int>(s.get_int(3))))
+      ids.insert(std::move(id));
+  }
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<std::string> View::case_ids() {
+  return case_ids_with_prefix("", std::numeric_limits<std::int64_t>::max());
+}
+
+View Replica::replayed_view(const TemplateRegistry& templates) {
+  View v(*this, true);
   v.org_ = org();
   v.templates_ = imported_templates();
-  {
-    auto s = db_.cached("SELECT id, body FROM cases");
-    while (s.step()) {
-      std::string id = s.get_text(0);
-      v.cases_.emplace(id, parsed(id, s.get_text(1)));
-    }
-  }
-  // Tentative changes: pending ones, and accepted ones not yet pulled.
-  std::uint64_t cur = cursor();
-  auto s = db_.cached(
-      "SELECT counter, encoded FROM outbox WHERE status = 'pending' OR (status = 'accepted' AND "
-      "seq > ?) "
-      "ORDER BY counter");
-  s.bind(1, static_cast<std::int64_t>(cur));
+  auto s = db_.cached(kTentative);
+  s.bind(1, static_cast<std::int64_t>(cursor()));
   while (s.step()) {
     Change c = decode_change(s.get_blob(1));
     Verdict verdict =
         apply_change(v, templates, c, HybridClock::to_ms(c.hlc), {.check_blobs = false});
     if (!verdict.ok()) v.doomed_[c.dot.counter] = verdict;
   }
+  return v;
+}
+
+View Replica::view(const TemplateRegistry& templates) {
+  if (!overlay_fresh()) {
+    if (sqlite3_get_autocommit(db_.handle()) == 0) return rebuild_overlay(templates);
+    try {
+      sql::Transaction tx(db_);
+      View v = rebuild_overlay(templates);
+      tx.commit();
+      return v;
+    } catch (const Error& e) {
+      // The replica cannot be written (a full disk): show the replay all the same.
+      if (e.code() == "db_corrupt") throw;
+      return replayed_view(templates);
+    }
+  }
+  View v(*this, false);
+  auto tentative_org = meta("overlay_org");  // a key.add not yet pulled
+  v.org_ = tentative_org ? overlay_org_.get(*tentative_org) : org();
+  v.templates_ = imported_templates();
+  auto s = db_.cached("SELECT counter, code, message FROM doomed ORDER BY counter");
+  while (s.step())
+    v.doomed_[static_cast<std::uint64_t>(s.get_int(0))] = {s.get_text(1), s.get_text(2)};
+  return v;
+}
+
+bool Replica::overlay_fresh() {
+  auto s = db_.cached("SELECT COALESCE(MAX(counter), 0) FROM outbox");
+  s.step();
+  std::string head = std::to_string(s.get_int(0));
+  s.reset();
+  return meta("overlay_head") == head;
+}
+
+void Replica::mark_overlay_stale() { db_.cached("DELETE FROM meta WHERE key = 'overlay_head'").exec(); }
+
+std::optional<CaseState> Replica::load_overlay_case(const std::string& id) {
+  auto s = db_.cached("SELECT body FROM overlay WHERE case_id = ?");
+  s.bind_text(1, id);
+  if (!s.step()) return std::nullopt;
+  return parsed(parsed_overlay_, id, s.get_text(0));
+}
+
+void Replica::store_overlay(const View& v) {
+  for (const auto& id : v.saved_) {
+    const CaseState& c = *v.cases_.at(id);
+    std::string body = case_to_json(c).dump();
+    db_.cached(
+           "INSERT INTO overlay (case_id, sop, period, body) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT (case_id) DO UPDATE SET body = excluded.body")
+        .bind_text(1, c.id)
+        .bind_text(2, c.sop)
+        .bind_text(3, c.period)
+        .bind_text(4, body)
+        .exec();
+    store_ready_tasks(c, true);
+    parsed_overlay_[id] = {std::move(body), c};
+  }
+  if (v.org_changed_) set_meta("overlay_org", overlay_org_.set(v.org_));
+}
+
+View Replica::rebuild_overlay(const TemplateRegistry& templates) {
+  db_.exec(
+      "DELETE FROM overlay; DELETE FROM doomed; DELETE FROM ready_tasks WHERE tentative = 1; "
+      "DELETE FROM meta WHERE key = 'overlay_org'");
+  parsed_overlay_.clear();
+  View v = replayed_view(templates);
+  store_overlay(v);
+  for (const auto& [counter, verdict] : v.doomed_)
+    db_.cached("INSERT INTO doomed (counter, code, message) VALUES (?, ?, ?)")
+        .bind(1, static_cast<std::int64_t>(counter))
+        .bind_text(2, verdict.code)
+        .bind_text(3, verdict.message)
+        .exec();
+  auto s = db_.cached("SELECT COALESCE(MAX(counter), 0) FROM outbox");
+  s.step();
+  set_meta("overlay_head", std::to_string(s.get_int(0)));
+  s.reset();
+  // Every case it did not save is committed, so that the view over the overlay reads the same.
+  v.committed_only_ = false;
   return v;
 }
 
@@ -279,10 +499,12 @@ Change Replica::append(const std::string& record, const std::string& op_name,
 void Replica::write_in(sql::Transaction&, const Change& change, const TemplateRegistry& templates,
                        const std::optional<std::string>& attachment) {
   {
+    // Applied to the overlay alone: the cases it touches, not the backlog.
     View v = view(templates);
     Verdict verdict =
         apply_change(v, templates, change, HybridClock::to_ms(change.hlc), {.check_blobs = false});
     if (!verdict.ok()) throw Error(verdict.code, verdict.message);
+    store_overlay(v);
   }
   std::string blob_sha;
   if (attachment) {
@@ -300,6 +522,7 @@ void Replica::write_in(sql::Transaction&, const Change& change, const TemplateRe
   set_meta("counter", std::to_string(change.dot.counter));
   set_meta("last_hash", crypto::to_hex(change.hash()));
   set_meta("hlc", std::to_string(change.hlc));
+  set_meta("overlay_head", std::to_string(change.dot.counter));
 }
 
 // --- sync --------------------------------------------------------------------------
@@ -334,8 +557,12 @@ std::size_t Replica::count_pending() {
 
 void Replica::record_results(const std::vector<ChangeResult>& results) {
   sql::Transaction tx(db_);
+  const std::uint64_t cur = cursor();
+  bool stale = false;
   for (const auto& r : results) {
     bool accepted = r.outcome != Outcome::kRejected;
+    // Leaves the tentative set: the overlay must be replayed without it.
+    stale = stale || !accepted || r.seq <= cur;
     db_.cached(
            "UPDATE outbox SET status = ?, code = ?, message = ?, seq = ? WHERE counter = ? AND "
            "status = 'pending'")
@@ -346,6 +573,7 @@ void Replica::record_results(const std::vector<ChangeResult>& results) {
         .bind(5, static_cast<std::int64_t>(r.counter))
         .exec();
   }
+  if (stale) mark_overlay_stale();
   tx.commit();
 }
 
@@ -578,6 +806,8 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
     ++applied;
   }
   state.flush();
+  // The committed state under the overlay changed (and maybe which changes are tentative).
+  if (applied > 0) mark_overlay_stale();
   set_meta("hlc", std::to_string(hlc.last()));
   set_meta("cursor", std::to_string(cur));
   set_meta("last_log_hash", crypto::to_hex(prev_log));

@@ -13,6 +13,10 @@
 //                                     every 3 s and pulling what they were notified of
 //   alur_load conflict  --changes N   two replicas mark the same N corrections offline in
 //                                     conflicting ways, then both sync until converged
+//   alur_load inbox     --changes N --client-bin ALUR
+//                                     a replica with N cases (several SOPs and periods)
+//                                     of which a few wait for its official: `alur inbox`,
+//                                     whole process
 //   alur_load live-nodes --replicas N --store postgresql://…  two server nodes on one
 //                                     database: N idle sessions on one, a commit through
 //                                     the other, how long until all of them have a Notify
@@ -389,16 +393,24 @@ std::int64_t run_measured(const std::vector<std::string>& args, const std::strin
   return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
 }
 
+// The real `alur` client enrolled as `username` in DATA/name (scrypt: not timed).
+fs::path enroll_client(Server& server, const std::string& client_bin, const std::string& name,
+                       const std::string& username, const std::string& password) {
+  fs::path home = server.dir() / name;
+  run_measured({client_bin, "enroll", "--home", home.string(), "--server", server.url(),
+                "--username", username, "--password-stdin", "--trust-fingerprint",
+                server.fingerprint()},
+               password + "\n");
+  return home;
+}
+
 // Bootstrap: the real `alur` client (whole process, its own SQLite file) enrolled while the
 // server was empty, then `alur sync` pulls and materializes the n committed changes.
 int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_bin) {
   auto writer = server.add_devices("sekretaris", 1);
   server.start();
-  fs::path home = server.dir() / "bootstrap-replica";
-  run_measured({client_bin, "enroll", "--home", home.string(), "--server", server.url(),
-                "--username", "kadis", "--password-stdin", "--trust-fingerprint",
-                server.fingerprint()},
-               "kadis-rahasia-1\n");
+  fs::path home = enroll_client(server, client_bin, "bootstrap-replica", "kadis",
+                                "kadis-rahasia-1");
   {
     Session w(server, writer[0]);
     upload_draft(w);
@@ -412,6 +424,79 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
   metric("bootstrap_client_peak_rss_mib@" + size, peak / 1048576.0, "MiB", 0);
   metric("bootstrap_replica_file_mib@" + size,
          fs::file_size(home / "replica.db") / 1048576.0, "MiB", 0);
+  return 0;
+}
+
+// Inbox: n cases opened by the sekretaris (LAKIP and copies of it under other SOP codes,
+// 1,200 periods each), step 1 done in kInboxWork of them, so that the Kabid has that many
+// tasks among n cases. The Kabid's real `alur` client pulls them all (not timed); then
+// `alur inbox`, whole process, is timed: the median of kInboxRuns runs.
+constexpr std::size_t kInboxWork = 20;
+constexpr int kInboxRuns = 5;
+constexpr std::size_t kPeriodsPerSop = 1200;  // 1900-Q1 .. 2199-Q4
+
+std::vector<std::string> import_sop_copies(Server& server, const std::string& server_bin,
+                                           std::size_t n_cases) {
+  std::vector<std::string> sops{"LAKIP"};
+  std::ifstream in(ALUR_LAKIP_TEMPLATE);
+  nlohmann::json tpl = nlohmann::json::parse(in);
+  for (std::size_t k = 1; k * kPeriodsPerSop < n_cases; ++k) {
+    tpl["sop"] = "BEBAN-" + std::to_string(k);
+    tpl["title"] = "Uji beban " + std::to_string(k);
+    fs::path file = server.dir() / (tpl["sop"].get<std::string>() + ".json");
+    std::ofstream(file) << tpl.dump();
+    run_capture(server_bin + " sop import --data " + server.dir().string() + " " +
+                file.string() + store_option() + " 2>&1");
+    sops.push_back(tpl["sop"]);
+  }
+  return sops;
+}
+
+double median_ms(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
+                   const std::string& client_bin) {
+  auto sops = import_sop_copies(server, server_bin, n);
+  auto writer = server.add_devices("sekretaris", 1);
+  server.start();
+  fs::path home =
+      enroll_client(server, client_bin, "inbox-replica", "kabid", "kabid-rahasia-1");
+  {
+    HybridClock hlc(Clock::system());
+    std::vector<sync::Change> changes;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t p = i % kPeriodsPerSop;
+      std::string period = std::to_string(1900 + p / 4) + "-Q" + std::to_string(p % 4 + 1);
+      changes.push_back(next_change(writer[0], hlc, "case/n" + std::to_string(i),
+                                    sync::op::kCaseOpen,
+                                    {{"sop", sops[i / kPeriodsPerSop]}, {"version", 1},
+                                     {"period", period}}));
+    }
+    for (std::size_t i = 0; i < std::min(n, kInboxWork); ++i)
+      changes.push_back(next_change(writer[0], hlc, "task/n" + std::to_string(i) + "/1",
+                                    sync::op::kTaskComplete,
+                                    {{"round", 0}, {"text", "Siapkan bahan rapat LAKIP."}}));
+    Session w(server, writer[0]);
+    w.push_all(changes);
+  }
+  run_measured({client_bin, "sync", "--home", home.string()}, "");
+  std::vector<double> runs;
+  for (int r = 0; r < kInboxRuns; ++r) {
+    auto t0 = Clk::now();
+    run_measured({client_bin, "inbox", "--home", home.string(), "--json"}, "");
+    runs.push_back(seconds_since(t0) * 1000);
+  }
+  const std::string items = run_capture(client_bin + " inbox --home " + home.string() + " --json");
+  const std::size_t shown = nlohmann::json::parse(items).size();
+  if (shown != std::min(n, kInboxWork))
+    throw std::runtime_error("inbox: " + std::to_string(shown) + " tasks shown, expected " +
+                             std::to_string(std::min(n, kInboxWork)));
+  metric("inbox_ms", median_ms(runs), "ms", 50);
+  metric("inbox_cases", static_cast<double>(n), "cases", 0);
+  metric("inbox_tasks", static_cast<double>(shown), "tasks", 0);
   return 0;
 }
 
@@ -637,7 +722,7 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2)
       throw std::runtime_error(
-          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes [options]");
+          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes|inbox [options]");
     std::string scenario = argv[1], bin, client_bin;
     std::size_t count = 1000;
     double seconds = 20;
@@ -674,6 +759,7 @@ int main(int argc, char** argv) {
       else if (scenario == "office-day") rc = scenario_office_day(server, count, seconds);
       else if (scenario == "conflict") rc = scenario_conflict(server, count);
       else if (scenario == "live-nodes") rc = scenario_live_nodes(server, count);
+      else if (scenario == "inbox") rc = scenario_inbox(server, bin, count, client_bin);
       else throw std::runtime_error("unknown scenario " + scenario);
     }
     fs::remove_all(tmpl);

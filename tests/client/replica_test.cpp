@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "alur/shared/sqlite.h"
 #include "alur/sync/case_state.h"
 #include "alur/sync/change.h"
+#include "alur/sync/memory_state.h"
 #include "alur/sync/messages.h"
 #include "client_harness.h"
 
@@ -150,9 +152,10 @@ TEST(ReplicaSchemaTest, CreatesSchemaInTempHome) {
     std::set<std::string> tables;
     sql::Statement s(r.db(), "SELECT name FROM sqlite_master WHERE type = 'table'");
     while (s.step()) tables.insert(s.get_text(0));
-    for (const char* t : {"meta", "outbox", "log", "cases", "blobs", "templates"})
+    for (const char* t :
+         {"meta", "outbox", "log", "cases", "blobs", "templates", "overlay", "doomed"})
       EXPECT_TRUE(tables.count(t)) << t;
-    EXPECT_EQ(r.meta("schema_version"), "2");  // 2: imported templates
+    EXPECT_EQ(r.meta("schema_version"), "3");  // 2: imported templates; 3: the stored overlay
     EXPECT_EQ(r.cursor(), 0u);
     EXPECT_FALSE(r.enrolled());
     EXPECT_EQ(r.count_pending(), 0u);
@@ -169,7 +172,7 @@ TEST(ReplicaSchemaTest, CreatesSchemaInTempHome) {
   // Reopening keeps what was stored and does not reset the schema version.
   Replica again(home);
   EXPECT_TRUE(again.enrolled());
-  EXPECT_EQ(again.meta("schema_version"), "2");
+  EXPECT_EQ(again.meta("schema_version"), "3");
 }
 
 TEST(ReplicaSchemaTest, RefusesADatabaseFromANewerVersion) {
@@ -583,6 +586,214 @@ TEST_F(ReplicaTest, BlobsAreContentAddressedAndMissingOnesAreListed) {
   EXPECT_TRUE(replica.missing_blobs().empty());
   EXPECT_FALSE(replica.blob(crypto::sha256_hex("lain")));
 }
+
+// --- the stored overlay -----------------------------------------------------------------
+
+// Everything a person sees through a view, as one text: the cases with ready tasks at step 1
+// and at other steps (asked first, from the stored ready tasks, before the view has read any
+// case), every case, the org, and the verdicts on the tentative changes that no longer apply.
+std::string seen(View& v) {
+  json out = {{"ready_at_1", v.cases_with_ready_tasks([](auto&, int, int s) { return s == 1; })},
+              {"ready_later", v.cases_with_ready_tasks([](auto&, int, int s) { return s > 1; })},
+              {"cases", json::object()},
+              {"org", json(v.org())},
+              {"doomed", json::object()}};
+  for (const auto& id : v.case_ids()) out["cases"][id] = sync::case_to_json(*v.load_case(id));
+  for (const auto& [counter, verdict] : v.doomed())
+    out["doomed"][std::to_string(counter)] = {verdict.code, verdict.message};
+  return out.dump();
+}
+
+TEST_F(ReplicaTest, AVersion2ReplicaWithPendingChangesUpgradesAndKeepsThem) {
+  replica.apply_entries(org_and_case(), templates());
+  write("task/c1/1", sync::op::kTaskComplete, disposition_body());
+  write("disp/c1/1", sync::op::kDispositionSet, {{"text", "Arahan kedua"}});
+  write("case/c2", sync::op::kCaseOpen, {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q4"}});
+  const std::string expected = [&] {
+    View v = replica.replayed_view(templates());
+    return seen(v);
+  }();
+  // The layout of version 2: what version 3 added, removed.
+  replica.db().exec(
+      "DROP TABLE overlay; DROP TABLE doomed; DROP TABLE ready_tasks; "
+      "DROP INDEX cases_by_period; DROP INDEX outbox_by_seq; "
+      "DELETE FROM meta WHERE key IN ('overlay_head', 'overlay_org'); "
+      "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+
+  Replica upgraded(dir.sub("home"));  // the new version opens the old file
+  EXPECT_EQ(upgraded.meta("schema_version"), "3");
+  EXPECT_EQ(upgraded.count_pending(), 3u);
+  View v = upgraded.view(templates());
+  EXPECT_EQ(task_state(v, "c1", "1"), "done");
+  std::set<std::string> texts;
+  for (const auto& sib : v.load_case("c1")->dispositions.at("1").value.siblings())
+    texts.insert(sib.value.text);
+  EXPECT_TRUE(texts.count("Arahan kedua"));
+  EXPECT_EQ(v.case_for_period("LAKIP", "2026-Q4"), "c2");
+  EXPECT_EQ(seen(v), expected);
+  // The overlay is now stored: the two cases with tentative changes.
+  sql::Statement rows(upgraded.db(), "SELECT COUNT(*) FROM overlay");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(rows.get_int(0), 2);
+}
+
+TEST_F(ReplicaTest, AStaleOverlayThatCannotBeStoredIsStillShownFromTheReplay) {
+  replica.apply_entries(org_and_case(), templates());
+  Change mine = write("task/c1/1", sync::op::kTaskComplete, disposition_body("dari PC"));
+  write("case/c2", sync::op::kCaseOpen, {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q4"}});
+  // A pull makes the stored overlay stale; then the disk is full when someone looks.
+  replica.apply_entries({log.commit(laptop.make("task/c1/1", sync::op::kTaskComplete,
+                                                disposition_body("dari laptop")))},
+                        templates());
+  replica.db().set_fault_hook([](sql::FaultPoint where, std::string_view stmt) {
+    if (where == sql::FaultPoint::kBefore && stmt.starts_with("INSERT INTO overlay"))
+      throw Error("disk_full", "Disk penuh.");
+  });
+  View v = replica.view(templates());
+  ASSERT_EQ(v.doomed().count(mine.dot.counter), 1u);
+  EXPECT_EQ(v.doomed().at(mine.dot.counter).code, "already_done");
+  EXPECT_EQ(v.load_case("c1")->task("1")->text, "dari laptop");
+  EXPECT_EQ(task_state(v, "c2", "1"), "ready");
+  View full = replica.replayed_view(templates());
+  EXPECT_EQ(seen(v), seen(full));
+  EXPECT_FALSE(replica.meta("overlay_head")) << "nothing of the rebuild was stored";
+  // Space again: the next view stores the rebuilt overlay.
+  replica.db().set_fault_hook({});
+  View stored = replica.view(templates());
+  EXPECT_EQ(seen(stored), seen(full));
+  EXPECT_TRUE(replica.meta("overlay_head"));
+}
+
+// The server of the property test below: it validates each change on its committed state
+// as the sequencer does, and logs the accepted ones.
+struct ModelServer {
+  explicit ModelServer(LogBuilder& l) : log(l) {}
+  sync::Verdict offer(const Change& c) {
+    sync::Verdict v =
+        sync::apply_change(state, templates(), c, log.at + 1000, {.check_blobs = false});
+    if (v.ok()) entries.push_back(log.commit(c));
+    return v;
+  }
+  LogBuilder& log;
+  sync::MemoryState state;
+  std::vector<CommittedEntry> entries;
+  std::map<std::uint64_t, ChangeResult> answers;  // the replica's counter -> the answer
+};
+
+// The overlay that local writes keep up to date equals the full replay (the committed state
+// and every tentative change in counter order), whatever mix of local writes, other devices'
+// work, pushes, lost answers, rejections and pulls came before; also as a second process
+// that opens the file sees it.
+class OverlayProperty : public ReplicaTest, public ::testing::WithParamInterface<unsigned> {};
+
+TEST_P(OverlayProperty, IncrementalOverlayEqualsTheFullReplay) {
+  std::mt19937 rng(GetParam());
+  auto pick = [&](const std::vector<std::string>& from) { return from[rng() % from.size()]; };
+  // More cases than periods: some case.open of either side collides for good.
+  const std::vector<std::string> cases = {"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"};
+  const std::vector<std::string> periods = {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4",
+                                            "2027-Q1", "2027-Q2", "2027-Q3"};
+  ModelServer srv(log);
+  srv.offer(org_change);
+  srv.offer(kasubag.make("case/c1", sync::op::kCaseOpen, open_body()));
+  std::size_t delivered = 0;
+  auto pull = [&](std::size_t n) {
+    std::size_t end = std::min(srv.entries.size(), delivered + n);
+    replica.apply_entries({srv.entries.begin() + delivered, srv.entries.begin() + end},
+                          templates());
+    delivered = end;
+  };
+  pull(2);
+  // One of the three kinds of change a sekretaris makes, on a random case, handed to build.
+  auto make = [&](sync::StateAccess& state, auto&& build) {
+    std::string id = pick(cases);
+    switch (rng() % 3) {
+      case 0:
+        return build("case/" + id, sync::op::kCaseOpen,
+                     json{{"sop", "LAKIP"}, {"version", 1}, {"period", pick(periods)}},
+                     sync::VersionVector{});
+      case 1:
+        return build("task/" + id + "/1", sync::op::kTaskComplete,
+                     disposition_body("langkah 1 #" + std::to_string(rng() % 1000)),
+                     sync::VersionVector{});
+      default: {
+        sync::VersionVector context;  // sometimes none: concurrent with what is there
+        auto c = state.load_case(id);
+        if (c && c->dispositions.count("1") && rng() % 4)
+          context = c->dispositions.at("1").value.vv();
+        return build("disp/" + id + "/1", sync::op::kDispositionSet,
+                     json{{"text", "arahan #" + std::to_string(rng() % 1000)}}, context);
+      }
+    }
+  };
+  std::map<std::string, int> done;
+  int fresh_checks = 0;
+  for (int step = 0; step < 300; ++step) {
+    const unsigned roll = rng() % 100;
+    if (roll < 45) {  // a local write (refused when it would not apply here)
+      View v = replica.view(templates());
+      make(v, [&](const std::string& record, const char* op, const json& body,
+                  const sync::VersionVector& context) {
+        try {
+          replica.append(record, op, body.dump(), context, clock, templates(), std::nullopt);
+          ++done["written"];
+        } catch (const Error&) {
+          ++done["refused"];
+        }
+        return 0;
+      });
+    } else if (roll < 60) {  // another device's work reaches the server
+      make(srv.state, [&](const std::string& record, const char* op, const json& body,
+                          const sync::VersionVector& context) {
+        Writer& w = std::string(op) == sync::op::kCaseOpen ? kasubag : laptop;
+        Change c = w.make(record, op, body);
+        c.context = context;
+        ++done[srv.offer(c).ok() ? "theirs" : "theirs_refused"];
+        return 0;
+      });
+    } else if (roll < 80) {  // a push of the first pending changes; some answers get lost
+      auto pending = replica.outbox("pending");
+      std::vector<ChangeResult> results;
+      const std::size_t n = 1 + rng() % 4;
+      for (std::size_t i = 0; i < pending.size() && i < n; ++i) {
+        const Change& c = pending[i].change;
+        auto known = srv.answers.find(c.dot.counter);
+        if (known == srv.answers.end()) {
+          sync::Verdict v = srv.offer(c);
+          ChangeResult r{c.dot.counter, v.ok() ? Outcome::kAccepted : Outcome::kRejected,
+                         v.ok() ? srv.entries.back().seq : 0, v.code, v.message};
+          known = srv.answers.emplace(c.dot.counter, r).first;
+          ++done[v.ok() ? "accepted" : "rejected"];
+        }
+        results.push_back(known->second);
+      }
+      if (rng() % 5) replica.record_results(results);
+    } else if (roll < 97) {  // a pull of some of what the server has
+      pull(1 + rng() % 6);
+    } else {
+      pull(srv.entries.size());
+    }
+    if (replica.meta("overlay_head")) ++fresh_checks;
+    View incremental = replica.view(templates());
+    View full = replica.replayed_view(templates());
+    const std::string expected = seen(full);
+    done["doomed"] += static_cast<int>(full.doomed().size());
+    ASSERT_EQ(seen(incremental), expected) << "step " << step;
+    if (step % 16 == 0) {
+      Replica other(dir.sub("home"));  // a second process
+      View theirs = other.view(templates());
+      ASSERT_EQ(seen(theirs), expected) << "step " << step;
+    }
+  }
+  // The run did what it is meant to test.
+  for (const char* what : {"written", "refused", "theirs", "accepted", "rejected", "doomed"})
+    EXPECT_GT(done[what], 0) << what << " in " << json(done).dump();
+  EXPECT_GT(fresh_checks, 75);
+}
+
+// Seeds whose runs each include rejections and doomed changes (of seeds 1-30, these eight).
+INSTANTIATE_TEST_SUITE_P(Seeds, OverlayProperty,
+                         ::testing::Values(1u, 2u, 4u, 6u, 12u, 14u, 22u, 29u));
 
 }  // namespace
 }  // namespace alur::client::testing

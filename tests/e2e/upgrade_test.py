@@ -4,8 +4,10 @@ migrate them; the official's unsent changes survive and are sent, the server's r
 still verifies, and both files end at the current version with the new tables.
 
 Version 1 of both schemas is version 2 without the tables version 2 added (commit ce97039:
-`templates` in both, `schedules` on the server) and with meta.schema_version = 1; the test
-makes such files from real ones, with real data, by removing exactly that."""
+`templates` in both, `schedules` on the server) and with meta.schema_version = 1; the
+replica's version 3 added the stored overlay (`overlay`, `doomed`, `ready_tasks`, two
+indexes, meta `overlay_head`/`overlay_org`). The test makes such files from real ones, with real data, by
+removing exactly that."""
 import os
 import sqlite3
 import sys
@@ -15,15 +17,20 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from alurtest import ALUR_SERVER, ROOT, E2ETest, run  # noqa: E402
 
-ADDED_IN_V2 = {"server": ["templates", "schedules"], "replica": ["templates"]}
-CURRENT = "2"
+ADDED_SINCE_V1 = {"server": ["templates", "schedules"],
+                  "replica": ["templates", "overlay", "doomed", "ready_tasks"]}
+INDEXES_SINCE_V1 = {"server": [], "replica": ["cases_by_period", "outbox_by_seq"]}
+CURRENT = {"server": "2", "replica": "3"}
 
 
 def to_version_1(path, kind):
     db = sqlite3.connect(path)
     with db:
-        for table in ADDED_IN_V2[kind]:
+        for table in ADDED_SINCE_V1[kind]:
             db.execute("DROP TABLE %s" % table)
+        for index in INDEXES_SINCE_V1[kind]:
+            db.execute("DROP INDEX %s" % index)
+        db.execute("DELETE FROM meta WHERE key IN ('overlay_head', 'overlay_org')")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
@@ -47,6 +54,7 @@ class UpgradeTest(E2ETest):
         sekre.sync()
         kabid.sync()
         # Offline work that has not reached the server when the old version is replaced.
+        self.assertIn(case + ".1", [t["task"] for t in sekre.inbox()])
         sekre.ok("act", case + ".1", "--text", "Rapat koordinasi LAKIP")
         self.assertEqual(sekre.status()["tentative"], 1)
         srv.stop()
@@ -61,9 +69,15 @@ class UpgradeTest(E2ETest):
         # The new client opens the old replica: migrated, the unsent change still waiting.
         status = sekre.status()
         self.assertEqual(status["tentative"], 1, status)
+        self.assertEqual(status["conflicting"], [], status)
         tables, version = layout(replica_db)
-        self.assertEqual(version, CURRENT)
-        self.assertIn("templates", tables)
+        self.assertEqual(version, CURRENT["replica"])
+        self.assertTrue({"templates", "overlay", "doomed"} <= tables)
+        # The unsent step shows as done at once, as before the upgrade.
+        shown = sekre.ok("case", "show", case)
+        step1 = [t for s in shown["steps"] if s["step"] == 1 for t in s["tasks"]]
+        self.assertEqual([(t["state"], t["tentative"]) for t in step1], [("done", True)], step1)
+        self.assertNotIn(case + ".1", [t["task"] for t in sekre.inbox()])
 
         # The new server opens the old database: migrated, its record intact, and the
         # change is accepted and reaches the other official.
@@ -71,7 +85,7 @@ class UpgradeTest(E2ETest):
         self.assertEqual(r.code, 0, r)
         self.assertTrue(r.json["ok"], r)
         tables, version = layout(server_db)
-        self.assertEqual(version, CURRENT)
+        self.assertEqual(version, CURRENT["server"])
         self.assertTrue({"templates", "schedules"} <= tables)
         srv.start()
         result = sekre.sync()

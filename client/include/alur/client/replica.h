@@ -38,13 +38,22 @@ struct OutboxRow {
   std::string blob;  // hex sha256 of the attachment this change needs on the server, or ""
 };
 
-// The overlay: committed cases with tentative changes applied, computed on demand.
+class Replica;
+
+// What a person sees: committed cases with the tentative changes applied in counter order.
+// Loaded lazily from the replica: a case is read (from the stored overlay, else from the
+// committed cases) only when asked for, so an action costs the same whatever the number of
+// cases and of pending changes. Cases saved to a View stay in it (Replica::write_in stores
+// them as the new overlay). Lives shorter than the Replica it reads from.
 class View : public sync::StateAccess {
  public:
   const Org& org() override { return org_; }
-  void set_org(const Org& org) override { org_ = org; }
+  void set_org(const Org& org) override {
+    org_ = org;
+    org_changed_ = true;
+  }
   std::optional<sync::CaseState> load_case(const std::string& id) override;
-  void save_case(const sync::CaseState& c) override { cases_[c.id] = c; }
+  void save_case(const sync::CaseState& c) override;
   std::optional<std::string> case_for_period(const std::string& sop,
                                              const std::string& period) override;
   bool has_blob(const std::string&) override { return true; }
@@ -55,17 +64,32 @@ class View : public sync::StateAccess {
     templates_[{sop, version}] = text;
   }
 
-  std::vector<std::string> case_ids() const;
+  // Every case id, sorted (reads every id; not every case).
+  std::vector<std::string> case_ids();
+  // The ids that start with prefix, sorted, at most `limit` of them (an index range).
+  std::vector<std::string> case_ids_with_prefix(const std::string& prefix, std::size_t limit);
+  // The ids of the cases of one period, sorted (an index lookup).
+  std::vector<std::string> case_ids_in_period(const std::string& period);
+  // The ids of the cases, sorted, with a ready task at a step that `wanted` (SOP, template
+  // version, step number) accepts; reads the stored ready tasks, not the cases.
+  using ReadyStepFilter = std::function<bool(const std::string& sop, int version, int step)>;
+  std::vector<std::string> cases_with_ready_tasks(const ReadyStepFilter& wanted);
   // Tentative changes that would no longer apply (e.g. someone else did the task first):
   // counter -> verdict. The server will reject them; shown in status.
   const std::map<std::uint64_t, sync::Verdict>& doomed() const { return doomed_; }
 
  private:
   friend class Replica;
+  // over_committed: read the committed cases only (a full replay builds on them).
+  View(Replica& replica, bool over_committed)
+      : replica_(&replica), committed_only_(over_committed) {}
+  Replica* replica_;
+  bool committed_only_;
   Org org_;
+  bool org_changed_ = false;
   std::map<std::pair<std::string, int>, std::string> templates_;
-  std::map<std::string, sync::CaseState> cases_;
-  std::map<std::string, std::pair<std::string, std::string>> periods_;  // id -> (sop, period)
+  std::map<std::string, std::optional<sync::CaseState>> cases_;  // read or saved; nullopt: none
+  std::vector<std::string> saved_;  // ids saved to this view, in the order first saved
   std::map<std::uint64_t, sync::Verdict> doomed_;
 };
 
@@ -86,8 +110,15 @@ class Replica : public sync::StateAccess {
   bool enrolled();
 
   // --- the view ------------------------------------------------------------------
-  // Committed state plus the overlay of tentative changes.
+  // Committed state plus the overlay of tentative changes. The overlay is kept in the
+  // replica (tables overlay and doomed, client/SCHEMA.md): each local write applies its
+  // change to it; whatever else changes the committed state or the set of tentative changes
+  // (a pull, a rejection, changes stored by other means) marks it stale, and the next view
+  // rebuilds it once by a full replay.
   View view(const TemplateRegistry& templates);
+  // The same, computed from nothing by the full replay (committed state, then every
+  // tentative change in counter order), neither reading nor writing the stored overlay.
+  View replayed_view(const TemplateRegistry& templates);
 
   // --- writing -------------------------------------------------------------------
   // Builds this device's next change (dot, prev hash, HLC time, author).
@@ -114,6 +145,8 @@ class Replica : public sync::StateAccess {
   // --- sync ----------------------------------------------------------------------
   std::vector<OutboxRow> outbox(const std::string& status_filter = "");
   std::size_t count_pending();
+  // Stores the server's answers. An answer that takes a change out of the tentative set (a
+  // rejection; an acceptance already pulled) marks the overlay stale.
   void record_results(const std::vector<sync::ChangeResult>& results);
   // Applies pulled entries and advances the cursor in one transaction; checks the log's
   // hash chain. Returns how many entries were new.
@@ -166,15 +199,30 @@ class Replica : public sync::StateAccess {
 
  private:
   void migrate();
-  // The case a stored body describes, parsed once per distinct body: every command and
-  // every tentative overlay reads all cases, and JSON parsing was most of their cost.
-  const sync::CaseState& parsed(const std::string& id, std::string body);
+  friend class View;
+  // Whether the stored overlay reflects every tentative change (meta overlay_head is the
+  // outbox's last counter); mark_overlay_stale() forgets that.
+  bool overlay_fresh();
+  void mark_overlay_stale();
+  // The full replay, stored as the new overlay; inside the caller's transaction.
+  View rebuild_overlay(const TemplateRegistry& templates);
+  // Writes the cases and org a view was saved to as the overlay.
+  void store_overlay(const View& v);
+  std::optional<sync::CaseState> load_overlay_case(const std::string& id);
+  // Table ready_tasks: the ready tasks of c, committed or tentative.
+  void store_ready_tasks(const sync::CaseState& c, bool tentative);
   void write_in(sql::Transaction& tx, const sync::Change& change, const TemplateRegistry& templates,
                 const std::optional<std::string>& attachment);
   sql::Database db_;
   StoredOrg org_;  // meta "org", parsed
-  std::unordered_map<std::string, std::pair<std::string, sync::CaseState>>
-      parsed_;  // id -> (body, case)
+  using ParsedCases = std::unordered_map<std::string, std::pair<std::string, sync::CaseState>>;
+  // The case a stored body describes, parsed once per distinct body: a command that reads
+  // every case (inbox, a full replay) reads most of them again, and JSON parsing was most of
+  // their cost.
+  const sync::CaseState& parsed(ParsedCases& memo, const std::string& id, std::string body);
+  ParsedCases parsed_;          // committed: id -> (body, case)
+  ParsedCases parsed_overlay_;  // overlay: id -> (body, case)
+  StoredOrg overlay_org_;       // meta "overlay_org", parsed
 };
 
 // The per-user default home: $ALUR_HOME, else %LOCALAPPDATA%\alur or ~/.local/share/alur.
