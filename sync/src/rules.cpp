@@ -80,6 +80,32 @@ std::string str_field(const json& j, const char* key) {
   return j[key].get<std::string>();
 }
 
+// A record names what a change writes; its parts become keys of the case's JSON and appear
+// on every screen and export. Valid UTF-8 without control characters (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF).
+bool printable_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      if (b < 0x20 || b == 0x7F) return false;
+      ++i;
+      continue;
+    }
+    std::size_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
+    if (len == 0 || b > 0xF4 || i + len > s.size()) return false;
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) ||
+        (b == 0xF4 && b1 > 0x8F))
+      return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    if (b == 0xC2 && b1 < 0xA0) return false;  // C1 control characters
+    i += len;
+  }
+  return true;
+}
+
 bool is_hex_sha(const std::string& s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char ch) {
            return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
@@ -132,9 +158,23 @@ Verdict read_revision(Ctx& x, const json& r, const CaseState& c, const std::stri
   return Verdict::accept();
 }
 
+// A case number goes into every record, file name and JSON document about the case: 1 to 64
+// letters, digits, '.', '_' or '-' (clients and the scheduler make 16 hex digits). Any other
+// byte, such as one that is not UTF-8, would make the case unprintable on every replica.
+bool valid_case_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '.' || ch == '_' || ch == '-';
+  });
+}
+
 Verdict open_case(Ctx& x, const json& body) {
   std::string case_id = x.change.case_id();
-  if (case_id.empty() || case_id.size() > 64) return reject("bad_body", "Nomor kasus tidak valid.");
+  if (!valid_case_id(case_id))
+    return reject("bad_body",
+                  "Nomor kasus tidak valid: 1-64 huruf, angka, titik, garis bawah atau tanda "
+                  "hubung.");
   std::string sop = str_field(body, "sop"), period = str_field(body, "period");
   int version = body.value("version", 0);
   TemplatePtr tpl = find_template(x.state, x.templates, sop, version);
@@ -806,6 +846,8 @@ std::string statement_to_sign(StateAccess& state, const TemplateRegistry& templa
 Verdict apply_change(StateAccess& state, const TemplateRegistry& templates, const Change& change,
                      Millis commit_time, const ApplyOptions& options) {
   Ctx x{state, templates, change, commit_time, options};
+  if (!printable_utf8(change.record))
+    return reject("bad_body", "Nama record tidak valid: harus teks UTF-8 tanpa karakter kendali.");
   if (change.op == op::kOrgSet) {
     if (change.dot.replica != kServerReplica)
       return reject("forbidden_op", "Hanya server yang dapat mengubah data organisasi.");

@@ -800,10 +800,29 @@ TEST_F(RulesTest, OpenCaseReasons) {
                   "unknown_sop");
   EXPECT_REJECTED(open(kCase, "2026-Q5"), "bad_period");
   EXPECT_REJECTED(open(std::string(65, 'c')), "bad_body");
+  // Found by the rules fuzz target: a byte that is not UTF-8 made the case unprintable as
+  // JSON. Spaces and other punctuation are refused too.
+  EXPECT_REJECTED(open("\xa4" "C"), "bad_body");
+  EXPECT_REJECTED(open("kasus satu"), "bad_body");
+  EXPECT_REJECTED(open("kasus\n"), "bad_body");
+  EXPECT_REJECTED(open("kasus\"1"), "bad_body");
   EXPECT_REJECTED(submit("sekdis", op::kCaseOpen, "case",
                          {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}}),
                   "bad_body");
   EXPECT_TRUE(state.cases.empty());
+}
+
+// Found by the rules fuzz target: a draft named with bytes that are not UTF-8 was accepted
+// and made the case unprintable as JSON on every replica. Every record is checked.
+TEST_F(RulesTest, RecordsMustBePrintableUtf8) {
+  ASSERT_ACCEPTED(open());
+  for (const std::string bad : {"cat\x9f\x8b", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                "cat\ttab", "cat\xc2\x85", "\xe2\x82"})
+    EXPECT_REJECTED(revise("kabid_kop", bad, revision("x")), "bad_body") << bad;
+  EXPECT_TRUE(kase().drafts.empty());
+  // Letters of any language are fine in a draft's name.
+  EXPECT_ACCEPTED(revise("kabid_kop", "ringkasan \xc3\xa9ks \xf0\x9f\x93\x84", revision("x")));
+  EXPECT_EQ(kase().drafts.size(), 1u);
 }
 
 TEST_F(RulesTest, UnknownUserIsRejected) {
