@@ -626,8 +626,9 @@ TEST_F(ReplicaTest, AVersion2ReplicaWithPendingChangesUpgradesAndKeepsThem) {
   View v = upgraded.view(templates());
   EXPECT_EQ(task_state(v, "c1", "1"), "done");
   std::set<std::string> texts;
-  for (const auto& sib : v.load_case("c1")->dispositions.at("1").value.siblings())
-    texts.insert(sib.value.text);
+  const std::optional<sync::CaseState> c1 = v.load_case("c1");  // kept: the loop reads into it
+  ASSERT_TRUE(c1);
+  for (const auto& sib : c1->dispositions.at("1").value.siblings()) texts.insert(sib.value.text);
   EXPECT_TRUE(texts.count("Arahan kedua"));
   EXPECT_EQ(v.case_for_period("LAKIP", "2026-Q4"), "c2");
   EXPECT_EQ(seen(v), expected);
