@@ -160,9 +160,27 @@ class Result:
             " ".join(self.args), self.code, self.out.strip()[:2000], self.err.strip()[:2000])
 
 
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they find
+# something (CI runs some of these tests against the sanitized build, where a UB report does
+# not end the process and so would pass unseen).
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ")
+
+
+def sanitizer_report(text):
+    """The first line of a sanitizer report in text, or None."""
+    for line in text.splitlines():
+        if any(mark in line for mark in SANITIZER_MARKS):
+            return line
+    return None
+
+
 def run(args, stdin=None, timeout=TIMEOUT, env=None):
     proc = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=timeout,
                           env=env)
+    found = sanitizer_report(proc.stderr)
+    if found:
+        raise AssertionError("sanitizer report from %s: %s\n%s" % (
+            " ".join(args), found, proc.stderr[-4000:]))
     return Result(args, proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -450,6 +468,8 @@ class E2ETest(unittest.TestCase):
                 continue
             for what, secret in secrets:
                 self.assertNotIn(secret, log, "%s in the log of %s" % (what, s.data))
+            found = sanitizer_report(log)
+            self.assertIsNone(found, "a sanitizer report in the log of %s" % s.data)
 
     def _device_tokens(self):
         """(label, token) of every replica under this test's folder that enrolled."""
