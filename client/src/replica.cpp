@@ -398,13 +398,15 @@ View Replica::view(const TemplateRegistry& templates) {
   return v;
 }
 
-bool Replica::overlay_fresh() {
+std::string Replica::outbox_head() {
   auto s = db_.cached("SELECT COALESCE(MAX(counter), 0) FROM outbox");
   s.step();
   std::string head = std::to_string(s.get_int(0));
   s.reset();
-  return meta("overlay_head") == head;
+  return head;
 }
+
+bool Replica::overlay_fresh() { return meta("overlay_head") == outbox_head(); }
 
 void Replica::mark_overlay_stale() { db_.cached("DELETE FROM meta WHERE key = 'overlay_head'").exec(); }
 
@@ -446,10 +448,7 @@ View Replica::rebuild_overlay(const TemplateRegistry& templates) {
         .bind_text(2, verdict.code)
         .bind_text(3, verdict.message)
         .exec();
-  auto s = db_.cached("SELECT COALESCE(MAX(counter), 0) FROM outbox");
-  s.step();
-  set_meta("overlay_head", std::to_string(s.get_int(0)));
-  s.reset();
+  set_meta("overlay_head", outbox_head());
   // Every case it did not save is committed, so that the view over the overlay reads the same.
   v.committed_only_ = false;
   return v;

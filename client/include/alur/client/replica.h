@@ -202,6 +202,7 @@ class Replica : public sync::StateAccess {
   friend class View;
   // Whether the stored overlay reflects every tentative change (meta overlay_head is the
   // outbox's last counter); mark_overlay_stale() forgets that.
+  std::string outbox_head();  // this device's last counter in the outbox, "0" if none
   bool overlay_fresh();
   void mark_overlay_stale();
   // The full replay, stored as the new overlay; inside the caller's transaction.
