@@ -136,8 +136,26 @@ async function main() {
   // Offline: the server is down; the Kabid acts; it waits, then is done when the server is back.
   await ask('stop_server');
   await badge(kabid).filter({ hasText: 'Tanpa koneksi' }).waitFor({ timeout: 30000 });
+  // While the server is down the background sync says so every few seconds (after 1, 2,
+  // 4 ... s), and each message refreshes the page. The task page's answers are slowed by
+  // 4 s here, so that one such refresh is queued behind the page's own rendering and runs
+  // while the Kabid types: what they type must stay, and the page offers to reload instead.
+  const typed = 'Kasubid Koperasi menyiapkan capaian IKU triwulan III.';
+  let slowed = 0;  // answers still held back
+  const slow = async (route) => {
+    slowed += 1;
+    await new Promise((r) => setTimeout(r, 4000));
+    await route.continue().catch(() => {});
+    slowed -= 1;
+  };
+  await kabid.route('**/api/case?*', slow);
   await kabidRow.getByRole('link', { name: 'Kerjakan' }).click();
-  await kabid.fill('#text', 'Kasubid Koperasi menyiapkan capaian IKU triwulan III.');
+  await kabid.fill('#text', typed, { timeout: 30000 });
+  await kabid.locator('#refresh-note').waitFor({ timeout: 30000 });
+  await kabid.evaluate(() => window.alurSettled());  // every refresh queued so far has run
+  check(await kabid.inputValue('#text') === typed, 'a live refresh while the Kabid types keeps the text, and offers to reload');
+  while (slowed) await new Promise((r) => setTimeout(r, 100));
+  await kabid.unroute('**/api/case?*', slow);
   await kabid.click('#act-form button[type=submit]');
   const kabidCell = kabid.locator(`#sop-table tr[data-step="2"]`);
   await kabidCell.locator('.tag.st-wait').waitFor();

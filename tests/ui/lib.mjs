@@ -29,6 +29,8 @@ export async function fits(page, what) {
   check(w <= inner, `${what} fits ${inner} px without horizontal scrolling (${w})`);
 }
 
+let opened = null;  // the browser context, for what a failure shows
+
 // One browser for every official's page; script errors on any page fail the run.
 export async function launch() {
   const context = await chromium.launchPersistentContext(process.env.ALUR_UI_PROFILE, {
@@ -39,8 +41,27 @@ export async function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   context.setDefaultTimeout(20000);
+  opened = context;
   context.on('page', (p) => p.on('pageerror', (e) => { console.log('page error: ' + e.message); process.exitCode = 1; }));
   return context;
+}
+
+// What each page showed when the scenario failed: its address, the text of its screen
+// (an error message in a form is there) and a screenshot FAIL-<n>.png.
+async function showPages() {
+  if (!opened) return;
+  const pages = opened.pages();
+  for (let i = 0; i < pages.length; ++i) {
+    const p = pages[i];
+    try {
+      const text = await p.locator('body').innerText({ timeout: 2000 });
+      console.log(`page ${i}: ${p.url().replace(/\/s\/[0-9a-f]+\//, '/s/…/')}`);
+      for (const line of text.split('\n').filter((l) => l.trim()).slice(0, 40)) console.log(`page ${i}|   ${line}`);
+      await p.screenshot({ path: artifact(`FAIL-${i}.png`), fullPage: true, timeout: 5000 });
+    } catch (e) {
+      console.log(`page ${i}: not shown (${e.message.split('\n')[0]})`);
+    }
+  }
 }
 
 export function run(main) {
@@ -48,5 +69,9 @@ export function run(main) {
     if (process.exitCode) throw new Error('a page reported a script error');
     console.log('PASS');
     process.exit(0);
-  }).catch((e) => { console.log('FAIL: ' + (e.stack || e)); process.exit(1); });
+  }).catch(async (e) => {
+    console.log('FAIL: ' + (e.stack || e));
+    await showPages();
+    process.exit(1);
+  });
 }

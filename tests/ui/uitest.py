@@ -63,7 +63,9 @@ class BrowserTest(E2ETest):
                 node.stdin.flush()
             self.assertLess(time.monotonic(), deadline, "browser test took too long")
         code = node.wait(timeout=60)
-        self.assertEqual(code, 0, "browser scenario failed:\n" + "\n".join(log[-40:]))
+        # From a little before the failure: its reason, then what each page showed.
+        fail = next((i for i, l in enumerate(log) if l.startswith("FAIL")), len(log))
+        self.assertEqual(code, 0, "browser scenario failed:\n" + "\n".join(log[max(0, fail - 10):]))
         self.assertIn("PASS", log)
 
     def assertScreenshots(self, names):

@@ -189,7 +189,7 @@ function go(hash) {
 }
 
 // --- live status ------------------------------------------------------------------------
-const state = { status: null, dirty: false, me: '' };
+const state = { status: null, dirty: false, typed: 0, me: '' };
 
 function showStatus(s) {
   if (!s) return;
@@ -216,13 +216,7 @@ function listen() {
     let m;
     try { m = JSON.parse(ev.data); } catch (e) { return; }
     showStatus(m.status);
-    if (m.type !== 'sync') return;
-    if (state.dirty) {
-      const n = $('#refresh-note');
-      if (n) n.hidden = false;
-    } else {
-      render(false);
-    }
+    if (m.type === 'sync') render(false, true);
   };
 }
 
@@ -240,15 +234,15 @@ async function viewInbox() {
       <td><div class="actions"><a class="button" href="#/task/${esc(it.task)}">${esc(T('Kerjakan'))}</a>
         <a href="#/case/${esc(it.case)}">${esc(T('Lihat kasus'))}</a></div></td>
     </tr>`).join('');
-  main.innerHTML = `<h1 tabindex="-1">${esc(T('Kotak Masuk'))} <span class="muted">(${items.length})</span></h1>
+  paint(`<h1 tabindex="-1">${esc(T('Kotak Masuk'))} <span class="muted">(${items.length})</span></h1>
     ${items.length ? `<table id="inbox"><thead><tr><th>${esc(T('Tugas'))}</th><th>${esc(T('Kasus'))}</th>
       <th>${esc(T('Kelengkapan'))}</th><th>${esc(T('Tenggat'))}</th><th>${esc(T('Sisa waktu'))}</th><th></th></tr></thead>
-      <tbody>${rows}</tbody></table>` : `<p class="card" id="inbox-empty">${esc(T('Tidak ada tugas yang siap untuk Anda.'))}</p>`}`;
+      <tbody>${rows}</tbody></table>` : `<p class="card" id="inbox-empty">${esc(T('Tidak ada tugas yang siap untuk Anda.'))}</p>`}`);
 }
 
 async function viewCases() {
   const cases = await api('cases');
-  main.innerHTML = `<h1 tabindex="-1">${esc(T('Kasus'))}</h1>
+  paint(`<h1 tabindex="-1">${esc(T('Kasus'))}</h1>
     ${cases.length ? `<table><thead><tr><th>${esc(T('Judul'))}</th><th>SOP</th><th>${esc(T('Periode'))}</th><th>${esc(T('Keadaan'))}</th></tr></thead><tbody>
       ${cases.map((c) => `<tr><td><a href="#/case/${esc(c.case)}">${esc(c.title)}</a></td><td>${esc(c.sop)}</td>
         <td>${esc(c.period)}</td><td>${esc(stateLabel(c.state))}</td></tr>`).join('')}</tbody></table>`
@@ -257,7 +251,7 @@ async function viewCases() {
       <div class="grid2"><div class="row"><label for="sop">${esc(T('Kode SOP'))}</label><input type="text" id="sop" value="LAKIP" required></div>
       <div class="row"><label for="period">${esc(T('Periode'))}</label><input type="text" id="period" placeholder="2026-Q3" required pattern="[0-9]{4}(-Q[1-4])?"></div></div>
       <p class="error" tabindex="-1" role="alert"></p>
-      <button type="submit">${esc(T('Buka'))}</button></form>`;
+      <button type="submit">${esc(T('Buka'))}</button></form>`);
   const form = $('#open-case');
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -350,7 +344,7 @@ async function myTasks() {
 async function viewCase(id) {
   const c = await api('case?case=' + enc(id));
   const [sop, mine] = await Promise.all([api('sop?sop=' + enc(c.sop)), myTasks()]);
-  main.innerHTML = `<h1 tabindex="-1">${esc(c.title)}</h1>
+  paint(`<h1 tabindex="-1">${esc(c.title)}</h1>
     <p class="actions"><span class="tag st-${c.state === 'completed' ? 'done' : 'ready'}">${esc(stateLabel(c.state))}</span>
       <span>${esc(T('Periode'))} ${esc(c.period)}</span> <span class="muted">SOP ${esc(c.sop)} v${c.version}</span>
       <a class="button secondary" href="#/print/${esc(c.case)}">${esc(T('Cetak'))}</a>
@@ -362,7 +356,7 @@ async function viewCase(id) {
           <td>${d.heads.length}${d.heads.length > 1 ? ` <span class="tag st-bad">${esc(T('Konflik'))}</span>` : ''}</td></tr>`).join('')}</tbody></table>`
         : `<p class="muted">${esc(T('Tidak ada.'))}</p>`}
       <h2>${esc(T('Koreksi'))}</h2>${correctionsTable(c)}</section>
-      <section><h2>${esc(T('Riwayat'))}</h2>${timeline(c)}</section></div>`;
+      <section><h2>${esc(T('Riwayat'))}</h2>${timeline(c)}</section></div>`);
 }
 
 // The form of a step, by its kind (sync/PROTOCOL.md §6.3).
@@ -412,7 +406,7 @@ async function viewTask(taskId) {
   const after = new Set(sop.steps.filter((s) => (s.after || []).includes(step.step)).map((s) => s.no));
   const next = [...new Set(c.steps.filter((s) => after.has(s.step)).flatMap((s) => s.tasks.map((t) => t.actor)))];
   const ready = mine.has(taskId);
-  main.innerHTML = `<p><a href="#/case/${esc(c.case)}">← ${esc(c.title)}</a></p>
+  paint(`<p><a href="#/case/${esc(c.case)}">← ${esc(c.title)}</a></p>
     <h1 tabindex="-1">${esc(T('Langkah'))} ${step.step}. ${esc(step.title)}</h1>
     <p>${esc(task.actor)} · ${esc(T('Kelengkapan'))}: ${esc((step.inputs || []).join(', '))} · ${esc(T('Tenggat'))} ${dueText(task)}
       ${task.overdue ? `<strong class="st-bad"> · ${esc(remaining(task))}</strong>` : ''}</p>
@@ -425,7 +419,7 @@ async function viewTask(taskId) {
           .map((s) => `<option value="${s.step}">${s.step}. ${esc(s.title)}</option>`).join('')}</select></div>
         <div class="row"><label for="reason">${esc(T('Alasan'))}</label><textarea id="reason" required></textarea></div>
         <p class="error" tabindex="-1" role="alert"></p><button type="submit" class="secondary">${esc(T('Kembalikan'))}</button></form>` : ''}`
-      : `<p class="notice">${esc(T('Tugas ini tidak siap untuk Anda.'))} ${stateTag(task)}</p>`}`;
+      : `<p class="notice">${esc(T('Tugas ini tidak siap untuk Anda.'))} ${stateTag(task)}</p>`}`);
   const form = $('#act-form');
   if (form) {
     form.addEventListener('submit', (ev) => {
@@ -500,7 +494,7 @@ async function viewDraft(caseId, name) {
   const people = c.people || {};
   const revs = d.revisions;
   const opts = (sel) => revs.map((r, i) => `<option value="${esc(r.rev)}" ${i === sel ? 'selected' : ''}>${i + 1}. ${esc(short(r.rev))} — ${esc(people[r.by] || r.by)}</option>`).join('');
-  main.innerHTML = `<p><a href="#/case/${esc(c.case)}">← ${esc(c.title)}</a></p>
+  paint(`<p><a href="#/case/${esc(c.case)}">← ${esc(c.title)}</a></p>
     <h1 tabindex="-1">${esc(T('Draft'))}: ${esc(name)}</h1>
     ${d.heads.length > 1 ? `<p class="notice bad">${esc(T('Dua versi terakhir draft'))} — <a href="#/conflicts">${esc(T('Konflik'))}</a></p>` : ''}
     <h2>${esc(T('Riwayat revisi'))}</h2>
@@ -515,7 +509,7 @@ async function viewDraft(caseId, name) {
       <button type="submit">${esc(T('Bandingkan'))}</button></div><div id="diff-out"></div></form>` : ''}
     <h2>${esc(T('Koreksi'))}</h2>${correctionsTable(c, name)}
     <form class="card" id="add-correction"><div class="row"><label for="corr-text">${esc(T('Tambah koreksi'))}</label>
-      <textarea id="corr-text" required></textarea></div><p class="error" tabindex="-1" role="alert"></p><button type="submit">${esc(T('Simpan'))}</button></form>`;
+      <textarea id="corr-text" required></textarea></div><p class="error" tabindex="-1" role="alert"></p><button type="submit">${esc(T('Simpan'))}</button></form>`);
   const cmp = $('#compare');
   if (cmp) {
     cmp.addEventListener('submit', async (ev) => {
@@ -570,7 +564,7 @@ async function viewConflicts() {
       }
     }
   }
-  main.innerHTML = `<h1 tabindex="-1">${esc(T('Konflik'))}</h1>${parts.join('') || `<p class="card" id="no-conflicts">${esc(T('Tidak ada konflik.'))}</p>`}`;
+  paint(`<h1 tabindex="-1">${esc(T('Konflik'))}</h1>${parts.join('') || `<p class="card" id="no-conflicts">${esc(T('Tidak ada konflik.'))}</p>`}`);
 }
 
 // A change in plain words: what was done, on which step of which case (a link to it).
@@ -591,7 +585,7 @@ async function viewSync() {
   const s = await api('status');
   showStatus(s);
   const pending = s.pending || [], rejected = s.rejected || [];
-  main.innerHTML = `<h1 tabindex="-1">${esc(T('Sinkronisasi'))}</h1>
+  paint(`<h1 tabindex="-1">${esc(T('Sinkronisasi'))}</h1>
     <div class="card"><dl class="grid2">
       <div><dt>${esc(T('Koneksi'))}</dt><dd id="conn" class="${s.online ? 'st-done' : 'st-bad'}">${esc(s.online ? T('Terhubung') : T('Tanpa koneksi'))}</dd></div>
       <div><dt>${esc(T('Server'))}</dt><dd>${esc(s.server)}</dd></div>
@@ -611,7 +605,7 @@ async function viewSync() {
       ${rejected.map((r) => `<tr><td>${changeLabel(r)}</td>
         <td class="st-bad">${esc(r.message)} <span class="small">[${esc(r.code)}]</span></td><td>${esc(NEXT[r.code] || NEXT_DEFAULT)}</td></tr>`).join('')}</tbody></table>`
       : `<p class="muted">${esc(T('Tidak ada.'))}</p>`}
-    ${(s.conflicting || []).length ? `<h2>${esc(T('Perubahan yang bertabrakan'))}</h2><ul>${s.conflicting.map((x) => `<li>${esc(x.message)} [${esc(x.code)}]</li>`).join('')}</ul>` : ''}`;
+    ${(s.conflicting || []).length ? `<h2>${esc(T('Perubahan yang bertabrakan'))}</h2><ul>${s.conflicting.map((x) => `<li>${esc(x.message)} [${esc(x.code)}]</li>`).join('')}</ul>` : ''}`);
   const f = $('#sync-now');
   f.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -623,7 +617,7 @@ async function viewPrint(caseId) {
   const [c, rep] = await Promise.all([api('case?case=' + enc(caseId)), api('report?case=' + enc(caseId))]);
   const people = c.people || {};
   const k = (rep.cases || [])[0] || { tasks: [] };
-  main.innerHTML = `<p class="no-print actions"><a href="#/case/${esc(c.case)}">← ${esc(c.title)}</a>
+  paint(`<p class="no-print actions"><a href="#/case/${esc(c.case)}">← ${esc(c.title)}</a>
       <button type="button" data-action="print">${esc(T('Cetak laporan dan lembar pengesahan'))}</button></p>
     <section id="report"><p class="small">${esc(rep.unit)}</p><h1 tabindex="-1">${esc(T('Laporan akhir'))}: ${esc(c.title)}</h1>
       <p>${esc(T('Periode'))} ${esc(c.period)} · SOP ${esc(c.sop)} · ${esc(T('Keadaan'))}: ${esc(stateLabel(c.state))} · ${esc(T('Dicetak'))} ${when(new Date().toISOString())}</p>
@@ -638,7 +632,7 @@ async function viewPrint(caseId) {
       ${(c.approvals || []).filter((a) => !a.superseded).map((a) => `<tr><td>${esc(a.role)}</td><td>${esc(people[a.by] || a.by)}</td>
         <td class="sign-box">${esc(T(a.kind === 'tanda_tangan' ? 'Tanda tangan' : 'Paraf'))} ✓</td><td>${when(a.at)}</td>
         <td>${esc(a.draft)}<div class="small"><code>sha256 ${esc(String(a.sha256).slice(0, 16))}</code></div></td></tr>`).join('')}
-      </tbody></table></section>`;
+      </tbody></table></section>`);
 }
 
 // --- enrolment, repair and the local check -------------------------------------------------
@@ -648,7 +642,7 @@ const ENROL_CODES = ['not_enrolled', 'replica_deleted'];
 async function viewSetup(setup) {
   document.body.classList.add('setup');
   if (ENROL_CODES.includes(setup.code)) {
-    main.innerHTML = `<h1 tabindex="-1">${esc(T('Daftarkan komputer ini'))}</h1>
+    paint(`<h1 tabindex="-1">${esc(T('Daftarkan komputer ini'))}</h1>
       <p>${esc(T('Komputer ini belum terdaftar di server alur kantor. Isi alamat server dan sidik jari sertifikatnya (dari admin), lalu nama pengguna dan kata sandi Anda.'))}</p>
       ${setup.code === 'replica_deleted' ? `<p class="notice">${esc(setup.message)}</p>` : ''}
       <form class="card" id="enroll-form">
@@ -661,7 +655,7 @@ async function viewSetup(setup) {
         <div class="row"><label for="e-password">${esc(T('Kata sandi'))}</label>
           <input type="password" id="e-password" required autocomplete="current-password"></div></div>
         <p class="error" tabindex="-1" role="alert"></p>
-        <button type="submit">${esc(T('Daftarkan'))}</button></form>`;
+        <button type="submit">${esc(T('Daftarkan'))}</button></form>`);
     const f = $('#enroll-form');
     f.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -675,11 +669,11 @@ async function viewSetup(setup) {
     });
     return;
   }
-  main.innerHTML = `<h1 tabindex="-1">${esc(T('Data lokal rusak'))}</h1>
+  paint(`<h1 tabindex="-1">${esc(T('Data lokal rusak'))}</h1>
     <p class="notice bad">${esc(setup.message)} [${esc(setup.code)}]</p>
     <p>${esc(T('Perbaikan menyelamatkan pengaturan dan perubahan yang belum terkirim, menyisihkan berkas yang rusak (tidak dihapus), lalu membangun ulang data dari server. Komputer ini harus terhubung ke server.'))}</p>
     <form class="card" id="repair-form"><p class="error" tabindex="-1" role="alert"></p>
-      <button type="submit">${esc(T('Perbaiki sekarang'))}</button></form>`;
+      <button type="submit">${esc(T('Perbaiki sekarang'))}</button></form>`);
   const f = $('#repair-form');
   f.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -715,13 +709,13 @@ async function leaveSetup(to = '#/inbox') {
 
 // The local check (alur verify): read-only, any time.
 async function viewCheck() {
-  main.innerHTML = `<h1 tabindex="-1">${esc(T('Pemeriksaan data lokal'))}</h1><p>${esc(T('Memuat…'))}</p>`;
+  paint(`<h1 tabindex="-1">${esc(T('Pemeriksaan data lokal'))}</h1><p>${esc(T('Memuat…'))}</p>`);
   const v = await api('verify');
-  main.innerHTML = `<h1 tabindex="-1">${esc(T('Pemeriksaan data lokal'))}</h1>${state.repair ? repairReport(state.repair) : ''}
+  paint(`<h1 tabindex="-1">${esc(T('Pemeriksaan data lokal'))}</h1>${state.repair ? repairReport(state.repair) : ''}
     ${v.ok ? `<p class="notice ok" id="check-result">${esc(T('Data lokal utuh'))}: ${v.entries} ${esc(T('perubahan tercatat diperiksa'))}.</p>`
       : `<div class="notice bad" id="check-result"><p>${esc(T('Data lokal bermasalah'))}:</p><ul>${v.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>
         <p>${esc(T('Tutup alur ui, jalankan alur repair (atau buka alur ui lagi: layar perbaikan muncul bila data rusak).'))}</p></div>`}
-    <p><a href="#/sync">← ${esc(T('Sinkronisasi'))}</a></p>`;
+    <p><a href="#/sync">← ${esc(T('Sinkronisasi'))}</a></p>`);
 }
 
 // --- routing ----------------------------------------------------------------------------
@@ -734,29 +728,62 @@ const ROUTES = [
 
 let rendering = Promise.resolve();
 let shownHash = location.hash || '#/inbox';  // the screen on show, to stay on when leaving is refused
-// navigated: a new page (focus its heading); otherwise a live refresh (keep the place).
-function render(navigated) {
+let liveQueued = false;  // a live refresh waits its turn: one is enough
+let painting = null;     // the render in progress: { live, typed }
+const STALE = Symbol('stale');
+
+// What a view shows. A live refresh (the server sent something) never paints over what the
+// official began to type, even while its request was on the way: it shows the note that
+// offers to reload instead.
+function paint(html) {
+  if (painting && painting.live && (state.dirty || state.typed !== painting.typed)) throw STALE;
+  main.innerHTML = html;
+}
+
+// navigated: a new page (focus its heading); otherwise a refresh (keep the place). live: the
+// refresh comes from the server, not from the official.
+function render(navigated, live = false) {
+  if (live && liveQueued) return rendering;
+  if (live) liveQueued = true;
   rendering = rendering.then(async () => {
+    if (live) liveQueued = false;
     const hash = location.hash || '#/inbox';
+    if (live && state.dirty) return showRefreshNote();
     shownHash = hash;
     const route = ROUTES.find(([re]) => re.test(hash));
     document.querySelectorAll('#nav a').forEach((a) => {
       if (route && a.dataset.nav === route[2]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     });
     const y = window.scrollY;
-    state.dirty = false;
+    if (!live) state.dirty = false;
+    painting = { live, typed: state.typed };
     try {
       if (state.status && state.status.setup) await viewSetup(state.status.setup);
       else if (!route) throw new Error(T('Halaman tidak ditemukan.'));
       else await route[1](...hash.match(route[0]).slice(1).map(decodeURIComponent));
     } catch (e) {
-      main.innerHTML = `<h1 tabindex="-1">alur</h1><p class="notice bad" role="alert">${esc(e.message)}${e.code ? ` [${esc(e.code)}]` : ''}</p>`;
+      if (e === STALE) return showRefreshNote();
+      try {
+        paint(`<h1 tabindex="-1">alur</h1><p class="notice bad" role="alert">${esc(e.message)}${e.code ? ` [${esc(e.code)}]` : ''}</p>`);
+      } catch (stale) {
+        return showRefreshNote();
+      }
+    } finally {
+      painting = null;
     }
     main.insertAdjacentHTML('afterbegin', `<p class="notice no-print" id="refresh-note" hidden>${esc(T('Ada perubahan baru dari server.'))}
       <button type="button" data-action="reload">${esc(T('Muat ulang'))}</button></p>`);
     if (navigated) { const h1 = $('h1', main); if (h1) h1.focus(); } else window.scrollTo(0, y);
   });
   return rendering;
+}
+
+// For the browser tests: resolves once every rendering queued so far has finished.
+window.alurSettled = () => rendering.then(() => true);
+
+function showRefreshNote() {
+  const n = $('#refresh-note');
+  if (n) n.hidden = false;
 }
 
 function applyLanguage() {
@@ -810,7 +837,13 @@ main.addEventListener('click', async (ev) => {
     b.disabled = false;
   }
 });
-main.addEventListener('input', (ev) => { if (ev.target.matches(TYPED)) state.dirty = true; });
+// Any input counts for a live refresh in progress (typed is compared by paint); typed text
+// also asks before leaving.
+main.addEventListener('input', (ev) => {
+  state.typed += 1;
+  if (ev.target.matches(TYPED)) state.dirty = true;
+});
+main.addEventListener('change', () => { state.typed += 1; });
 $('#lang').addEventListener('click', () => {
   if (!mayLeave()) return;
   lang = lang === 'en' ? 'id' : 'en';
