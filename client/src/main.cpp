@@ -241,8 +241,8 @@ int main(int argc, char** argv) {
       if (password_stdin) {
         std::getline(std::cin, password);
         if (!password.empty() && password.back() == '\r') password.pop_back();
-      } else if (const char* p = std::getenv("ALUR_PASSWORD")) {
-        password = p;
+      } else if (auto p = env_utf8("ALUR_PASSWORD")) {  // UTF-8 on Windows too
+        password = *p;
       } else {
         password = prompt_secret("Kata sandi: ");
       }

@@ -13,7 +13,7 @@ import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from alurtest import ALUR, ALUR_SERVER, E2ETest, Official, Server, run  # noqa: E402
+from alurtest import ALUR, ALUR_SERVER, E2ETest, Official, Server, password, run  # noqa: E402
 
 
 class ErrorsTest(E2ETest):
@@ -52,6 +52,22 @@ class ErrorsTest(E2ETest):
         self.assertError(unknown.enroll(srv, password_="apa-saja-123", username="siapa"), "bad_credentials")
         # The right password afterwards works in the same home.
         self.assertEqual(o.enroll(srv).code, 0)
+        self.assertEqual(o.run("inbox").code, 0)
+
+    def test_enroll_reads_the_password_from_alur_password(self):
+        """For roll-out scripts: ALUR_PASSWORD instead of a prompt or stdin (on Windows it is
+        read through the wide API, so a password outside the ANSI code page arrives intact)."""
+        srv = self.server()
+        o = Official(self.workdir, "kasubag")
+        cmd = [ALUR, "--home", o.home, "--json", "enroll", "--server", srv.url, "--username", "kasubag",
+               "--trust-fingerprint", srv.fingerprint, "--passphrase-file", o.passphrase_file()]
+        env = dict(os.environ, ALUR_PASSWORD="salah-sekali")
+        self.assertError(run(cmd, stdin="", env=env), "bad_credentials")
+        self.assertError(o.run("inbox"), "not_enrolled")
+        env["ALUR_PASSWORD"] = password("kasubag")
+        r = run(cmd, stdin="", env=env)
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.json["username"], "kasubag")
         self.assertEqual(o.run("inbox").code, 0)
 
     def test_enroll_with_wrong_fingerprint_stores_nothing(self):
