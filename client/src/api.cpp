@@ -534,14 +534,12 @@ json Api::case_open(const std::string& sop, const std::string& period) {
 json Api::case_list() {
   View v = replica().view(templates());
   json arr = json::array();
-  for (const auto& id : v.case_ids()) {
-    auto c = v.load_case(id);
-    arr.push_back({{"case", id},
-                   {"title", c->title},
-                   {"state", c->state},
-                   {"sop", c->sop},
-                   {"period", c->period}});
-  }
+  for (const auto& c : v.case_summaries())
+    arr.push_back({{"case", c.id},
+                   {"title", c.title},
+                   {"state", c.state},
+                   {"sop", c.sop},
+                   {"period", c.period}});
   return arr;
 }
 

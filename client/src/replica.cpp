@@ -355,6 +355,27 @@ std::vector<std::string> View::cases_with_ready_tasks(const ReadyStepFilter& wan
   return {ids.begin(), ids.end()};
 }
 
+std::vector<View::CaseSummary> View::case_summaries() {
+  std::map<std::string, CaseSummary> out;
+  auto read = [&](const char* query) {
+    auto s = replica_->db_.cached(query);
+    while (s.step()) {
+      std::string id = s.get_text(0);
+      out[id] = {id, s.get_text(1), s.get_text(2), s.get_text(3), s.get_text(4)};
+    }
+  };
+  read("SELECT id, json_extract(body, '$.title'), state, sop, period FROM cases");
+  if (!committed_only_)  // the tentative state wins over the committed one
+    read("SELECT case_id, json_extract(body, '$.title'), json_extract(body, '$.state'), sop, "
+         "period FROM overlay");
+  for (const auto& [id, c] : cases_)
+    if (c) out[id] = {id, c->title, c->state, c->sop, c->period};
+  std::vector<CaseSummary> list;
+  list.reserve(out.size());
+  for (auto& [id, summary] : out) list.push_back(std::move(summary));
+  return list;
+}
+
 std::vector<std::string> View::case_ids() {
   return case_ids_with_prefix("", std::numeric_limits<std::int64_t>::max());
 }

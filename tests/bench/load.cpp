@@ -497,6 +497,14 @@ int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
   metric("inbox_ms", median_ms(runs), "ms", 50);
   metric("inbox_cases", static_cast<double>(n), "cases", 0);
   metric("inbox_tasks", static_cast<double>(shown), "tasks", 0);
+  // The other screen that reads every case: `alur case list` (the web app's Kasus page).
+  runs.clear();
+  for (int r = 0; r < kInboxRuns; ++r) {
+    auto t0 = Clk::now();
+    run_measured({client_bin, "case", "list", "--home", home.string(), "--json"}, "");
+    runs.push_back(seconds_since(t0) * 1000);
+  }
+  metric("case_list_ms", median_ms(runs), "ms", 0);
   return 0;
 }
 

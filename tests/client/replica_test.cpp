@@ -591,14 +591,23 @@ TEST_F(ReplicaTest, BlobsAreContentAddressedAndMissingOnesAreListed) {
 
 // Everything a person sees through a view, as one text: the cases with ready tasks at step 1
 // and at other steps (asked first, from the stored ready tasks, before the view has read any
-// case), every case, the org, and the verdicts on the tentative changes that no longer apply.
+// case), every case (and the case list, which must agree with them), the org, and the
+// verdicts on the tentative changes that no longer apply.
 std::string seen(View& v) {
   json out = {{"ready_at_1", v.cases_with_ready_tasks([](auto&, int, int s) { return s == 1; })},
               {"ready_later", v.cases_with_ready_tasks([](auto&, int, int s) { return s > 1; })},
               {"cases", json::object()},
               {"org", json(v.org())},
               {"doomed", json::object()}};
-  for (const auto& id : v.case_ids()) out["cases"][id] = sync::case_to_json(*v.load_case(id));
+  json summaries = json::array(), loaded = json::array();
+  for (const auto& c : v.case_summaries())  // from the stored rows: no case read yet
+    summaries.push_back({c.id, c.title, c.state, c.sop, c.period});
+  for (const auto& id : v.case_ids()) {
+    sync::CaseState c = *v.load_case(id);
+    out["cases"][id] = sync::case_to_json(c);
+    loaded.push_back({id, c.title, c.state, c.sop, c.period});
+  }
+  EXPECT_EQ(summaries, loaded) << "the case list differs from the cases it lists";
   for (const auto& [counter, verdict] : v.doomed())
     out["doomed"][std::to_string(counter)] = {verdict.code, verdict.message};
   return out.dump();

@@ -170,6 +170,9 @@ class QuarterTest(QuarterBase):
             views[o.name] = strip_tentative(o.show(case))
         final = views["kadis"]
         self.assertEqual(final["state"], "completed", json.dumps(final)[:3000])
+        for o in everyone:  # the case list (read from the stored rows) says so too
+            listed = {c["case"]: c for c in o.ok("case", "list")}
+            self.assertEqual((listed[case]["state"], listed[case]["title"]), ("completed", final["title"]), o.name)
         for suffix, user in STEP_ACTOR.items():
             t = task_of(final, "%s.%s" % (case, suffix))
             self.assertEqual(t["state"], "done", "task %s: %r" % (suffix, t))
