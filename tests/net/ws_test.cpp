@@ -629,5 +629,38 @@ TEST(ServerTlsStream, ClientThatStopsMidHandshakeIsDroppedAfterTheTimeout) {
   EXPECT_TRUE(server.handler().opened().empty());
 }
 
+// Whether a TLS client capped at max_version (and, if given, offering only these TLS 1.2
+// suites) completes a handshake with the server. The client itself allows everything.
+bool server_accepts(std::uint16_t port, int max_version, const char* tls12_ciphers = nullptr) {
+  asio::io_context io;
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  SSL_CTX* ctx = tls.native_handle();
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, max_version);
+  if (tls12_ciphers && SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1) return false;
+  asio::ssl::stream<tcp::socket> stream(io, tls);
+  stream.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  boost::system::error_code ec;
+  stream.handshake(asio::ssl::stream_base::client, ec);
+  return !ec;
+}
+
+TEST(ServerTlsStream, KeepsTheTlsPolicyTls12AtLeastWithForwardSecretAeadSuites) {
+  TestServer server;
+  const auto port = server.server().port();
+  EXPECT_TRUE(server_accepts(port, TLS1_3_VERSION));
+  EXPECT_TRUE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256"));
+  EXPECT_TRUE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305"));
+  EXPECT_FALSE(server_accepts(port, TLS1_1_VERSION));
+  EXPECT_FALSE(server_accepts(port, TLS1_VERSION));
+  EXPECT_FALSE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA"));  // CBC
+  EXPECT_FALSE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA384"));
+  // Still serving after the refusals.
+  auto client = WsClient::connect(server.url(), pinned());
+  client->send("ok", 5s);
+  EXPECT_EQ(client->receive(5s), "ok");
+}
+
 }  // namespace
 }  // namespace alur::net
