@@ -3,6 +3,7 @@
 // device list, device revoke, verify, sop validate|import|list, delegate add|list|end,
 // schedule add|list|remove, calendar import|list. Errors: one line on stderr, exit code 1
 // (2 for usage).
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -245,7 +246,17 @@ std::shared_ptr<CommitListener> start_commit_listener([[maybe_unused]] boost::as
 #endif
 }
 
+// Each connection holds one descriptor: the soft limit (often 1,024) is raised to the hard
+// one (`ulimit -Hn`), which is then what bounds the number of connections.
+void raise_descriptor_limit() {
+  rlimit l{};
+  if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= l.rlim_max) return;
+  l.rlim_cur = l.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &l);
+}
+
 int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
+  raise_descriptor_limit();
   if (store_option.empty()) require_initialized(dir);
   require_tls(dir);
   // One server per data folder with SQLite files (restore waits for it); the nodes of one

@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -508,16 +509,17 @@ int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
   return 0;
 }
 
-// One commit (a case opened) pushed by `w` as `writer`; then each session's Notify is read
-// in turn, so each latency is an upper bound (it includes the reading of the sessions
-// before it). Returns the latencies in ms, sorted.
-std::vector<double> notify_latencies_ms(Session& w, Device& writer,
-                                        std::vector<std::unique_ptr<Session>>& sessions) {
+// The commit whose Notify the live scenarios time: a case opened by `writer`.
+sync::Change live_commit(Device& writer) {
   HybridClock hlc(Clock::system());
-  auto open = next_change(writer, hlc, "case/live", sync::op::kCaseOpen,
-                          {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
-  auto t0 = Clk::now();
-  w.push_all({open});
+  return next_change(writer, hlc, "case/live", sync::op::kCaseOpen,
+                     {{"sop", "LAKIP"}, {"version", 1}, {"period", "2026-Q3"}});
+}
+
+// Reads each session's Notify in turn; ms since t0 each (an upper bound: it includes the
+// reading of the sessions before it).
+std::vector<double> read_notifies_ms(std::vector<std::unique_ptr<Session>>& sessions,
+                                     Clk::time_point t0) {
   std::vector<double> ms;
   ms.reserve(sessions.size());
   for (auto& s : sessions) {
@@ -525,24 +527,177 @@ std::vector<double> notify_latencies_ms(Session& w, Device& writer,
     if (note.server_head == 0) throw std::runtime_error("Notify without a head");
     ms.push_back(std::chrono::duration<double, std::milli>(Clk::now() - t0).count());
   }
+  return ms;
+}
+
+// One commit pushed by `w` as `writer`; then each session's Notify is read in turn.
+// Returns the latencies in ms, sorted.
+std::vector<double> notify_latencies_ms(Session& w, Device& writer,
+                                        std::vector<std::unique_ptr<Session>>& sessions) {
+  auto open = live_commit(writer);
+  auto t0 = Clk::now();
+  w.push_all({open});
+  std::vector<double> ms = read_notifies_ms(sessions, t0);
   std::sort(ms.begin(), ms.end());
   return ms;
 }
 
+// Each WsClient has its own io_context (an epoll, an eventfd and a timerfd besides its
+// socket: four descriptors), so one process holds at most this many sessions within a
+// hard descriptor limit of 20,000; more are spread over forked worker processes.
+constexpr std::size_t kSessionsPerProcess = 3000;
+
+// A forked process that holds devices[first, first + count) as idle sessions. It says
+// "ready" once all are open, then waits for t0 (steady_clock nanoseconds, which every
+// process shares), reads each session's Notify and answers with the latencies in ms.
+class SessionWorker {
+ public:
+  SessionWorker(const Server& server, std::vector<Device>& devices, std::size_t first,
+                std::size_t count) {
+    int down[2], up[2];
+    if (pipe(down) != 0 || pipe(up) != 0) throw std::runtime_error("pipe failed");
+    std::cout.flush();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      close(down[1]);
+      close(up[0]);
+      run_child(server, devices, first, count, fdopen(down[0], "r"), fdopen(up[1], "w"));
+    }
+    close(down[0]);
+    close(up[1]);
+    to_child_ = fdopen(down[1], "w");
+    from_child_ = fdopen(up[0], "r");
+  }
+  ~SessionWorker() {
+    if (to_child_) fclose(to_child_);
+    if (from_child_) fclose(from_child_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  SessionWorker(const SessionWorker&) = delete;
+  SessionWorker& operator=(const SessionWorker&) = delete;
+
+  void wait_ready() {
+    const std::string line = read_line();
+    if (line != "ready") throw std::runtime_error("session worker: " + line);
+  }
+  void start_reading(Clk::time_point t0) {
+    std::fprintf(to_child_, "%lld\n",
+                 static_cast<long long>(t0.time_since_epoch().count()));
+    std::fflush(to_child_);
+  }
+  std::vector<double> latencies_ms() {
+    std::istringstream in(read_line());
+    std::string word;
+    in >> word;
+    if (word != "ok") throw std::runtime_error("session worker: " + in.str());
+    std::vector<double> ms;
+    for (double v; in >> v;) ms.push_back(v);
+    return ms;
+  }
+
+ private:
+  [[noreturn]] static void run_child(const Server& server, std::vector<Device>& devices,
+                                     std::size_t first, std::size_t count, FILE* in, FILE* out) {
+    int rc = 0;
+    try {
+      std::vector<std::unique_ptr<Session>> sessions;
+      sessions.reserve(count);
+      for (std::size_t i = first; i < first + count; ++i)
+        sessions.push_back(std::make_unique<Session>(server, devices[i]));
+      std::fprintf(out, "ready\n");
+      std::fflush(out);
+      long long t0_ns = 0;
+      if (std::fscanf(in, "%lld", &t0_ns) != 1) _exit(1);
+      const Clk::time_point t0{Clk::duration(t0_ns)};
+      std::ostringstream line;
+      line << "ok";
+      for (double v : read_notifies_ms(sessions, t0)) line << ' ' << v;
+      std::fprintf(out, "%s\n", line.str().c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(out, "%s\n", e.what());
+      rc = 1;
+    }
+    std::fflush(out);
+    _exit(rc);  // no destructors: the parent's Server and sessions are not this process's
+  }
+
+  std::string read_line() {
+    std::string line;
+    for (int c; (c = std::fgetc(from_child_)) != EOF && c != '\n';) line += static_cast<char>(c);
+    return line.empty() ? "ended without an answer" : line;
+  }
+
+  pid_t pid_ = -1;
+  FILE* to_child_ = nullptr;
+  FILE* from_child_ = nullptr;
+};
+
+// `live` with more sessions than one process holds: the sessions in worker processes that
+// read their Notify in parallel.
+std::vector<double> live_in_workers(Server& server, Session& w, Device& writer,
+                                    std::vector<Device>& idle, std::int64_t& rss1,
+                                    double& connect_s) {
+  const std::size_t n = idle.size();
+  std::vector<std::unique_ptr<SessionWorker>> workers;
+  auto t_connect = Clk::now();
+  for (std::size_t first = 0; first < n; first += kSessionsPerProcess)
+    workers.push_back(std::make_unique<SessionWorker>(
+        server, idle, first, std::min(kSessionsPerProcess, n - first)));
+  for (auto& worker : workers) worker->wait_ready();
+  connect_s = seconds_since(t_connect);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  rss1 = rss_bytes(server.pid());
+  auto open = live_commit(writer);
+  auto t0 = Clk::now();
+  for (auto& worker : workers) worker->start_reading(t0);
+  w.push_all({open});
+  std::vector<double> ms;
+  for (auto& worker : workers) {
+    auto part = worker->latencies_ms();
+    ms.insert(ms.end(), part.begin(), part.end());
+  }
+  if (ms.size() != n) throw std::runtime_error("live: not every session had its Notify");
+  std::sort(ms.begin(), ms.end());
+  return ms;
+}
+
+// The server holds one descriptor per session (it raises its soft limit to the hard one,
+// as alur_load does in main()): refuse at once, not after minutes of connecting.
+void require_descriptors(std::size_t n) {
+  constexpr std::size_t kSpare = 64;  // the server's databases, logs, listener
+  rlimit l{};
+  getrlimit(RLIMIT_NOFILE, &l);
+  if (l.rlim_max != RLIM_INFINITY && l.rlim_max < n + kSpare)
+    throw std::runtime_error(std::to_string(n) + " sessions need a descriptor limit of at least " +
+                             std::to_string(n + kSpare) + "; the hard limit is " +
+                             std::to_string(l.rlim_max) + " (raise it: ulimit -Hn, as root)");
+}
+
 int scenario_live(Server& server, std::size_t n) {
+  require_descriptors(n);
   auto idle = server.add_devices("kadis", n);
   auto writer = server.add_devices("sekretaris", 1);
   server.start();
   Session w(server, writer[0]);
-  std::int64_t rss0 = rss_bytes(server.pid());
-  std::vector<std::unique_ptr<Session>> sessions;
-  sessions.reserve(n);
-  auto t_connect = Clk::now();
-  for (auto& d : idle) sessions.push_back(std::make_unique<Session>(server, d));
-  double connect_s = seconds_since(t_connect);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  std::int64_t rss1 = rss_bytes(server.pid());
-  const std::vector<double> ms = notify_latencies_ms(w, writer[0], sessions);
+  std::int64_t rss0 = rss_bytes(server.pid()), rss1 = 0;
+  double connect_s = 0;
+  std::vector<double> ms;
+  if (n > kSessionsPerProcess) {
+    ms = live_in_workers(server, w, writer[0], idle, rss1, connect_s);
+  } else {
+    std::vector<std::unique_ptr<Session>> sessions;
+    sessions.reserve(n);
+    auto t_connect = Clk::now();
+    for (auto& d : idle) sessions.push_back(std::make_unique<Session>(server, d));
+    connect_s = seconds_since(t_connect);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    rss1 = rss_bytes(server.pid());
+    ms = notify_latencies_ms(w, writer[0], sessions);
+  }
   const std::string size = std::to_string(n);
   metric("server_bytes_per_connection@" + size, double(rss1 - rss0) / n, "bytes", 65536);
   metric("connect_sessions_per_s@" + size, n / connect_s, "sessions/s", 0);

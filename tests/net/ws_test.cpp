@@ -1,5 +1,6 @@
 // The TLS WebSocket transport over real loopback sockets: echo, deadlines, pinning,
-// limits, server-side close and stop, and hostile input.
+// limits, server-side close and stop, and hostile input; and the server's own TLS stream
+// (shared/src/net/tls_stream.h) against peers that misbehave at the TLS record level.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -9,7 +10,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
 #include <future>
 #include <map>
@@ -520,6 +526,140 @@ TEST(WsTransport, ServerConstructionFailuresThrowListen) {
               WsServer(io, cert.cert_pem, cert.key_pem, "127.0.0.1", first.port(), handler);
             }),
             "listen");
+}
+
+// A WebSocket client of Beast's own over Asio's ssl::stream (no pinning), so that a test
+// can fragment its messages or write raw bytes under the TLS layer.
+struct RawWsClient {
+  explicit RawWsClient(std::uint16_t port) {
+    auto& socket = ws.next_layer().next_layer();
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    ws.next_layer().handshake(asio::ssl::stream_base::client);
+    ws.handshake("127.0.0.1", "/");
+    ws.binary(true);
+  }
+  tcp::socket& socket() { return ws.next_layer().next_layer(); }
+
+  asio::io_context io;
+  asio::ssl::context tls{asio::ssl::context::tls_client};  // verify_none by default
+  boost::beast::websocket::stream<asio::ssl::stream<tcp::socket>> ws{io, tls};
+};
+
+TEST(ServerTlsStream, PeerThatClosesMidRecordEndsOnlyItsSessionAtOnce) {
+  TestServer server;  // idle timeout 60 s: an end within seconds is not a timeout
+  RawWsClient raw(server.server().port());
+  ASSERT_TRUE(server.handler().wait([&] { return server.handler().opened_.size() == 1; }));
+  const auto id = server.handler().last_opened();
+
+  // The header of a 1,024-byte application-data record, 100 bytes of it, then TCP FIN.
+  const std::string partial = std::string("\x17\x03\x03\x04\x00", 5) + std::string(100, 'x');
+  asio::write(raw.socket(), asio::buffer(partial));
+  const auto t0 = std::chrono::steady_clock::now();
+  raw.socket().shutdown(tcp::socket::shutdown_send);
+
+  ASSERT_TRUE(server.handler().wait_closed(1));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_EQ(server.handler().close_count().at(id), 1);
+  const std::string why = server.handler().why(id);
+  EXPECT_NE(why.find("kesalahan jaringan"), std::string::npos) << why;
+  EXPECT_EQ(why.find("waktu habis"), std::string::npos) << why;
+
+  auto client = WsClient::connect(server.url(), pinned());
+  client->send("still serving", 5s);
+  EXPECT_EQ(client->receive(5s), "still serving");
+}
+
+TEST(ServerTlsStream, LargeMessageInSmallPiecesIsEchoedIntactPastAFullSocket) {
+  TestServer server;
+  RawWsClient raw(server.server().port());
+  // 6 MiB in WebSocket fragments of 997 bytes (so TLS records of that size), echoed as one
+  // frame that the client does not read for a while: the server's writes meet a full
+  // socket buffer (WANT_WRITE, partial writes) and must resume where they stopped.
+  const std::string big = random_bytes(6u << 20, 11);
+  raw.ws.auto_fragment(true);
+  raw.ws.write_buffer_bytes(997);
+  raw.ws.write(asio::buffer(big));
+  std::this_thread::sleep_for(500ms);
+  boost::beast::flat_buffer got;
+  raw.ws.read(got);
+  const std::string echoed = boost::beast::buffers_to_string(got.data());
+  EXPECT_EQ(echoed.size(), big.size());
+  EXPECT_TRUE(echoed == big);
+  raw.ws.write(asio::buffer(std::string("after")));
+  got.clear();
+  raw.ws.read(got);
+  EXPECT_EQ(boost::beast::buffers_to_string(got.data()), "after");
+}
+
+TEST(ServerTlsStream, ClientThatStopsMidHandshakeIsDroppedAfterTheTimeout) {
+  ServerLimits limits;
+  limits.handshake_timeout = 1s;
+  TestServer server(limits);
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), server.server().port());
+
+  // Measures how long the server keeps a connection whose peer then says nothing more.
+  const auto dropped_after = [](tcp::socket& socket) {
+    const auto t0 = std::chrono::steady_clock::now();
+    char byte;
+    boost::system::error_code ec;
+    while (!ec) socket.read_some(asio::buffer(&byte, 1), ec);  // until the server closes
+    return std::chrono::steady_clock::now() - t0;
+  };
+
+  // Half a ClientHello: the TLS handshake never completes.
+  asio::io_context io;
+  tcp::socket half(io);
+  half.connect(endpoint);
+  asio::write(half, asio::buffer(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)));
+  const auto half_hello = dropped_after(half);
+  EXPECT_GE(half_hello, 800ms);
+  EXPECT_LT(half_hello, 4s);
+
+  // TLS done, but no WebSocket upgrade request: the same deadline holds.
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  asio::ssl::stream<tcp::socket> mute(io, tls);
+  mute.next_layer().connect(endpoint);
+  mute.handshake(asio::ssl::stream_base::client);
+  const auto t0 = std::chrono::steady_clock::now();
+  char byte;
+  boost::system::error_code ec;
+  mute.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+  EXPECT_TRUE(server.handler().opened().empty());
+}
+
+// Whether a TLS client capped at max_version (and, if given, offering only these TLS 1.2
+// suites) completes a handshake with the server. The client itself allows everything.
+bool server_accepts(std::uint16_t port, int max_version, const char* tls12_ciphers = nullptr) {
+  asio::io_context io;
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  SSL_CTX* ctx = tls.native_handle();
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, max_version);
+  if (tls12_ciphers && SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1) return false;
+  asio::ssl::stream<tcp::socket> stream(io, tls);
+  stream.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  boost::system::error_code ec;
+  stream.handshake(asio::ssl::stream_base::client, ec);
+  return !ec;
+}
+
+TEST(ServerTlsStream, KeepsTheTlsPolicyTls12AtLeastWithForwardSecretAeadSuites) {
+  TestServer server;
+  const auto port = server.server().port();
+  EXPECT_TRUE(server_accepts(port, TLS1_3_VERSION));
+  EXPECT_TRUE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256"));
+  EXPECT_TRUE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305"));
+  EXPECT_FALSE(server_accepts(port, TLS1_1_VERSION));
+  EXPECT_FALSE(server_accepts(port, TLS1_VERSION));
+  EXPECT_FALSE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA"));  // CBC
+  EXPECT_FALSE(server_accepts(port, TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA384"));
+  // Still serving after the refusals.
+  auto client = WsClient::connect(server.url(), pinned());
+  client->send("ok", 5s);
+  EXPECT_EQ(client->receive(5s), "ok");
 }
 
 }  // namespace

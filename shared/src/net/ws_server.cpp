@@ -1,8 +1,10 @@
 // WsServer: a listener that accepts TLS connections and one Session per connection that
 // runs the TLS and WebSocket handshakes, a read loop and a bounded write queue, all on the
-// connection's own strand (after Beast's websocket/server/async-ssl and chat-multi).
+// connection's own strand (after Beast's websocket/server/async-ssl and chat-multi). TLS is
+// our TlsStream (tls_stream.h), which holds no buffers while a connection is idle.
 #include "alur/net/ws_server.h"
 #include "alur/net/tls_policy.h"
+#include "tls_stream.h"
 
 #include <openssl/ssl.h>
 
@@ -16,9 +18,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <iostream>
 #include <mutex>
@@ -121,8 +121,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
  public:
   Session(tcp::socket&& socket, std::shared_ptr<ServerState> state, std::uint64_t id,
           std::string remote)
-      : ws_(std::move(socket), state->tls),
-        close_deadline_(ws_.get_executor()),
+      : ws_(std::move(socket), state->tls.native_handle()),
+        deadline_(ws_.get_executor()),
         state_(std::move(state)),
         id_(id),
         remote_(std::move(remote)) {}
@@ -161,10 +161,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       abort();
       return finish("ditutup sebelum terbuka");
     }
-    const auto handshake = limits().handshake_timeout;
-    if (handshake.count() > 0) beast::get_lowest_layer(ws_).expires_after(handshake);
+    // The TLS handshake and the upgrade request must arrive within the handshake timeout:
+    // a client that connects and sends nothing is dropped.
+    arm_deadline(limits().handshake_timeout);
     ws_.next_layer().async_handshake(
-        ssl::stream_base::server,
         beast::bind_front_handler(&Session::on_tls_handshake, shared_from_this()));
   }
 
@@ -180,8 +180,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     ws_.binary(true);
     ws_.read_message_max(limits().max_message_bytes);
     // The upgrade request is read first, for its target: which unit the client wants
-    // ("/" or "/<unit>"). Beast bounds the header (8 KiB); the TCP stream's handshake
-    // deadline set in on_run still runs.
+    // ("/" or "/<unit>"). Beast bounds the header (8 KiB); the handshake deadline armed in
+    // on_run still runs.
     upgrade_.emplace();
     http::async_read(ws_.next_layer(), buffer_, *upgrade_,
                      beast::bind_front_handler(&Session::on_upgrade_read, shared_from_this()));
@@ -191,8 +191,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (ec) return finish(describe(ec));
     // A request that is not an upgrade is answered 400 Bad Request by async_accept itself.
     target_ = std::string(upgrade_->target());
-    // From here the WebSocket stream's own timeouts apply; two timers on one stream conflict.
-    beast::get_lowest_layer(ws_).expires_never();
+    // From here the WebSocket stream's own timeouts apply.
+    deadline_.cancel();
     ws_.async_accept(*upgrade_,
                      beast::bind_front_handler(&Session::on_ws_accept, shared_from_this()));
   }
@@ -278,12 +278,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     close_reason_ = websocket::close_reason(code, truncate_reason(reason));
     if (!open_) return abort();  // mid-handshake: there is no WebSocket to close politely
     // A peer that stops reading could hold the close frame behind a stuck write forever.
-    const auto grace = limits().handshake_timeout;
-    if (grace.count() > 0) {
-      close_deadline_.expires_after(grace);
-      close_deadline_.async_wait(
-          beast::bind_front_handler(&Session::on_close_deadline, shared_from_this()));
-    }
+    arm_deadline(limits().handshake_timeout);
     if (queue_.empty()) do_close();  // otherwise after the queued messages
   }
 
@@ -298,12 +293,24 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (ec) abort();
   }
 
-  void on_close_deadline(beast::error_code ec) {
+  // The handshake's deadline (until the upgrade request is read) and the closing grace
+  // (after a close request); the two never overlap. Zero: no deadline.
+  void arm_deadline(std::chrono::seconds after) {
+    if (after.count() <= 0) return;
+    deadline_.expires_after(after);
+    deadline_.async_wait(beast::bind_front_handler(&Session::on_deadline, shared_from_this()));
+  }
+
+  void on_deadline(beast::error_code ec) {
     if (ec) return;  // cancelled: the session ended in time
     if (!finished_) abort();
   }
 
-  void abort() noexcept { beast::get_lowest_layer(ws_).close(); }
+  // Closing the socket ends every pending operation (TlsStream never touches it again).
+  void abort() noexcept {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).close(ec);
+  }
 
   std::string describe(const beast::error_code& ec) const {
     if (ec == websocket::error::closed) {
@@ -326,7 +333,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void finish(const std::string& why) {
     if (finished_) return;
     finished_ = true;
-    close_deadline_.cancel();
+    deadline_.cancel();
     state_->forget(id_);
     if (!open_) return;
     try {
@@ -338,8 +345,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
   }
 
-  websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws_;
-  asio::steady_timer close_deadline_;
+  websocket::stream<TlsStream> ws_;
+  asio::steady_timer deadline_;
   const std::shared_ptr<ServerState> state_;
   const std::uint64_t id_;
   const std::string remote_;
