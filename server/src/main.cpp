@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
@@ -286,6 +287,9 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
     router.add(u->code, u->service);
   }
   boost::asio::io_context io;
+  // Group commit: a push is committed with the others that arrived with it (SyncService).
+  for (auto& u : units)
+    u->service.set_defer([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
   net::ServerLimits limits;
   limits.max_message_bytes = server::kMaxMessageBytes;
   limits.idle_timeout = std::chrono::seconds(heartbeat_seconds);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "alur/server/tuning.h"
 #include "alur/shared/crypto.h"
@@ -77,17 +79,63 @@ void SyncService::on_close(const std::shared_ptr<net::Connection>& conn, const s
   live_.erase(conn->id());
 }
 
+namespace {
+// The push in a message, if it is one (the envelope's index byte, PROTOCOL.md §2, says so
+// before anything is decoded); a malformed one is answered when it is served.
+std::optional<Push> as_push(const std::string& bytes) {
+  static const std::size_t push_index = Message(std::in_place_type<Push>).index();
+  if (bytes.size() < 6 || static_cast<std::uint8_t>(bytes[5]) != push_index) return std::nullopt;
+  try {
+    return std::get<Push>(decode(bytes));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+bool ends_session(const std::vector<Message>& replies) {
+  return std::any_of(replies.begin(), replies.end(), [](const Message& m) {
+    auto* e = std::get_if<ErrorMsg>(&m);
+    return e && e->fatal;
+  });
+}
+}  // namespace
+
 void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::string bytes) {
   auto it = live_.find(conn->id());
   if (it == live_.end()) return;
-  Session& session = it->second.session;
+  Live& live = it->second;
+  if (live.session.closing) return;
+  if (defer_) {
+    std::optional<Push> push;
+    if (!live.session.replica.empty()) push = as_push(bytes);
+    if (push || !live.queued.empty()) {
+      if (live.queued.empty()) waiting_.push_back(conn->id());
+      live.queued.push_back({std::move(bytes), std::move(push)});
+      if (!flush_posted_) {
+        flush_posted_ = true;
+        defer_([this] { flush(); });
+      }
+      return;
+    }
+  }
+  serve(conn, live.session, bytes);
+}
+
+void SyncService::serve(const std::shared_ptr<net::Connection>& conn, Session& session,
+                        const std::string& bytes) {
   if (session.closing) return;
   std::vector<Message> replies;
+  std::shared_ptr<const std::string> entries;  // a pull's answer, already encoded
   bool may_refuse = false;  // the protocol has a non-fatal refusal for this message
   try {
     Message m = decode(bytes);
     may_refuse = std::holds_alternative<Push>(m) || std::holds_alternative<BlobChunk>(m);
-    replies = handle(session, m, conn->remote_address());
+    auto* p = std::get_if<Pull>(&m);
+    auto no = p && !session.replica.empty() ? refused(session) : std::nullopt;
+    if (p && !session.replica.empty() && !no)
+      entries = pull_encoded(session, *p);
+    else
+      replies = no ? std::vector<Message>{*no} : handle(session, m, conn->remote_address());
   } catch (const Error& e) {
     // Malformed input or a storage failure: say why, close; nothing half-applied (every
     // write path runs inside one transaction). A retryable storage failure keeps the
@@ -102,6 +150,15 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
   } catch (const std::exception& e) {
     replies = {fatal("internal", std::string("Kesalahan internal server: ") + e.what())};
   }
+  if (entries) {
+    conn->send(std::move(entries));
+    return;
+  }
+  if (send_replies(conn, session, replies)) notify_after_commit();
+}
+
+bool SyncService::send_replies(const std::shared_ptr<net::Connection>& conn, Session& session,
+                               const std::vector<Message>& replies) {
   bool commit = false;
   const std::string who = session.username.empty()
                               ? conn->remote_address()
@@ -133,12 +190,75 @@ void SyncService::on_message(const std::shared_ptr<net::Connection>& conn, std::
     }
   }
   // An enrolment session ends with its answer.
-  if (session.closing && std::holds_alternative<Enrolled>(replies.front())) conn->close("enrolled");
-  if (!commit) return;
+  if (session.closing && !replies.empty() && std::holds_alternative<Enrolled>(replies.front()))
+    conn->close("enrolled");
+  return commit;
+}
+
+void SyncService::notify_after_commit() {
   try {
     notify_commits();
   } catch (const Error& e) {  // the store lost its connection after the commit: the next
     log_("notify: " + std::string(e.what()));  // tick or commit notifies instead
+  }
+}
+
+void SyncService::flush() {
+  flush_posted_ = false;
+  const std::vector<std::uint64_t> waiting = std::exchange(waiting_, {});
+  std::vector<Grouped> group;  // every waiting session's leading pushes, in arrival order
+  for (auto id : waiting)
+    if (auto it = live_.find(id); it != live_.end())
+      for (auto& q : it->second.queued) {
+        if (!q.push) break;
+        group.push_back({id, {}});
+      }
+  const bool grouped = !group.empty() && commit_group(group);
+  bool commit = false;
+  std::size_t next = 0;  // the first of group not yet answered
+  for (auto id : waiting) {
+    auto it = live_.find(id);
+    if (it == live_.end()) continue;
+    Live& live = it->second;
+    std::deque<Queued> queued = std::exchange(live.queued, {});
+    auto conn = live.conn.lock();
+    for (auto& q : queued) {
+      bool in_group = next < group.size() && group[next].connection == id && q.push;
+      if (in_group) ++next;
+      if (!conn || live.session.closing) continue;
+      if (in_group && grouped)
+        commit = send_replies(conn, live.session, group[next - 1].replies) || commit;
+      else
+        serve(conn, live.session, q.bytes);  // its own transaction, answered at once
+    }
+  }
+  if (commit) notify_after_commit();
+}
+
+bool SyncService::commit_group(std::vector<Grouped>& group) {
+  try {
+    grouped_ = true;
+    auto tx = db_.begin();
+    std::map<std::uint64_t, std::size_t> taken;  // pushes taken from each session's queue
+    std::set<std::uint64_t> ended;  // sessions a push of the group ended (a fatal answer)
+    for (auto& g : group) {
+      Live& live = live_.at(g.connection);
+      Queued& q = live.queued[taken[g.connection]++];
+      // After a fatal answer the session's later messages are not served (on_message).
+      if (live.session.closing || ended.contains(g.connection)) continue;
+      auto conn = live.conn.lock();
+      g.replies = handle(live.session, Message(std::move(*q.push)),
+                         conn ? conn->remote_address() : std::string());
+      if (ends_session(g.replies)) ended.insert(g.connection);
+    }
+    tx->commit();
+    grouped_ = false;
+    return true;
+  } catch (const std::exception& e) {
+    grouped_ = false;
+    for (auto& g : group) g.replies.clear();
+    log_("komit bersama gagal, tiap kiriman disimpan sendiri: " + std::string(e.what()));
+    return false;
   }
 }
 
@@ -150,9 +270,7 @@ std::vector<Message> SyncService::handle(Session& s, const Message& m,
     if (std::holds_alternative<CertQuery>(m)) return {CertChain{cert_renewals_}};
     return {fatal("unexpected", std::string("Pesan ") + message_name(m) + " sebelum Hello.")};
   }
-  // A revoked device's session ends at its next message, even if it was open before.
-  if (auto d = db_.device(s.replica); !d || d->revoked_at)
-    return {fatal("device_revoked", "Perangkat ini telah dicabut oleh admin; daftarkan ulang.")};
+  if (auto no = refused(s)) return {*no};
   if (auto* p = std::get_if<Push>(&m)) return {push(s, *p)};
   if (auto* p = std::get_if<Pull>(&m)) return {pull(s, *p)};
   if (auto* q = std::get_if<BlobQuery>(&m)) return {blob_query(*q)};
@@ -160,6 +278,13 @@ std::vector<Message> SyncService::handle(Session& s, const Message& m,
   if (auto* g = std::get_if<BlobGet>(&m)) return {blob_get(*g)};
   return {
       fatal("unexpected", std::string("Pesan ") + message_name(m) + " tidak diharapkan di sini.")};
+}
+
+std::optional<Message> SyncService::refused(const Session& s) {
+  // A revoked device's session ends at its next message, even if it was open before.
+  if (auto d = db_.device(s.replica); !d || d->revoked_at)
+    return fatal("device_revoked", "Perangkat ini telah dicabut oleh admin; daftarkan ulang.");
+  return std::nullopt;
 }
 
 Message SyncService::enroll(Session& s, const Enroll& m, const std::string& peer) {
@@ -266,9 +391,10 @@ Message SyncService::push(Session& s, const Push& m) {
   try {
     return commit_push(s, m, *device, hashes);
   } catch (const Error& e) {
-    // Everything the batch wrote is rolled back with its transaction: refuse it whole.
+    // Everything the batch wrote is rolled back with its transaction: refuse it whole. In a
+    // group the whole group's transaction fails, and each push is then served alone.
     auto again = retryable(e);
-    if (!again) throw;
+    if (!again || grouped_) throw;
     log_("push tidak disimpan: " + std::string(e.what()));
     return *again;
   }
@@ -279,7 +405,8 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
   PushResult result;
   Millis now = clock_.now_ms();
   Millis ahead = 0;  // the furthest an accepted change's author clock was ahead of ours
-  auto tx = db_.begin();
+  std::unique_ptr<ServerStore::Transaction> tx;
+  if (!grouped_) tx = db_.begin();  // else the group's transaction (commit_group)
   // The batch's cases stay parsed while it applies and are written once, before the commit.
   BatchState state(db_);
   for (std::size_t i = 0; i < m.changes.size(); ++i) {
@@ -338,22 +465,75 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
   }
   state.flush();
   db_.advance_device(s.replica, device.last_counter, device.last_hash);
-  tx->commit();
+  if (tx) tx->commit();
   if (ahead > 0)
     log_("jam perangkat " + s.username + " (replika " + s.replica + ") lebih cepat " +
          hours_text(ahead) + " dari server; waktu perubahannya dibatasi waktu commit");
   return result;
 }
 
-Message SyncService::pull(Session& s, const Pull& m) {
+Message SyncService::pull(Session& s, const Pull& m) { return decode(*pull_encoded(s, m)); }
+
+namespace {
+// What a pulled entry counts against kMaxPullBytes, as ServerStore::entries_after counts it
+// (its encoded change and 64): an encoded entry is its change without the archive's flag
+// byte, plus seq, commit time and the log hash with its length (8 + 8 + 8 + 32 - 1 = 55).
+std::size_t pull_cost(const std::string& encoded_entry) { return encoded_entry.size() + 9; }
+}  // namespace
+
+std::shared_ptr<const std::string> SyncService::pull_encoded(Session& s, const Pull& m) {
   std::size_t max =
       m.max == 0 ? kMaxEntriesPerPull : std::min<std::size_t>(m.max, kMaxEntriesPerPull);
-  Entries e;
-  e.entries = db_.entries_after(m.after, max, kMaxPullBytes);
-  e.server_head = db_.head();
-  s.notified_head = std::max(s.notified_head, e.entries.empty() ? m.after : e.entries.back().seq);
+  std::uint64_t head = db_.head();
+  extend_tail(head);
+  std::vector<std::string> read;  // entries read from the store for a cursor before the tail
+  std::vector<std::string_view> pieces;
+  std::uint64_t last = m.after;
+  if (m.after >= tail_begin_ && m.after <= tail_end_) {
+    auto it = std::upper_bound(tail_.begin(), tail_.end(), m.after,
+                               [](std::uint64_t seq, const TailEntry& e) { return seq < e.seq; });
+    for (std::size_t bytes = 0; it != tail_.end() && pieces.size() < max; ++it) {
+      bytes += pull_cost(it->bytes);
+      if (!pieces.empty() && bytes > kMaxPullBytes) break;
+      pieces.push_back(it->bytes);
+      last = it->seq;
+    }
+  } else {
+    for (const auto& e : db_.entries_after(m.after, max, kMaxPullBytes)) {
+      read.push_back(encode_entry(e));
+      last = e.seq;
+    }
+    pieces.assign(read.begin(), read.end());
+    if (!read.empty()) head = std::max(head, last);  // committed since head was read
+  }
+  s.notified_head = std::max(s.notified_head, last);
   s.notify_outstanding = false;
-  return e;
+  return std::make_shared<const std::string>(encode_entries(pieces, head));
+}
+
+void SyncService::extend_tail(std::uint64_t head) {
+  if (!tail_started_ || head < tail_end_) {
+    tail_.clear();
+    tail_bytes_ = 0;
+    tail_begin_ = tail_end_ = head;
+    tail_started_ = true;
+    return;
+  }
+  while (tail_end_ < head) {
+    auto entries = db_.entries_after(tail_end_, kMaxEntriesPerPull, kMaxPullBytes);
+    for (const auto& e : entries) {
+      if (e.seq > head) break;  // committed since head was read: the next pull takes it
+      tail_.push_back({e.seq, encode_entry(e)});
+      tail_bytes_ += tail_.back().bytes.size();
+      tail_end_ = e.seq;
+    }
+    if (entries.empty() || entries.front().seq > head) break;
+  }
+  while (tail_bytes_ > kPullTailBytes) {
+    tail_begin_ = tail_.front().seq;
+    tail_bytes_ -= tail_.front().bytes.size();
+    tail_.pop_front();
+  }
 }
 
 Message SyncService::blob_query(const BlobQuery& m) {
@@ -389,8 +569,8 @@ void SyncService::notify_commits() {
   for (auto& [id, live] : live_) {
     // One Notify until the session pulls: its pull reaches the head whatever was
     // committed meanwhile, so a busy server does not queue a Notify per commit per session.
-    if (live.session.replica.empty() || live.session.notified_head >= head ||
-        live.session.notify_outstanding)
+    if (live.session.replica.empty() || live.session.closing ||
+        live.session.notified_head >= head || live.session.notify_outstanding)
       continue;
     if (auto conn = live.conn.lock()) {
       conn->send(note);

@@ -258,14 +258,29 @@ Message load_alternative(InAr& ar, std::size_t index) {
 
 constexpr char kMagic0 = 'A', kMagic1 = 'L';
 
-}  // namespace
-
-std::string encode(const Message& message) {
-  std::ostringstream os(std::ios::binary);
+void put_envelope(std::ostringstream& os) {
   os.put(kMagic0);
   os.put(kMagic1);
   os.put(static_cast<char>(kProtocolVersion & 0xff));
   os.put(static_cast<char>(kProtocolVersion >> 8));
+}
+
+// An archive writes the endianness flag first: what follows it is the value's own bytes.
+template <class T>
+std::string encode_fields(const T& value) {
+  std::ostringstream os(std::ios::binary);
+  {
+    OutAr ar(os);
+    fields(ar, const_cast<T&>(value));
+  }
+  return std::move(os).str();
+}
+
+}  // namespace
+
+std::string encode(const Message& message) {
+  std::ostringstream os(std::ios::binary);
+  put_envelope(os);
   {
     OutAr ar(os);
     ar(static_cast<std::uint8_t>(message.index()));
@@ -310,11 +325,26 @@ const char* message_name(const Message& message) {
   return names[message.index()];
 }
 
-std::string encode_change(const Change& change) {
-  std::ostringstream os(std::ios::binary);
+std::string encode_change(const Change& change) { return encode_fields(change); }
+
+std::string encode_entry(const CommittedEntry& entry) {
+  return encode_fields(entry).substr(1);  // without the flag: a piece of a larger archive
+}
+
+std::string encode_entries(const std::vector<std::string_view>& entries,
+                           std::uint64_t server_head) {
+  std::size_t size = 64;
+  for (auto e : entries) size += e.size();
+  std::string buffer;
+  buffer.reserve(size);
+  std::ostringstream os(std::move(buffer), std::ios::binary);
+  put_envelope(os);
   {
-    OutAr ar(os);
-    fields(ar, const_cast<Change&>(change));
+    OutAr ar(os);  // the same fields as fields(ar, Entries&), with the entries spliced in
+    ar(static_cast<std::uint8_t>(Message(std::in_place_type<Entries>).index()));
+    ar(static_cast<std::uint64_t>(entries.size()));
+    for (auto e : entries) os.write(e.data(), static_cast<std::streamsize>(e.size()));
+    ar(server_head);
   }
   return std::move(os).str();
 }

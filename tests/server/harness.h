@@ -16,6 +16,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -346,6 +347,50 @@ class Office {
     if (!c) return "<no case>";
     const auto* t = c->task(key);
     return t ? t->state : "<no task>";
+  }
+};
+
+// --- SyncService over a fake connection (its on_open / on_message / on_close side) ------------
+
+// Keeps what the service sends (decoded) and why it closed the connection.
+class FakeConnection : public net::Connection {
+ public:
+  explicit FakeConnection(std::uint64_t id) : id_(id) {}
+  void send(std::shared_ptr<const std::string> message) override {
+    sent.push_back(sync::decode(*message));
+  }
+  void close(const std::string& reason) override { closed.push_back(reason); }
+  std::string remote_address() const override { return "127.0.0.1:5555"; }
+  std::uint64_t id() const override { return id_; }
+
+  std::vector<Message> sent;
+  std::vector<std::string> closed;
+
+ private:
+  std::uint64_t id_;
+};
+
+struct Wired {
+  std::shared_ptr<FakeConnection> conn;
+  SyncService& service;
+  void send(const Message& m) { service.on_message(conn, sync::encode(m)); }
+};
+
+inline Wired connect(Office& o, std::uint64_t id) {
+  auto conn = std::make_shared<FakeConnection>(id);
+  o.service.on_open(conn);
+  return {conn, o.service};
+}
+
+// The service's deferred flushes (SyncService::set_defer), run when the test says; serve
+// posts them to its I/O thread, behind the messages that are ready.
+struct Deferred {
+  std::vector<std::function<void()>> pending;
+  void attach(SyncService& s) {
+    s.set_defer([this](std::function<void()> f) { pending.push_back(std::move(f)); });
+  }
+  void run() {
+    for (auto& f : std::exchange(pending, {})) f();
   }
 };
 

@@ -69,6 +69,34 @@ TEST(ServerDiskFull, ABatchThatDoesNotFitIsRefusedWholeAndSucceedsLater) {
   EXPECT_EQ(o.task_state(kCase, "1"), "done");
 }
 
+// Group commit: one session's batch does not fit on the disk, another's small push arrived
+// in the same round. The group's transaction fails whole; each push is then served alone,
+// so the small one is committed and answered and only the batch is refused.
+TEST(ServerDiskFull, WhenAGroupDoesNotFitEachPushIsServedAloneAndOnlyTheBigOneIsRefused) {
+  Office o;
+  Deferred deferred;
+  deferred.attach(o.service);
+  HandClient sekre = o.enrolled("sekre"), other = o.enrolled("sekre");
+  ASSERT_EQ(o.push1(sekre, sekre.open_case(kCase)).outcome, Outcome::kAccepted);
+  auto ws = connect(o, 1), wo = connect(o, 2);
+  ws.send(sekre.hello_message(1));
+  wo.send(other.hello_message(1));
+  const auto head = o.db.head();
+  ws.send(sekre.push(big_batch(sekre, 5)));
+  wo.send(other.push({other.open_case("c-small", "2026-Q4")}));
+  o.sqlite().db().set_max_page_count(page_count(o.sqlite()) + 80);
+  deferred.run();
+
+  const auto* err = std::get_if<ErrorMsg>(&ws.conn->sent.at(1));
+  ASSERT_NE(err, nullptr) << message_name(ws.conn->sent.at(1));
+  EXPECT_EQ(err->code, "server_disk_full");
+  EXPECT_FALSE(err->fatal);
+  expect_all_accepted(as<PushResult>(wo.conn->sent.at(1)));
+  EXPECT_EQ(o.db.head(), head + 1);
+  EXPECT_EQ(o.task_state(kCase, "1"), "ready");
+  EXPECT_EQ(o.task_state("c-small", "1"), "ready");
+}
+
 // A client whose clock runs three days ahead: its changes are accepted in commit order,
 // the time recorded is the commit time (a change cannot have been made after the server
 // received it), the result carries a clock_ahead warning and the server logs one line.

@@ -10,35 +10,6 @@ namespace {
 
 using namespace alur::sync;
 
-class FakeConnection : public net::Connection {
- public:
-  explicit FakeConnection(std::uint64_t id) : id_(id) {}
-  void send(std::shared_ptr<const std::string> message) override {
-    sent.push_back(decode(*message));
-  }
-  void close(const std::string& reason) override { closed.push_back(reason); }
-  std::string remote_address() const override { return "127.0.0.1:5555"; }
-  std::uint64_t id() const override { return id_; }
-
-  std::vector<Message> sent;
-  std::vector<std::string> closed;
-
- private:
-  std::uint64_t id_;
-};
-
-struct Wired {
-  std::shared_ptr<FakeConnection> conn;
-  SyncService& service;
-  void send(const Message& m) { service.on_message(conn, encode(m)); }
-};
-
-Wired connect(Office& o, std::uint64_t id) {
-  auto conn = std::make_shared<FakeConnection>(id);
-  o.service.on_open(conn);
-  return {conn, o.service};
-}
-
 TEST(ServerEvents, OnMessageRepliesAndClosesOnFatalErrors) {
   Office o;
   HandClient c = o.enrolled("sekre");
@@ -72,6 +43,81 @@ TEST(ServerEvents, CommitNotifiesOtherLiveSessionsOnce) {
   o.service.on_close(wb.conn, "bye");
   wa.send(a.push({a.complete("k", "1", disposition())}));
   EXPECT_EQ(wb.conn->sent.size(), 2u);
+}
+
+// --- group commit (SyncService::set_defer, as serve runs it) ---------------------------------
+
+struct Grouping {
+  Office o;
+  Deferred deferred;
+  HandClient a = o.enrolled("sekre"), b = o.enrolled("sekre");  // two PCs of the secretary
+  Wired wa = connect(o, 1), wb = connect(o, 2);
+  std::uint64_t head = 0;
+  Grouping() {
+    deferred.attach(o.service);
+    wa.send(a.hello_message(1));
+    wb.send(b.hello_message(1));
+    as<Welcome>(wa.conn->sent.at(0));  // a Hello is answered at once: only pushes wait
+    as<Welcome>(wb.conn->sent.at(0));
+    head = o.db.head();
+  }
+};
+
+TEST(ServerGroupCommit, PushesOfSeveralSessionsCommitTogetherAndAreAnsweredOnlyAfterwards) {
+  Grouping g;
+  g.wa.send(g.a.push({g.a.open_case("k")}));
+  g.wb.send(g.b.push({g.b.open_case("m", "2026-Q4")}));
+  g.wa.send(Pull{g.head, 0});  // waits behind a's push, so that a's answers stay in order
+  EXPECT_EQ(g.wa.conn->sent.size(), 1u);
+  EXPECT_EQ(g.wb.conn->sent.size(), 1u);
+  EXPECT_EQ(g.o.db.head(), g.head) << "nothing is committed before the flush";
+  ASSERT_EQ(g.deferred.pending.size(), 1u) << "one flush for every waiting push";
+
+  g.deferred.run();
+  EXPECT_EQ(g.o.open_again()->head(), g.head + 2);  // durable: another process sees both
+  ASSERT_EQ(g.wa.conn->sent.size(), 3u);
+  expect_all_accepted(as<PushResult>(g.wa.conn->sent[1]));
+  // a's pull, answered after its push, holds both sessions' changes.
+  const auto& e = as<Entries>(g.wa.conn->sent[2]);
+  ASSERT_EQ(e.entries.size(), 2u);
+  EXPECT_EQ(e.entries[0].change.record, "case/k");
+  EXPECT_EQ(e.entries[1].change.record, "case/m");
+  EXPECT_EQ(e.server_head, g.head + 2);
+  // b is told of the commit once; a has pulled up to the head and is not told again.
+  ASSERT_EQ(g.wb.conn->sent.size(), 3u);
+  expect_all_accepted(as<PushResult>(g.wb.conn->sent[1]));
+  EXPECT_EQ(as<Notify>(g.wb.conn->sent[2]).server_head, g.head + 2);
+  EXPECT_TRUE(g.deferred.pending.empty());
+}
+
+TEST(ServerGroupCommit, APushRefusedInTheGroupEndsOnlyItsOwnSession) {
+  Grouping g;
+  g.wa.send(g.a.push_badly_signed({g.a.open_case("k")}));
+  g.wa.send(Pull{g.head, 0});  // after a fatal answer nothing more of a's is served
+  g.wb.send(g.b.push({g.b.open_case("m", "2026-Q4")}));
+  g.deferred.run();
+  ASSERT_EQ(g.wa.conn->sent.size(), 2u) << "no answer to a's pull, no Notify to a closed session";
+  EXPECT_EQ(as<ErrorMsg>(g.wa.conn->sent[1]).code, "bad_signature");
+  EXPECT_EQ(g.wa.conn->closed, std::vector<std::string>{"bad_signature"});
+  expect_all_accepted(as<PushResult>(g.wb.conn->sent.at(1)));
+  EXPECT_EQ(g.o.db.head(), g.head + 1);
+  EXPECT_EQ(g.o.task_state("k", "1"), "<no case>");
+}
+
+TEST(ServerGroupCommit, PipelinedPushesOfOneSessionKeepTheirChainAndOrder) {
+  Grouping g;
+  auto first = g.a.open_case("k");
+  auto second = g.a.complete("k", "1", disposition());
+  g.wa.send(g.a.push({first}));
+  g.wa.send(g.a.push({second}));  // the next link of the chain, before the first is answered
+  g.deferred.run();
+  ASSERT_EQ(g.wa.conn->sent.size(), 4u);  // Welcome, the two results in order, a Notify
+  const auto& r1 = as<PushResult>(g.wa.conn->sent[1]);
+  const auto& r2 = as<PushResult>(g.wa.conn->sent[2]);
+  expect_all_accepted(r1);
+  expect_all_accepted(r2);
+  EXPECT_EQ(r1.results.at(0).seq + 1, r2.results.at(0).seq);
+  EXPECT_EQ(g.o.task_state("k", "1"), "done");
 }
 
 // --- another process writes while the server serves ------------------------------------------

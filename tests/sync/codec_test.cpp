@@ -283,6 +283,22 @@ TEST(CodecTest, EnvelopeLayoutIsAsDocumented) {
   EXPECT_EQ(std::get<ErrorMsg>(m).message, "yz");
 }
 
+TEST(CodecTest, EntriesSplicedFromEncodedEntriesEqualTheEncodedMessage) {
+  // The server encodes each log entry once and splices it into every session's pull.
+  for (std::size_t n : {0, 1, 3}) {
+    Entries m;
+    for (std::size_t i = 1; i <= n; ++i) m.entries.push_back(sample_entry(i));
+    m.server_head = 41 + n;
+    std::vector<std::string> pieces;
+    for (const auto& e : m.entries) pieces.push_back(encode_entry(e));
+    std::vector<std::string_view> views(pieces.begin(), pieces.end());
+    std::string bytes = encode_entries(views, m.server_head);
+    SCOPED_TRACE(n);
+    EXPECT_EQ(bytes, encode(m));
+    expect_same(m, std::get<Entries>(decode(bytes)));
+  }
+}
+
 TEST(CodecTest, MessageNamesAreDistinct) {
   std::set<std::string> names;
   for (const auto& m : sample_messages()) names.insert(message_name(m));

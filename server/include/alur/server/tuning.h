@@ -13,6 +13,12 @@ inline constexpr std::size_t kMaxChangesPerPush = 1000;
 // Entries and bytes per Entries message answering a Pull.
 inline constexpr std::size_t kMaxEntriesPerPull = 2000;
 inline constexpr std::size_t kMaxPullBytes = 4u << 20;
+// The log's newest entries kept encoded in memory for pulls (SyncService): after a commit
+// every live session is notified and pulls the same new entries, so each is encoded once
+// and shared. 16 MiB holds tens of thousands of small changes, more than the 2,000
+// replicas of an office day commit between two pulls of one replica; a pull from further
+// back reads the database as before.
+inline constexpr std::size_t kPullTailBytes = 16u << 20;
 // Largest WebSocket message accepted (a Push of 1,000 changes of 4 KiB fits easily).
 inline constexpr std::size_t kMaxMessageBytes = 8u << 20;
 // Attachments: the largest blob, and the chunk size of a BlobChunk.

@@ -145,4 +145,12 @@ namespace alur::sync {
 // One change alone, in the same encoding (for storage in outboxes and logs).
 std::string encode_change(const Change& change);
 Change decode_change(std::string_view bytes);  // throws Error("malformed")
+
+// The server's pulls, encoded without re-encoding the same entry for every session: one
+// entry as it appears inside an Entries message, and an Entries message put together from
+// such pieces. encode_entries({encode_entry(e) for e in m.entries}, m.server_head) ==
+// encode(m) for every Entries m.
+std::string encode_entry(const CommittedEntry& entry);
+std::string encode_entries(const std::vector<std::string_view>& entries,
+                           std::uint64_t server_head);
 }  // namespace alur::sync
