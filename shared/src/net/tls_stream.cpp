@@ -6,7 +6,11 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#ifdef _WIN32
+#include <winsock2.h>
+#else
 #include <sys/socket.h>
+#endif
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -21,9 +25,11 @@ namespace {
 // OpenSSL's socket BIO writes with write(): a peer that has gone would raise SIGPIPE and
 // end the whole server. This one sends with MSG_NOSIGNAL (as Asio does) and keeps the rest
 // of the socket BIO (read, ctrl: BIO_set_fd, retry flags).
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0  // Windows: a send to a closed socket fails, it raises no signal
+#endif
 int send_without_sigpipe(BIO* bio, const char* data, int size) {
-  const ssize_t n =
-      ::send(BIO_get_fd(bio, nullptr), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  const auto n = ::send(BIO_get_fd(bio, nullptr), data, size, MSG_NOSIGNAL);
   BIO_clear_retry_flags(bio);
   if (n <= 0 && BIO_sock_should_retry(static_cast<int>(n))) BIO_set_retry_write(bio);
   return static_cast<int>(n);
