@@ -3,7 +3,9 @@
 // device list, device revoke, verify, sop validate|import|list, delegate add|list|end,
 // schedule add|list|remove, calendar import|list. Errors: one line on stderr, exit code 1
 // (2 for usage).
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -248,12 +250,15 @@ std::shared_ptr<CommitListener> start_commit_listener([[maybe_unused]] boost::as
 }
 
 // Each connection holds one descriptor: the soft limit (often 1,024) is raised to the hard
-// one (`ulimit -Hn`), which is then what bounds the number of connections.
+// one (`ulimit -Hn`), which is then what bounds the number of connections. Windows has no
+// such limit on sockets.
 void raise_descriptor_limit() {
+#ifndef _WIN32
   rlimit l{};
   if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= l.rlim_max) return;
   l.rlim_cur = l.rlim_max;
   setrlimit(RLIMIT_NOFILE, &l);
+#endif
 }
 
 int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
