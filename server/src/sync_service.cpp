@@ -256,6 +256,16 @@ bool SyncService::commit_group(std::vector<Grouped>& group) {
     return true;
   } catch (const std::exception& e) {
     grouped_ = false;
+    // The store unreachable or busy: each push of the group gets the retryable refusal it
+    // would have had alone. Serving them one by one would wait once more for each (a
+    // reconnection, a lock held elsewhere) while their clients wait for an answer. A full
+    // disk is tried push by push: a smaller one may fit.
+    const auto* err = dynamic_cast<const Error*>(&e);
+    if (auto again = err ? retryable(*err) : std::nullopt; again && err->code() != "disk_full") {
+      log_("basis data: " + std::string(e.what()));
+      for (auto& g : group) g.replies = {*again};
+      return true;
+    }
     for (auto& g : group) g.replies.clear();
     log_("komit bersama gagal, tiap kiriman disimpan sendiri: " + std::string(e.what()));
     return false;
