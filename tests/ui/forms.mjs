@@ -295,9 +295,26 @@ async function setupScreens(context) {
   check((await pc.locator('#enroll-form').isVisible()) && (await pc.inputValue('#e-server')) === srv.url,
     'a wrong password is refused in plain words, the form kept: ' + (await err.innerText()));
   await pc.fill('#e-password', srv.password);
+  // The page asks for the status once enrolled, while the background sync starts and says
+  // "terhubung" on the live events. The answer is held here for 3 s, so that it arrives
+  // after that event although it was made before it: the page must keep the newer status.
+  let held = null;  // what the held answer said, once delivered
+  const hold = async (route) => {
+    const res = await route.fetch();
+    const body = await res.text();
+    await new Promise((r) => setTimeout(r, 3000));
+    await route.fulfill({ response: res, body });
+    held = JSON.parse(body);
+  };
+  await pc.route('**/api/status', hold);
   await pc.click('#enroll-form button[type=submit]');
   await pc.locator('main h1', { hasText: 'Kotak Masuk' }).waitFor({ timeout: 30000 });
   await pc.locator('#syncbadge', { hasText: 'Terhubung' }).waitFor({ timeout: 30000 });
+  while (held === null) await new Promise((r) => setTimeout(r, 100));
+  await pc.unroute('**/api/status', hold);
+  await pc.evaluate(() => window.alurSettled());
+  check((await pc.locator('#syncbadge').innerText()).startsWith('Terhubung'),
+    `an older status answer arriving after the live "terhubung" does not show the PC offline (it said online=${held.online})`);
   check((await pc.locator('#who').innerText()).includes('H. Yulipri'), 'once enrolled, the inbox, the name and the live sync');
 
   const dam = await context.newPage();

@@ -1,6 +1,7 @@
 // The local web app's rules and /api/ paths (ui_app.h).
 #include "alur/client/ui_app.h"
 
+#include <chrono>
 #include <string_view>
 
 #include "alur/shared/crypto.h"
@@ -153,7 +154,12 @@ json act_with_passphrase(Api& api, const std::string& task, const std::string& t
 }
 
 App::App(Api& api, std::string secret, std::uint16_t port)
-    : api_(api), secret_(std::move(secret)), port_(port) {}
+    : api_(api),
+      secret_(std::move(secret)),
+      port_(port),
+      status_seq_(std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count()) {}
 
 std::string App::url() const {
   return "http://127.0.0.1:" + std::to_string(port_) + "/s/" + secret_ + "/";
@@ -169,10 +175,12 @@ bool App::allowed_origin(const std::string& origin) const {
 }
 
 json App::live_status() {
+  const std::int64_t seq = ++status_seq_;
   if (!setup_.code.empty())
-    return {{"setup", {{"code", setup_.code}, {"message", setup_.message}}}};
+    return {{"setup", {{"code", setup_.code}, {"message", setup_.message}}}, {"seq", seq}};
   json s = api_.status();
-  json out{{"online", sync_.online},
+  json out{{"seq", seq},
+           {"online", sync_.online},
            {"last_event", sync_.last_event},
            {"last_event_at", sync_.last_event_at.empty() ? json() : json(sync_.last_event_at)},
            {"fatal", sync_.fatal.empty() ? json() : json(sync_.fatal)}};

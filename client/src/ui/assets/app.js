@@ -191,13 +191,17 @@ function go(hash) {
 // --- live status ------------------------------------------------------------------------
 const state = { status: null, dirty: false, typed: 0, me: '' };
 
+// Shows the newest status and returns it. A request's answer and the live events come on
+// two connections and may arrive out of order: an older status (lower seq) is ignored, so
+// that an answer made before "terhubung" cannot show the PC as offline after it.
 function showStatus(s) {
-  if (!s) return;
+  if (!s) return state.status;
+  if (state.status && s.seq < state.status.seq) return state.status;
   state.status = s;
   if (s.setup) {
     $('#syncbadge').textContent = T('Belum siap');
     $('#who').textContent = '';
-    return;
+    return s;
   }
   state.me = s.username;
   const b = $('#syncbadge');
@@ -208,6 +212,7 @@ function showStatus(s) {
   b.className = 'badge ' + (s.online ? 'online' : 'offline');
   b.dataset.pending = s.tentative;
   $('#who').textContent = s.name ? `${T('Masuk sebagai')} ${s.name}` : '';
+  return s;
 }
 
 function listen() {
@@ -582,8 +587,7 @@ function changeLabel(r) {
 }
 
 async function viewSync() {
-  const s = await api('status');
-  showStatus(s);
+  const s = showStatus(await api('status'));
   const pending = s.pending || [], rejected = s.rejected || [];
   paint(`<h1 tabindex="-1">${esc(T('Sinkronisasi'))}</h1>
     <div class="card"><dl class="grid2">
