@@ -11,6 +11,7 @@
 #include "alur/shared/clock.h"
 #include "alur/shared/error.h"
 #include "alur/shared/files.h"
+#include "alur/shared/paths.h"
 #include "alur/shared/sqlite.h"
 
 namespace fs = std::filesystem;
@@ -45,7 +46,7 @@ bool empty_or_missing(const fs::path& dir) {
 }
 
 std::uint64_t log_head(const fs::path& db_file) {
-  sql::Database db(db_file.string(), sql::OpenOptions{.create = false, .read_only = true, .wal = false});
+  sql::Database db(u8_string(db_file), sql::OpenOptions{.create = false, .read_only = true, .wal = false});
   sql::Statement s(db, "SELECT COALESCE(MAX(seq), 0) FROM log");
   s.step();
   return static_cast<std::uint64_t>(s.get_int(0));
@@ -54,16 +55,16 @@ std::uint64_t log_head(const fs::path& db_file) {
 // Copies one database with the online backup API into a private file.
 void copy_database(const fs::path& from, const fs::path& to, bool read_only_source) {
   make_private_dir(to.parent_path());
-  sql::Database src(from.string(), sql::OpenOptions{.create = false,
+  sql::Database src(u8_string(from), sql::OpenOptions{.create = false,
                                                     .read_only = read_only_source,
                                                     .wal = !read_only_source});
-  src.backup_to(to.string());
+  src.backup_to(u8_string(to));
   fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
 }
 
 // "" for the data folder's own database, else the unit's code.
 std::string unit_label(const std::string& rel) {
-  return rel == ServerDb::kFileName ? "" : fs::path(rel).parent_path().filename().string();
+  return rel == ServerDb::kFileName ? "" : u8_string(u8_path(rel).parent_path().filename());
 }
 
 // The files of the TLS identity that exist in the data folder, relative to it.
@@ -71,7 +72,7 @@ std::vector<std::string> tls_files(const fs::path& data_dir) {
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(data_dir / "tls", ec)) {
-    const std::string rel = "tls/" + e.path().filename().string();
+    const std::string rel = "tls/" + u8_string(e.path().filename());
     if (e.is_regular_file() && std::regex_match(rel, kAllowedPath)) out.push_back(rel);
   }
   std::sort(out.begin(), out.end());
@@ -79,7 +80,7 @@ std::vector<std::string> tls_files(const fs::path& data_dir) {
 }
 
 [[noreturn]] void corrupt(const fs::path& backup_dir, const std::string& what) {
-  throw Error("backup_corrupt", "Cadangan di " + backup_dir.string() + " rusak: " + what +
+  throw Error("backup_corrupt", "Cadangan di " + u8_string(backup_dir) + " rusak: " + what +
                                     ". Pakai cadangan lain.");
 }
 
@@ -88,9 +89,9 @@ std::vector<std::string> tls_files(const fs::path& data_dir) {
 nlohmann::json checked_manifest(const fs::path& backup_dir) {
   const fs::path mpath = backup_dir / kBackupManifest;
   if (!fs::is_directory(backup_dir))
-    throw Error("backup_missing", "Folder cadangan " + backup_dir.string() + " tidak ada.");
+    throw Error("backup_missing", "Folder cadangan " + u8_string(backup_dir) + " tidak ada.");
   if (!fs::exists(mpath))
-    throw Error("backup_incomplete", "Folder " + backup_dir.string() +
+    throw Error("backup_incomplete", "Folder " + u8_string(backup_dir) +
                                          " bukan cadangan alur yang lengkap (tidak ada " +
                                          kBackupManifest + ").");
   nlohmann::json m;
@@ -106,7 +107,7 @@ nlohmann::json checked_manifest(const fs::path& backup_dir) {
           sha256_file_hex(p) != f.at("sha256").get<std::string>())
         corrupt(backup_dir, rel + " berubah sejak dicadangkan (SHA-256 tidak cocok)");
       if (is_database(rel)) {
-        sql::Database db(p.string(), sql::OpenOptions{.create = false, .read_only = true, .wal = false});
+        sql::Database db(u8_string(p), sql::OpenOptions{.create = false, .read_only = true, .wal = false});
         if (const std::string r = db.integrity_check(); r != "ok") corrupt(backup_dir, rel + ": " + r);
       }
     }
@@ -140,17 +141,17 @@ void move_aside(const fs::path& what, const fs::path& aside) {
 BackupSummary make_backup(const fs::path& data_dir, const fs::path& out_dir,
                           const std::optional<std::string>& unit, std::int64_t now_ms) {
   if (!empty_or_missing(out_dir))
-    throw Error("backup_exists", "Folder " + out_dir.string() +
+    throw Error("backup_exists", "Folder " + u8_string(out_dir) +
                                      " sudah berisi berkas; cadangan ditulis ke folder baru.");
-  if (unit && !fs::exists(unit_dir(data_dir.string(), *unit) / ServerDb::kFileName))
-    throw Error("unit_unknown", "Unit " + *unit + " tidak ada di " + data_dir.string() + ".");
+  if (unit && !fs::exists(unit_dir(u8_string(data_dir), *unit) / ServerDb::kFileName))
+    throw Error("unit_unknown", "Unit " + *unit + " tidak ada di " + u8_string(data_dir) + ".");
   make_private_dir(out_dir);
   std::vector<std::string> files;
   if (unit) {
     files.push_back(unit_db(unit));
   } else {
     files.push_back(ServerDb::kFileName);
-    for (const std::string& code : unit_codes(data_dir.string())) files.push_back(unit_db(code));
+    for (const std::string& code : unit_codes(u8_string(data_dir))) files.push_back(unit_db(code));
   }
   BackupSummary sum{out_dir, unit, {}, 0, {}};
   nlohmann::json listed = nlohmann::json::array();
@@ -177,7 +178,7 @@ BackupSummary make_backup(const fs::path& data_dir, const fs::path& out_dir,
   nlohmann::json manifest = {{"format", kFormat},
                              {"alur_version", ALUR_VERSION},
                              {"created_at", format_time_utc(now_ms)},
-                             {"source", fs::absolute(data_dir).lexically_normal().string()},
+                             {"source", u8_string(fs::absolute(data_dir).lexically_normal())},
                              {"unit", unit ? nlohmann::json(*unit) : nlohmann::json()},
                              {"heads", heads},
                              {"files", listed}};
@@ -191,20 +192,20 @@ BackupSummary restore_backup(const fs::path& backup_dir, const fs::path& data_di
   const nlohmann::json m = checked_manifest(backup_dir);
   std::optional<std::string> unit;
   if (const auto u = m.value("unit", nlohmann::json()); u.is_string()) unit = u.get<std::string>();
-  const fs::path target = unit ? unit_dir(data_dir.string(), *unit) : data_dir;
+  const fs::path target = unit ? unit_dir(u8_string(data_dir), *unit) : data_dir;
   if (unit && !fs::exists(data_dir / ServerDb::kFileName))
     throw Error("not_initialized", "Cadangan ini hanya berisi unit " + *unit +
                                        "; siapkan dulu servernya: alur-server init --data " +
-                                       data_dir.string());
+                                       u8_string(data_dir));
   // Never under a running server: a folder a server has served has its lock file.
   std::optional<DataLock> lock;
   if (fs::exists(data_dir / DataLock::kFileName)) lock.emplace(data_dir);
   if (!empty_or_missing(target)) {
     if (!force)
       throw Error("restore_target_not_empty",
-                  "Folder " + target.string() +
+                  "Folder " + u8_string(target) +
                       " tidak kosong; pulihkan ke folder data baru, atau tambahkan --force "
-                      "(isi lama dipindahkan ke " + (data_dir / "sebelum-pulih-WAKTU").string() + ").");
+                      "(isi lama dipindahkan ke " + u8_string(data_dir / "sebelum-pulih-WAKTU") + ").");
     std::string stamp = format_time_utc(now_ms);  // 2026-12-01T11:08:20Z, without ':'
     std::replace(stamp.begin(), stamp.end(), ':', '-');
     const fs::path aside = data_dir / ("sebelum-pulih-" + stamp);

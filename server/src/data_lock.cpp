@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 
 namespace alur::server {
 
@@ -18,14 +19,20 @@ DataLock::DataLock(const std::filesystem::path& data_dir) : impl_(std::make_uniq
   { std::ofstream touch(file, std::ios::app); }  // file_lock needs an existing file
   bool locked = false;
   try {
-    impl_->lock = boost::interprocess::file_lock(file.string().c_str());
+    impl_->lock = boost::interprocess::file_lock(
+#ifdef _WIN32
+        file.wstring().c_str()  // the narrow name would be read in the ANSI code page
+#else
+        file.c_str()
+#endif
+    );
     locked = impl_->lock.try_lock();
   } catch (const boost::interprocess::interprocess_exception& e) {
-    throw Error("io", "Tidak dapat mengunci " + file.string() + ": " + e.what());
+    throw Error("io", "Tidak dapat mengunci " + u8_string(file) + ": " + e.what());
   }
   if (!locked)
     throw Error("server_running",
-                "Folder data " + data_dir.string() +
+                "Folder data " + u8_string(data_dir) +
                     " sedang dipakai alur-server yang berjalan; hentikan dulu server itu "
                     "(mis. systemctl stop alur-server), lalu ulangi.");
 }

@@ -41,6 +41,7 @@
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 #include "alur/shared/files.h"
+#include "alur/shared/paths.h"
 #include "alur/shared/sqlite.h"
 #include "alur/sync/change.h"
 #include "alur/sync/templates.h"
@@ -50,13 +51,13 @@ using namespace alur;
 
 namespace {
 
-fs::path cert_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.crt"; }
-fs::path key_path(const std::string& dir) { return fs::path(dir) / "tls" / "server.key"; }
-fs::path renewals_path(const std::string& dir) { return fs::path(dir) / "tls" / "renewals.json"; }
+fs::path cert_path(const std::string& dir) { return u8_path(dir) / "tls" / "server.crt"; }
+fs::path key_path(const std::string& dir) { return u8_path(dir) / "tls" / "server.key"; }
+fs::path renewals_path(const std::string& dir) { return u8_path(dir) / "tls" / "renewals.json"; }
 
 // The folder of one unit's database: the data folder itself, or DATA/units/<code>.
 void require_initialized(const std::string& dir) {
-  if (!fs::exists(fs::path(dir) / server::ServerDb::kFileName))
+  if (!fs::exists(u8_path(dir) / server::ServerDb::kFileName))
     throw Error(
         "not_initialized",
         "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
@@ -80,7 +81,7 @@ std::unique_ptr<server::ServerStore> open_store(const std::string& dir, bool cre
   if (store_option.starts_with("sqlite:")) {
     const std::string file = store_option.substr(7);
     if (file.empty()) throw Error("usage", "--store sqlite: perlu nama berkas, mis. sqlite:/srv/alur.db");
-    if (!creating && !fs::exists(file))
+    if (!creating && !fs::exists(u8_path(file)))
       throw Error("not_initialized", "Basis data " + file + " belum ada; jalankan: alur-server init --data " +
                                          dir + " --store " + store_option);
     return std::make_unique<server::ServerDb>(sql::File{file});
@@ -117,8 +118,8 @@ void log_line(const std::string& s) {
 }
 
 int cmd_init(const std::string& dir, const std::string& names) {
-  fs::create_directories(fs::path(dir) / "tls");
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  fs::create_directories(u8_path(dir) / "tls");
+  fs::permissions(u8_path(dir), fs::perms::owner_all, fs::perm_options::replace);
   if (fs::exists(cert_path(dir))) {
     std::cout << "Sudah disiapkan: " << dir << "\n";
   } else {
@@ -151,7 +152,7 @@ int cmd_cert_renew(const std::string& dir, const std::string& names) {
   // The statement first: a crash before the new certificate is in place leaves the old one
   // serving, and a link to a certificate nobody presents harms no one.
   write_private_file(renewals_path(dir), cert_renewals_to_json(chain));
-  write_private_file(fs::path(dir) / "tls" / ("server.crt.sampai-" + std::to_string(now)), old_cert);
+  write_private_file(u8_path(dir) / "tls" / ("server.crt.sampai-" + std::to_string(now)), old_cert);
   write_private_file(key_path(dir), next.key_pem);
   write_private_file(cert_path(dir), next.cert_pem);
   std::cout << "Sertifikat baru: " << crypto::certificate_fingerprint_pem(next.cert_pem) << "\n"
@@ -164,7 +165,7 @@ int cmd_cert_renew(const std::string& dir, const std::string& names) {
 int cmd_org_import(const std::string& dir, const std::string& file) {
   auto store = open_store(dir);
   server::ServerStore& db = *store;
-  OrgFile of = parse_org_file(read_file(file));
+  OrgFile of = parse_org_file(read_file(u8_path(file)));
   // Hash passwords before the transaction (scrypt is deliberately slow).
   std::vector<std::pair<std::string, std::string>> hashed;
   for (const auto& [user, pw] : of.passwords) hashed.emplace_back(user, crypto::hash_password(pw));
@@ -268,7 +269,7 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   // One server per data folder with SQLite files (restore waits for it); the nodes of one
   // PostgreSQL database may share a folder's TLS identity.
   std::optional<server::DataLock> lock;
-  if (!is_postgresql(store_option)) lock.emplace(dir);
+  if (!is_postgresql(store_option)) lock.emplace(u8_path(dir));
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw Error("usage", "--listen harus berbentuk HOST:PORT");
   std::string host = listen.substr(0, colon);
@@ -280,7 +281,7 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   if (store_option.empty())  // units are folders of DATA; a --store serves one database
     for (const std::string& code : server::unit_codes(dir))
       units.push_back(std::make_unique<ServedUnit>(
-          code, std::make_unique<server::ServerDb>(server::unit_dir(dir, code).string())));
+          code, std::make_unique<server::ServerDb>(u8_string(server::unit_dir(dir, code)))));
   std::string renewals = "[]";
   if (fs::exists(renewals_path(dir))) {
     renewals = read_file(renewals_path(dir));
@@ -357,9 +358,9 @@ int cmd_unit_add(const std::string& dir, const std::string& code) {
     throw Error("unit_exists", "Unit " + code + " sudah ada.");
   fs::create_directories(udir);
   fs::permissions(udir, fs::perms::owner_all, fs::perm_options::replace);
-  server::ServerDb db(udir.string());  // creates the schema
+  server::ServerDb db(u8_string(udir));  // creates the schema
   if (!db.meta("created_at")) db.set_meta("created_at", std::to_string(Clock::system().now_ms()));
-  std::cout << "Unit " << code << " disiapkan di " << udir.string() << "\n"
+  std::cout << "Unit " << code << " disiapkan di " << u8_string(udir) << "\n"
             << "Impor organisasinya: alur-server org import --data " << dir << " --unit " << code
             << " FILE\n"
             << "Perangkat unit ini mendaftar ke wss://SERVER:PORT/" << code << "\n";
@@ -370,7 +371,7 @@ int cmd_unit_list(const std::string& dir, bool json_out) {
   require_initialized(dir);
   nlohmann::json arr = nlohmann::json::array();
   for (const std::string& code : server::unit_codes(dir)) {
-    server::ServerDb db(server::unit_dir(dir, code).string());
+    server::ServerDb db(u8_string(server::unit_dir(dir, code)));
     arr.push_back({{"unit", code}, {"name", db.org().unit}, {"head", db.head()}});
     if (!json_out) std::cout << code << "  " << db.org().unit << "  log: " << db.head() << "\n";
   }
@@ -401,7 +402,7 @@ int cmd_device_list(const std::string& dir, bool json_out) {
 int cmd_calendar_import(const std::string& dir, const std::string& file) {
   auto store = open_store(dir);
   server::ServerStore& db = *store;
-  std::string text = read_file(file);
+  std::string text = read_file(u8_path(file));
   CalendarYear cal =
       server::import_calendar(db, TemplateRegistry::builtin(), Clock::system(), text);
   std::cout << "Kalender " << cal.year << " diimpor: " << cal.days.size()
@@ -467,7 +468,7 @@ int cmd_verify(const std::string& dir, bool json_out) {
 // --- SOP templates ------------------------------------------------------------------
 
 int cmd_sop_validate(const std::string& file, bool json_out) {
-  TemplateCheck check = check_template(read_file(file));
+  TemplateCheck check = check_template(read_file(u8_path(file)));
   nlohmann::json issues = nlohmann::json::array();
   for (const auto& i : check.issues) {
     issues.push_back({{"line", i.line}, {"field", i.path}, {"message", i.message}});
@@ -496,7 +497,7 @@ int cmd_sop_import(const std::string& dir, const std::string& file, bool json_ou
   auto store = open_store(dir);
   server::ServerStore& db = *store;
   auto r =
-      server::import_template(db, TemplateRegistry::builtin(), Clock::system(), read_file(file));
+      server::import_template(db, TemplateRegistry::builtin(), Clock::system(), read_file(u8_path(file)));
   if (json_out)
     std::cout << r.dump() << "\n";
   else
@@ -533,7 +534,7 @@ std::string heads_text(const server::BackupSummary& s) {
 nlohmann::json summary_json(const server::BackupSummary& s) {
   nlohmann::json heads = nlohmann::json::object();
   for (const auto& [code, head] : s.heads) heads[code] = head;
-  return {{"folder", s.folder.string()},
+  return {{"folder", u8_string(s.folder)},
           {"unit", s.unit ? nlohmann::json(*s.unit) : nlohmann::json()},
           {"files", s.files},
           {"bytes", s.bytes},
@@ -543,7 +544,7 @@ nlohmann::json summary_json(const server::BackupSummary& s) {
 int cmd_backup(const std::string& dir, const std::string& out, const std::string& unit,
                bool json_out) {
   require_initialized(dir);
-  auto s = server::make_backup(dir, out, unit.empty() ? std::nullopt : std::optional(unit),
+  auto s = server::make_backup(u8_path(dir), u8_path(out), unit.empty() ? std::nullopt : std::optional(unit),
                                Clock::system().now_ms());
   if (json_out) {
     std::cout << summary_json(s).dump() << "\n";
@@ -556,7 +557,7 @@ int cmd_backup(const std::string& dir, const std::string& out, const std::string
 }
 
 int cmd_restore(const std::string& from, const std::string& dir, bool force, bool json_out) {
-  auto s = server::restore_backup(from, dir, force, Clock::system().now_ms());
+  auto s = server::restore_backup(u8_path(from), u8_path(dir), force, Clock::system().now_ms());
   if (json_out) {
     std::cout << summary_json(s).dump() << "\n";
     return 0;
@@ -844,7 +845,7 @@ int main(int argc, char** argv) {
       if (!fs::exists(udir / server::ServerDb::kFileName))
         throw Error("unit_unknown", "Unit " + unit + " belum ada; jalankan: alur-server unit add --data " +
                                         dir + " " + unit);
-      dir = udir.string();
+      dir = u8_string(udir);
     }
     if (*org_import) return cmd_org_import(dir, file);
     if (*fp) return cmd_fingerprint(dir);

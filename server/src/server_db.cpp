@@ -6,6 +6,7 @@
 
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 #include "alur/shared/template_table.h"
 
 namespace alur::server {
@@ -80,7 +81,7 @@ const std::vector<sql::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}}
 }  // namespace
 
 ServerDb::ServerDb(const std::string& data_dir)
-    : db_((std::filesystem::path(data_dir) / kFileName).string()) {
+    : db_(u8_string(u8_path(data_dir) / kFileName)) {
   migrate();
 }
 

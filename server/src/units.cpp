@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "alur/shared/error.h"
+#include "alur/shared/paths.h"
 
 namespace alur::server {
 
@@ -17,15 +18,15 @@ std::filesystem::path unit_dir(const std::string& data_dir, const std::string& c
   if (!valid_unit_code(code))
     throw Error("bad_unit", "Kode unit \"" + code +
                                 "\" tidak valid: 1–32 huruf kecil, angka, '_' atau '-'.");
-  return std::filesystem::path(data_dir) / "units" / code;
+  return u8_path(data_dir) / "units" / code;
 }
 
 std::vector<std::string> unit_codes(const std::string& data_dir) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(data_dir) / "units", ec))
-    if (e.is_directory() && valid_unit_code(e.path().filename().string()))
-      out.push_back(e.path().filename().string());
+  for (const auto& e : std::filesystem::directory_iterator(u8_path(data_dir) / "units", ec))
+    if (e.is_directory() && valid_unit_code(u8_string(e.path().filename())))
+      out.push_back(u8_string(e.path().filename()));
   std::sort(out.begin(), out.end());
   return out;
 }
