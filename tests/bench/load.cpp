@@ -9,8 +9,10 @@
 //                                     pulls and materializes N committed changes
 //   alur_load live      --replicas N  N idle sessions: server memory per connection, and how
 //                                     long one commit takes to reach all of them (Notify)
-//   alur_load office-day --replicas N [--seconds S]  N replicas each pushing a small batch
-//                                     every 3 s and pulling what they were notified of
+//   alur_load office-day --replicas N [--seconds S] [--units U]  N replicas each pushing a
+//                                     small batch every 3 s and pulling what they were
+//                                     notified of; with U > 1 they belong to U units (dinas)
+//                                     of one server (a pemda's), N / U each
 //   alur_load conflict  --changes N   two replicas mark the same N corrections offline in
 //                                     conflicting ways, then both sync until converged
 //   alur_load inbox     --changes N --client-bin ALUR
@@ -142,8 +144,19 @@ class Server {
   Server(const Server& first, AnotherNode)
       : bin_(first.bin_), dir_(first.dir_), fingerprint_(first.fingerprint_), node_(first.node_ + 1) {}
 
-  std::vector<Device> add_devices(const std::string& username, std::size_t n) {
-    auto store = open_store(dir_);
+  // A unit (dinas) of this server (`alur-server unit add`) with the same organisation.
+  void add_unit(const std::string& code) {
+    if (!store_url.empty()) throw std::runtime_error("units: SQLite only (no --store)");
+    run_capture(bin_ + " unit add --data " + dir_.string() + " " + code + " 2>&1");
+    run_capture(bin_ + " org import --data " + dir_.string() + " --unit " + code + " " +
+                (dir_ / "org.json").string() + " 2>&1");
+  }
+
+  // n devices of `username`, in `unit` ("" for the data folder's own).
+  std::vector<Device> add_devices(const std::string& username, std::size_t n,
+                                  const std::string& unit = "") {
+    auto store = unit.empty() ? open_store(dir_)
+                              : std::make_unique<server::ServerDb>((dir_ / "units" / unit).string());
     server::ServerStore& db = *store;
     std::vector<Device> out(n);
     auto tx = db.begin();
@@ -151,6 +164,7 @@ class Server {
       d.replica = crypto::to_hex(crypto::random_bytes(8));
       d.token = crypto::to_hex(crypto::random_bytes(32));
       d.username = username;
+      d.unit = unit;
       server::Device row{d.replica, username, d.key.public_raw(), "bench", 0, {}, 0, ""};
       db.add_device(row, crypto::sha256(d.token));
     }
@@ -214,7 +228,7 @@ class Session {
     net::ClientOptions o;
     o.pinned_fingerprint = server.fingerprint();
     o.heartbeat = std::chrono::milliseconds(0);
-    ws_ = net::WsClient::connect(server.url(), o);
+    ws_ = net::WsClient::connect(server.url() + (device.unit.empty() ? "" : "/" + device.unit), o);
     sync::Hello h;
     h.replica = device.replica;
     h.token = device.token;
@@ -734,23 +748,38 @@ int scenario_live_nodes(Server& first, std::size_t n) {
 // Office day: `n` replicas, each pushing a small batch (3 corrections) every few seconds and
 // pulling whatever was committed since its last turn when the server notified it, for a
 // fixed time. Round trip = Push sent -> its PushResult. Worker threads each drive a share
-// of the replicas, one session at a time, as the real client does.
-int scenario_office_day(Server& server, std::size_t n, double seconds) {
+// of the replicas, one session at a time, as the real client does. With `units` > 1 the
+// replicas belong to that many units (dinas) of the one server, replica i to unit
+// i % units, each unit with its own cases: a commit reaches only its unit's sessions, as
+// on a pemda's server (a dinas has tens of officials, not thousands).
+int scenario_office_day(Server& server, std::size_t n, double seconds, std::size_t units) {
   constexpr std::size_t kCases = 200, kPerTurn = 3, kThreads = 16;
   constexpr auto kInterval = std::chrono::milliseconds(3000);
-  auto owner = server.add_devices("sekretaris", 1);
-  auto officials = server.add_devices("kasubag", n);
+  units = std::clamp<std::size_t>(units, 1, n);
+  std::vector<std::string> codes;
+  if (units == 1) codes.push_back("");
+  for (std::size_t u = 0; units > 1 && u < units; ++u) {
+    codes.push_back("u" + std::to_string(u + 1));
+    server.add_unit(codes.back());
+  }
+  std::vector<Device> owner;
+  std::vector<Device> officials(n);
+  for (std::size_t u = 0; u < units; ++u) {
+    owner.push_back(std::move(server.add_devices("sekretaris", 1, codes[u])[0]));
+    auto mine = server.add_devices("kasubag", (n - u + units - 1) / units, codes[u]);
+    for (std::size_t k = 0; k < mine.size(); ++k) officials[u + k * units] = std::move(mine[k]);
+  }
   server.start();
-  std::vector<std::string> revisions(kCases);
+  std::vector<std::vector<std::string>> revisions(units);  // each unit's drafts
   std::uint64_t head = 0;
-  {
+  for (std::size_t u = 0; u < units; ++u) {
     // Set-up: the cases and their drafts, which the officials then correct.
-    Session w(server, owner[0]);
+    Session w(server, owner[u]);
     upload_draft(w);
-    auto changes = office_workload(owner[0], kCases * 2, 2);
+    auto changes = office_workload(owner[u], kCases * 2, 2);
     w.push_all(changes);
-    for (std::size_t i = 0; i < kCases; ++i) revisions[i] = changes[i * 2 + 1].id();
-    head = kCases * 2;
+    for (std::size_t i = 0; i < kCases; ++i) revisions[u].push_back(changes[i * 2 + 1].id());
+    head = kCases * 2;  // in each unit's log
   }
   std::vector<std::unique_ptr<Session>> sessions;
   for (auto& d : officials) sessions.push_back(std::make_unique<Session>(server, d, head));
@@ -771,14 +800,14 @@ int scenario_office_day(Server& server, std::size_t n, double seconds) {
         std::this_thread::sleep_until(due);
         Device& d = officials[i];
         Session& s = *sessions[i];
-        const std::size_t cas = i % kCases;
+        const std::size_t cas = i / units % kCases;
         sync::Push p;
         for (std::size_t k = 0; k < kPerTurn; ++k) {
           std::string id = "b" + std::to_string(cas);
           std::string change_id = d.replica + ":" + std::to_string(d.counter + 1);
           p.changes.push_back(next_change(
               d, hlc, "corr/" + id + "/" + change_id, sync::op::kCorrectionAdd,
-              {{"draft", "laporan"}, {"revision", revisions[cas]}, {"text", "Koreksi harian."}}));
+              {{"draft", "laporan"}, {"revision", revisions[i % units][cas]}, {"text", "Koreksi harian."}}));
         }
         const auto& last = p.changes.back();
         p.head_signature =
@@ -816,7 +845,7 @@ int scenario_office_day(Server& server, std::size_t n, double seconds) {
   for (auto& t : threads) t.join();
   double elapsed = seconds_since(t0);
   std::sort(rtt_ms.begin(), rtt_ms.end());
-  const std::string size = std::to_string(n);
+  const std::string size = std::to_string(n) + (units > 1 ? "_" + std::to_string(units) + "units" : "");
   metric("office_day_pushes_per_s@" + size, rtt_ms.size() / elapsed, "pushes/s", 0);
   metric("office_day_p50_ms@" + size, rtt_ms[rtt_ms.size() / 2], "ms", 0);
   metric("office_day_p99_ms@" + size, rtt_ms[std::min(rtt_ms.size() - 1, rtt_ms.size() * 99 / 100)],
@@ -890,6 +919,7 @@ int main(int argc, char** argv) {
     std::string scenario = argv[1], bin, client_bin;
     std::size_t count = 1000;
     double seconds = 20;
+    std::size_t units = 1;
     for (int i = 2; i + 1 < argc; i += 2) {
       std::string a = argv[i];
       if (a == "--server-bin")
@@ -900,6 +930,8 @@ int main(int argc, char** argv) {
         count = std::stoull(argv[i + 1]);
       else if (a == "--seconds")
         seconds = std::stod(argv[i + 1]);
+      else if (a == "--units")
+        units = std::stoull(argv[i + 1]);
       else if (a == "--store")
         store_url = argv[i + 1];
       else
@@ -920,7 +952,7 @@ int main(int argc, char** argv) {
       if (scenario == "push") rc = scenario_push(server, count);
       else if (scenario == "bootstrap") rc = scenario_bootstrap(server, count, client_bin);
       else if (scenario == "live") rc = scenario_live(server, count);
-      else if (scenario == "office-day") rc = scenario_office_day(server, count, seconds);
+      else if (scenario == "office-day") rc = scenario_office_day(server, count, seconds, units);
       else if (scenario == "conflict") rc = scenario_conflict(server, count);
       else if (scenario == "live-nodes") rc = scenario_live_nodes(server, count);
       else if (scenario == "inbox") rc = scenario_inbox(server, bin, count, client_bin);

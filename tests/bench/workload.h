@@ -15,6 +15,7 @@ namespace alur::bench {
 // A device a benchmark enrols by writing it into the server's database.
 struct Device {
   std::string replica, token, username;
+  std::string unit;  // the unit (dinas) it belongs to; "" for the data folder's own
   crypto::Ed25519Key key = crypto::Ed25519Key::generate();
   std::uint64_t counter = 0;
   std::string last_hash;
