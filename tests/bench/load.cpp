@@ -49,6 +49,7 @@
 
 #include "alur/net/ws_client.h"
 #include "alur/server/server_db.h"
+#include "alur/server/units.h"
 #ifdef ALUR_WITH_POSTGRESQL
 #include "alur/server/pg_store.h"
 #endif
@@ -156,7 +157,7 @@ class Server {
   std::vector<Device> add_devices(const std::string& username, std::size_t n,
                                   const std::string& unit = "") {
     auto store = unit.empty() ? open_store(dir_)
-                              : std::make_unique<server::ServerDb>((dir_ / "units" / unit).string());
+                              : std::make_unique<server::ServerDb>(server::unit_dir(dir_.string(), unit).string());
     server::ServerStore& db = *store;
     std::vector<Device> out(n);
     auto tx = db.begin();
@@ -756,11 +757,10 @@ int scenario_office_day(Server& server, std::size_t n, double seconds, std::size
   constexpr std::size_t kCases = 200, kPerTurn = 3, kThreads = 16;
   constexpr auto kInterval = std::chrono::milliseconds(3000);
   units = std::clamp<std::size_t>(units, 1, n);
-  std::vector<std::string> codes;
-  if (units == 1) codes.push_back("");
-  for (std::size_t u = 0; units > 1 && u < units; ++u) {
-    codes.push_back("u" + std::to_string(u + 1));
-    server.add_unit(codes.back());
+  std::vector<std::string> codes;  // "": the data folder's own unit
+  for (std::size_t u = 0; u < units; ++u) {
+    codes.push_back(units == 1 ? "" : "u" + std::to_string(u + 1));
+    if (!codes.back().empty()) server.add_unit(codes.back());
   }
   std::vector<Device> owner;
   std::vector<Device> officials(n);
