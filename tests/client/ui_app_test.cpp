@@ -101,6 +101,22 @@ TEST_F(UiApp, ThePrintedUrlSetsTheCookieAndRedirectsToACleanAddress) {
 
 // A PC that is not enrolled: the page gets the enrolment screen, every other call a 409, and
 // enrolment through the page (on the in-process office) makes the app ready.
+// The page keeps the newest status of a run: every status of one `alur ui` carries the same
+// run and a larger seq than the one before (the answer and the live events may cross);
+// another launch is another run.
+TEST_F(UiApp, EveryStatusIsNewerThanTheLastOfItsRun) {
+  json first = body(app.handle(get("api/status")));
+  json live = app.live_status();
+  json again = body(app.handle(get("api/status")));
+  EXPECT_EQ(first["run"], live["run"]);
+  EXPECT_EQ(live["run"], again["run"]);
+  EXPECT_LT(first["seq"].get<std::int64_t>(), live["seq"].get<std::int64_t>());
+  EXPECT_LT(live["seq"].get<std::int64_t>(), again["seq"].get<std::int64_t>());
+  ui::App other(office.api("other-pc"), kSecret, 4321);
+  other.need_setup({"not_enrolled", "Belum terdaftar."}, [] {});
+  EXPECT_NE(other.live_status()["run"], first["run"]);
+}
+
 TEST(UiSetup, NotEnrolledServesOnlyEnrolment) {
   Office office;
   Api& fresh = office.api("new-pc");

@@ -1,7 +1,6 @@
 // The local web app's rules and /api/ paths (ui_app.h).
 #include "alur/client/ui_app.h"
 
-#include <chrono>
 #include <string_view>
 
 #include "alur/shared/crypto.h"
@@ -157,9 +156,7 @@ App::App(Api& api, std::string secret, std::uint16_t port)
     : api_(api),
       secret_(std::move(secret)),
       port_(port),
-      status_seq_(std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count()) {}
+      run_(crypto::to_hex(crypto::random_bytes(8))) {}
 
 std::string App::url() const {
   return "http://127.0.0.1:" + std::to_string(port_) + "/s/" + secret_ + "/";
@@ -177,9 +174,10 @@ bool App::allowed_origin(const std::string& origin) const {
 json App::live_status() {
   const std::int64_t seq = ++status_seq_;
   if (!setup_.code.empty())
-    return {{"setup", {{"code", setup_.code}, {"message", setup_.message}}}, {"seq", seq}};
+    return {{"setup", {{"code", setup_.code}, {"message", setup_.message}}}, {"run", run_}, {"seq", seq}};
   json s = api_.status();
-  json out{{"seq", seq},
+  json out{{"run", run_},
+           {"seq", seq},
            {"online", sync_.online},
            {"last_event", sync_.last_event},
            {"last_event_at", sync_.last_event_at.empty() ? json() : json(sync_.last_event_at)},

@@ -75,10 +75,10 @@ class App {
   // Starts in setup mode (Setup); ready() is called once enrolment or repair has succeeded
   // (the server starts the background sync then).
   void need_setup(Setup setup, std::function<void()> ready);
-  // The status the page shows in its bar, also sent with every live event. Its "seq" grows
-  // with every status made (from the microseconds of the App's start, so that a restarted
-  // `alur ui` continues above the old one): the page answers a request and hears the live
-  // events on two connections, which may deliver out of order, and keeps the newest.
+  // The status the page shows in its bar, also sent with every live event. "run" names this
+  // `alur ui` process and "seq" grows with every status it makes: the page asks and hears
+  // the live events on two connections, which may deliver out of order, and keeps the
+  // newest of a run (a restarted `alur ui` is a new run).
   nlohmann::json live_status();
 
  private:
@@ -98,7 +98,8 @@ class App {
   SyncState sync_;
   Setup setup_;
   std::function<void()> ready_;
-  std::int64_t status_seq_;
+  std::string run_;  // random, per process
+  std::int64_t status_seq_ = 0;
 };
 
 // The value of cookie `name` in a Cookie header ("a=1; b=2"); "" when absent.

@@ -192,11 +192,13 @@ function go(hash) {
 const state = { status: null, dirty: false, typed: 0, me: '' };
 
 // Shows the newest status and returns it. A request's answer and the live events come on
-// two connections and may arrive out of order: an older status (lower seq) is ignored, so
-// that an answer made before "terhubung" cannot show the PC as offline after it.
+// two connections and may arrive out of order: an older status of the same `alur ui` run
+// (lower seq) is ignored, so that an answer made before "terhubung" cannot show the PC as
+// offline after it.
 function showStatus(s) {
   if (!s) return state.status;
-  if (state.status && s.seq < state.status.seq) return state.status;
+  const old = state.status;
+  if (old && s.run === old.run && s.seq < old.seq) return old;
   state.status = s;
   if (s.setup) {
     $('#syncbadge').textContent = T('Belum siap');
