@@ -13,6 +13,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +23,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "alur/net/ws_server.h"
 #include "alur/server/admin.h"
@@ -113,8 +117,9 @@ void require_tls(const std::string& dir) {
         "Direktori data " + dir + " belum disiapkan; jalankan: alur-server init --data " + dir);
 }
 
+// One write per line: the units' workers log from several threads.
 void log_line(const std::string& s) {
-  std::cerr << format_time_utc(Clock::system().now_ms()) << " " << s << std::endl;
+  std::cerr << (format_time_utc(Clock::system().now_ms()) + " " + s + "\n") << std::flush;
 }
 
 int cmd_init(const std::string& dir, const std::string& names) {
@@ -219,11 +224,16 @@ struct ServedUnit {
     log = [prefix](const std::string& line) { log_line(prefix + line); };
     service.set_logger(log);
   }
+  // Runs f on the unit's strand (set by serve): everything a unit's service and store do
+  // runs there, one at a time, in order.
+  void post(std::function<void()> f) const { strand_post(std::move(f)); }
+
   std::string code;  // "" for the unit at "/"
   std::unique_ptr<server::ServerStore> store;
   server::ServerStore& db;
   server::SyncService service;
   std::function<void(const std::string&)> log;
+  std::function<void(std::function<void()>)> strand_post;
 };
 
 // The node's LISTEN connection (server/pg_listener.h), with a PostgreSQL store.
@@ -242,7 +252,8 @@ std::shared_ptr<CommitListener> start_commit_listener([[maybe_unused]] boost::as
 #ifdef ALUR_WITH_POSTGRESQL
   if (!is_postgresql(store_option)) return nullptr;
   auto listener = std::make_shared<server::CommitListener>(
-      io, store_option, [&unit] { unit.service.notify_commits(); }, unit.log);
+      io, store_option, [&unit] { unit.post([&unit] { unit.service.notify_commits(); }); },
+      unit.log);
   listener->start();
   return listener;
 #else
@@ -287,15 +298,24 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
     renewals = read_file(renewals_path(dir));
     (void)cert_renewals_from_json(renewals);  // refuses to start on a damaged file
   }
-  server::UnitRouter router;
-  for (auto& u : units) {
-    u->service.set_cert_renewals(renewals);
-    router.add(u->code, u->service);
-  }
+  // The I/O thread (io) reads and writes the sockets; each unit's service runs on a strand
+  // of the worker pool, so that units commit in parallel, each waiting for its own disk,
+  // while the network goes on (server/units.h, PostedHandler). Within a unit everything
+  // stays one at a time and in order, as SyncService requires.
   boost::asio::io_context io;
-  // Group commit: a push is committed with the others that arrived with it (SyncService).
-  for (auto& u : units)
-    u->service.set_defer([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
+  boost::asio::thread_pool workers(std::max(2u, std::thread::hardware_concurrency()));
+  server::UnitRouter router;
+  std::vector<std::unique_ptr<server::PostedHandler>> posted;
+  for (auto& u : units) {
+    u->strand_post = [strand = boost::asio::make_strand(workers)](std::function<void()> f) {
+      boost::asio::post(strand, std::move(f));
+    };
+    u->service.set_cert_renewals(renewals);
+    posted.push_back(std::make_unique<server::PostedHandler>(u->service, u->strand_post));
+    router.add(u->code, *posted.back());
+    // Group commit: a push is committed with the others that arrived with it (SyncService).
+    u->service.set_defer(u->strand_post);
+  }
   net::ServerLimits limits;
   limits.max_message_bytes = server::kMaxMessageBytes;
   limits.idle_timeout = std::chrono::seconds(heartbeat_seconds);
@@ -327,17 +347,19 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
       const bool poll = !listener || !listener->listening() ||
                         now - last_poll >= server::kCommitPollListening;
       if (poll) last_poll = now;
-      for (auto& u : units) {
-        try {
-          server::run_schedules(u->db, TemplateRegistry::builtin(), Clock::system(), u->log);
-          if (poll)
-            u->service.tick();
-          else
-            u->service.close_revoked_sessions();
-        } catch (const std::exception& e) {
-          u->log(std::string("tick: ") + e.what());
-        }
-      }
+      for (auto& u : units)
+        u->post([unit = u.get(), poll] {
+          try {
+            server::run_schedules(unit->db, TemplateRegistry::builtin(), Clock::system(),
+                                  unit->log);
+            if (poll)
+              unit->service.tick();
+            else
+              unit->service.close_revoked_sessions();
+          } catch (const std::exception& e) {
+            unit->log(std::string("tick: ") + e.what());
+          }
+        });
       schedule_tick();
     });
   };
@@ -347,6 +369,7 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
     u->log("siap: unit " + (u->code.empty() ? std::string("/") : "/" + u->code) + ", head " +
            std::to_string(u->db.head()));
   io.run();
+  workers.join();  // what the units were doing ends before they are destroyed
   return 0;
 }
 

@@ -60,4 +60,18 @@ void UnitRouter::on_close(const std::shared_ptr<net::Connection>& conn, const st
   unit->on_close(conn, why);
 }
 
+void PostedHandler::on_open(const std::shared_ptr<net::Connection>& conn) {
+  post_([this, conn] { inner_.on_open(conn); });
+}
+
+void PostedHandler::on_message(const std::shared_ptr<net::Connection>& conn, std::string message) {
+  post_([this, conn, message = std::move(message)]() mutable {
+    inner_.on_message(conn, std::move(message));
+  });
+}
+
+void PostedHandler::on_close(const std::shared_ptr<net::Connection>& conn, const std::string& why) {
+  post_([this, conn, why] { inner_.on_close(conn, why); });
+}
+
 }  // namespace alur::server

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,25 @@ class UnitRouter final : public net::Handler {
  private:
   std::map<std::string, net::Handler*> units_;                  // by code
   std::unordered_map<std::uint64_t, net::Handler*> by_conn_;  // by connection id
+};
+
+// Hands every call of a unit's handler to `post`, which runs it later, in the order of the
+// calls and one at a time (serve gives each unit a strand of a worker pool). The network's
+// I/O thread then only reads and writes sockets: one unit's commit, waiting for its disk,
+// holds up neither the network nor another unit's commits. The connection is kept alive
+// until its call has run; a Connection may be used from any thread (net/ws_server.h).
+class PostedHandler final : public net::Handler {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+  PostedHandler(net::Handler& inner, Post post) : inner_(inner), post_(std::move(post)) {}
+
+  void on_open(const std::shared_ptr<net::Connection>& conn) override;
+  void on_message(const std::shared_ptr<net::Connection>& conn, std::string message) override;
+  void on_close(const std::shared_ptr<net::Connection>& conn, const std::string& why) override;
+
+ private:
+  net::Handler& inner_;
+  Post post_;
 };
 
 }  // namespace alur::server
