@@ -8,7 +8,7 @@
 // listening now (the server polls the log head more often while it is not).
 //
 // Threading: everything runs on the io_context's thread; on_commit and log are called
-// there (an exception out of on_commit is logged, never thrown into Asio). Made with
+// there (serve's on_commit posts the Notify to the unit's strand) (an exception out of on_commit is logged, never thrown into Asio). Made with
 // std::make_shared: its handlers hold it weakly and do nothing once it is gone.
 #pragma once
 

@@ -8,7 +8,7 @@
 // A transaction that appended to the log sends NOTIFY on kCommitChannel before it commits,
 // which PostgreSQL delivers to every listening node (CommitListener, pg_listener.h) only
 // once the transaction has committed, and once per transaction however many it appended.
-// Not thread-safe: one connection, owned by the server's single I/O thread.
+// Not thread-safe: one connection, used by one thread at a time (serve: its unit's strand).
 #pragma once
 
 #include <cstdint>

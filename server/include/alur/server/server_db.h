@@ -1,7 +1,7 @@
 // ServerDb: the SQLite ServerStore (WAL, synchronous=FULL) — the embedded default.
 // Schema: server/SCHEMA.md. The SQL is kept portable (no SQLite-only functions in the
 // commit path) so that a PostgreSQL store can take the same shape.
-// Not thread-safe: owned by the server's single I/O thread.
+// Not thread-safe: used by one thread at a time (serve: its unit's strand).
 #pragma once
 
 #include <cstdint>

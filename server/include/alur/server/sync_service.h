@@ -2,8 +2,9 @@
 // sequences pushed changes (one transaction per batch, validated by the case rules),
 // answers pulls and blob transfers, and notifies connected replicas of new commits.
 //
-// Threading: all methods run on the server's single I/O thread (the net::Handler
-// callbacks); the database is touched from that thread only.
+// Threading: not thread-safe; all methods must run one at a time, in the order of the
+// net::Handler callbacks. serve runs each unit's service on its own strand of a worker pool
+// (server/units.h, PostedHandler), and the database is touched from that strand only.
 #pragma once
 
 #include <deque>
@@ -31,8 +32,8 @@ class SyncService : public net::Handler {
   // The renewals of the server's certificate (tls/renewals.json; shared/cert_renewal.h),
   // handed to any client that asks with CertQuery.
   void set_cert_renewals(std::string renewals_json) { cert_renewals_ = std::move(renewals_json); }
-  // Group commit. `defer` runs a function once the I/O thread has handled the messages that
-  // are ready now (serve: asio::post). With it, a push is not committed at once: every push
+  // Group commit. `defer` runs a function once the service has handled the messages that
+  // are ready now (serve: asio::post to the unit's strand). With it, a push is not committed at once: every push
   // that arrives before the deferred flush, from any session, is validated as always (the
   // same checks, in arrival order) and all are committed in one transaction with one fsync;
   // each session is answered only after that commit. A session's later messages wait behind
