@@ -307,11 +307,20 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   server::UnitRouter router;
   std::vector<std::unique_ptr<server::PostedHandler>> posted;
   for (auto& u : units) {
-    u->strand_post = [strand = boost::asio::make_strand(workers)](std::function<void()> f) {
-      boost::asio::post(strand, std::move(f));
+    // What escapes a unit's work (its store lost, say) is logged: on the I/O thread it
+    // was logged by the network layer or the listener; on a worker it would end the server.
+    u->strand_post = [strand = boost::asio::make_strand(workers),
+                      log = u->log](std::function<void()> f) {
+      boost::asio::post(strand, [f = std::move(f), log] {
+        try {
+          f();
+        } catch (const std::exception& e) {
+          log(std::string("kesalahan: ") + e.what());
+        }
+      });
     };
     u->service.set_cert_renewals(renewals);
-    posted.push_back(std::make_unique<server::PostedHandler>(u->service, u->strand_post));
+    posted.push_back(std::make_unique<server::PostedHandler>(u->service, u->strand_post, u->log));
     router.add(u->code, *posted.back());
     // Group commit: a push is committed with the others that arrived with it (SyncService).
     u->service.set_defer(u->strand_post);

@@ -60,18 +60,29 @@ void UnitRouter::on_close(const std::shared_ptr<net::Connection>& conn, const st
   unit->on_close(conn, why);
 }
 
+void PostedHandler::guarded(const std::shared_ptr<net::Connection>& conn, const char* what,
+                            const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    log_(std::string(what) + " melempar pengecualian (koneksi " + std::to_string(conn->id()) +
+         "): " + e.what());
+    conn->close("kesalahan internal server");
+  }
+}
+
 void PostedHandler::on_open(const std::shared_ptr<net::Connection>& conn) {
-  post_([this, conn] { inner_.on_open(conn); });
+  post_([this, conn] { guarded(conn, "on_open", [&] { inner_.on_open(conn); }); });
 }
 
 void PostedHandler::on_message(const std::shared_ptr<net::Connection>& conn, std::string message) {
   post_([this, conn, message = std::move(message)]() mutable {
-    inner_.on_message(conn, std::move(message));
+    guarded(conn, "on_message", [&] { inner_.on_message(conn, std::move(message)); });
   });
 }
 
 void PostedHandler::on_close(const std::shared_ptr<net::Connection>& conn, const std::string& why) {
-  post_([this, conn, why] { inner_.on_close(conn, why); });
+  post_([this, conn, why] { guarded(conn, "on_close", [&] { inner_.on_close(conn, why); }); });
 }
 
 }  // namespace alur::server

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "alur/server/units.h"
@@ -18,10 +20,15 @@ namespace {
 struct FakeConnection final : net::Connection {
   explicit FakeConnection(std::uint64_t id) : id_(id) {}
   void send(std::shared_ptr<const std::string>) override {}
-  void close(const std::string&) override {}
+  void close(const std::string& reason) override {
+    std::lock_guard lock(mu);
+    closed.push_back(reason);
+  }
   std::string remote_address() const override { return "127.0.0.1:1"; }
   std::uint64_t id() const override { return id_; }
   std::uint64_t id_;
+  std::mutex mu;
+  std::vector<std::string> closed;
 };
 
 // Records every call it gets; on_message runs `during` first.
@@ -89,6 +96,27 @@ TEST(PostedHandler, ABusyUnitDoesNotHoldUpAnother) {
   EXPECT_EQ(waited, std::future_status::ready) << "unit b waited for unit a";
   EXPECT_EQ(busy.seen(), std::vector<std::string>{"push a"});
   EXPECT_EQ(other.seen(), std::vector<std::string>{"push b"});
+}
+
+// A unit whose store fails inside a call (here: throws) must not end the server: the call
+// is logged and its connection closed, and the unit's next calls still run.
+TEST(PostedHandler, ACallThatThrowsIsLoggedAndClosesItsConnection) {
+  boost::asio::thread_pool pool(2);
+  Recorder unit;
+  bool first = true;
+  unit.during = [&] {
+    if (std::exchange(first, false)) throw std::runtime_error("PostgreSQL terputus");
+  };
+  std::vector<std::string> log;
+  PostedHandler h(unit, on_strand(pool), [&](const std::string& line) { log.push_back(line); });
+  auto conn = std::make_shared<FakeConnection>(3);
+  h.on_message(conn, "push 1");
+  h.on_message(conn, "push 2");
+  pool.join();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_NE(log[0].find("PostgreSQL terputus"), std::string::npos) << log[0];
+  EXPECT_EQ(conn->closed, std::vector<std::string>{"kesalahan internal server"});
+  EXPECT_EQ(unit.seen(), std::vector<std::string>{"push 2"});
 }
 
 }  // namespace

@@ -46,19 +46,28 @@ class UnitRouter final : public net::Handler {
 // calls and one at a time (serve gives each unit a strand of a worker pool). The network's
 // I/O thread then only reads and writes sockets: one unit's commit, waiting for its disk,
 // holds up neither the network nor another unit's commits. The connection is kept alive
-// until its call has run; a Connection may be used from any thread (net/ws_server.h).
+// until its call has run; a Connection may be used from any thread (net/ws_server.h). As
+// the network layer does for a handler it calls itself, a call that throws is logged and
+// its connection closed ("kesalahan internal server").
 class PostedHandler final : public net::Handler {
  public:
   using Post = std::function<void(std::function<void()>)>;
-  PostedHandler(net::Handler& inner, Post post) : inner_(inner), post_(std::move(post)) {}
+  using Log = std::function<void(const std::string&)>;
+  PostedHandler(net::Handler& inner, Post post, Log log = [](const std::string&) {})
+      : inner_(inner), post_(std::move(post)), log_(std::move(log)) {}
 
   void on_open(const std::shared_ptr<net::Connection>& conn) override;
   void on_message(const std::shared_ptr<net::Connection>& conn, std::string message) override;
   void on_close(const std::shared_ptr<net::Connection>& conn, const std::string& why) override;
 
  private:
+  // Runs call; if it throws, logs why and closes conn.
+  void guarded(const std::shared_ptr<net::Connection>& conn, const char* what,
+               const std::function<void()>& call);
+
   net::Handler& inner_;
   Post post_;
+  Log log_;
 };
 
 }  // namespace alur::server
