@@ -754,6 +754,10 @@ function render(navigated, live = false) {
   rendering = rendering.then(async () => {
     if (live) liveQueued = false;
     const hash = location.hash || '#/inbox';
+    // The official went to another screen and its render waits behind this one: that render
+    // paints the new screen fresh. Painting it here first would show its form, let the
+    // official type into it, and then the navigation's render would paint over the text.
+    if (live && hash !== shownHash) return;
     if (live && state.dirty) return showRefreshNote();
     shownHash = hash;
     const route = ROUTES.find(([re]) => re.test(hash));
