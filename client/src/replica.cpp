@@ -211,7 +211,7 @@ void Replica::save_case(const CaseState& c) {
       .bind_text(2, c.sop)
       .bind_text(3, c.period)
       .bind_text(4, c.state)
-      .bind_text(5, case_to_json(c).dump())
+      .bind_text(5, case_json_text(c))
       .exec();
   store_ready_tasks(c, false);
 }
@@ -441,7 +441,7 @@ std::optional<CaseState> Replica::load_overlay_case(const std::string& id) {
 void Replica::store_overlay(const View& v) {
   for (const auto& id : v.saved_) {
     const CaseState& c = *v.cases_.at(id);
-    std::string body = case_to_json(c).dump();
+    std::string body = case_json_text(c);
     db_.cached(
            "INSERT INTO overlay (case_id, sop, period, body) VALUES (?, ?, ?, ?) "
            "ON CONFLICT (case_id) DO UPDATE SET body = excluded.body")

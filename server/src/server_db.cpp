@@ -356,15 +356,19 @@ std::optional<sync::CaseState> ServerDb::load_case(const std::string& id) {
   auto s = db_.cached("SELECT body FROM cases WHERE id = ?");
   s.bind_text(1, id);
   if (!s.step()) return std::nullopt;
-  return sync::case_from_json(nlohmann::json::parse(s.get_text(0)));
+  return parsed_.parse(id, s.get_text(0));
 }
 
-void ServerDb::save_case(const sync::CaseState& c) {
+void ServerDb::save_case(const sync::CaseState& c) { save_case(sync::CaseState(c)); }
+
+void ServerDb::save_case(sync::CaseState&& c) {
+  std::string text = sync::case_json_text(c);
   auto s = db_.cached(
       "INSERT INTO cases (id, sop, period, state, body) VALUES (?, ?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body");
   s.bind_text(1, c.id).bind_text(2, c.sop).bind_text(3, c.period).bind_text(4, c.state);
-  s.bind_text(5, sync::case_to_json(c).dump()).exec();
+  s.bind_text(5, text).exec();
+  parsed_.keep(std::move(text), std::move(c));
 }
 
 std::optional<std::string> ServerDb::case_for_period(const std::string& sop,

@@ -53,10 +53,12 @@ std::optional<std::string> BatchState::case_for_period(const std::string& sop,
 }
 
 void BatchState::flush() {
+  // The batch is done with its dirty cases: each is handed to the store (which may keep
+  // it, ServerDb's ParsedCases) and read from the store again if the batch goes on.
   for (const auto& id : dirty_) {
-    Slot& slot = cases_.at(id);
-    store_.save_case(*slot.state);
-    slot.dirty = false;
+    auto it = cases_.find(id);
+    store_.save_case(std::move(*it->second.state));
+    cases_.erase(it);
   }
   dirty_.clear();
 }

@@ -2,6 +2,7 @@
 #include "alur/sync/case_state.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "alur/shared/error.h"
@@ -181,6 +182,185 @@ json case_to_json(const CaseState& c) {
     j["returns"].push_back(std::move(ret));
   }
   return j;
+}
+
+namespace {
+
+// Writes JSON as nlohmann's dump() does (no spaces; strings escaped the same way) into one
+// string. The caller writes an object's keys in byte order, as std::map keeps them there.
+class TextWriter {
+ public:
+  std::string out;
+
+  TextWriter& obj() { return open('{'); }
+  TextWriter& end_obj() { return close('}'); }
+  TextWriter& arr() { return open('['); }
+  TextWriter& end_arr() { return close(']'); }
+  // The next member of an object, or the next element of an array.
+  TextWriter& key(std::string_view k) {
+    item();
+    str(k);
+    out += ':';
+    return *this;
+  }
+  TextWriter& item() {
+    if (more_) out += ',';
+    more_ = true;
+    return *this;
+  }
+  // A field written only when set (put_if).
+  TextWriter& key_if(std::string_view k, const std::string& v) {
+    if (!v.empty()) key(k).str(v);
+    return *this;
+  }
+
+  TextWriter& str(std::string_view s) {
+    const auto plain = [](char ch) {
+      const auto b = static_cast<unsigned char>(ch);
+      return b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+    };
+    out += '"';
+    if (std::all_of(s.begin(), s.end(), plain)) {  // most text: copied at once
+      out += s;
+      out += '"';
+      return *this;
+    }
+    out.pop_back();
+    // dump() checks UTF-8 and copies it through unescaped: text outside ASCII (rare here)
+    // is left to it, so that both agree on every byte and on every error.
+    if (std::any_of(s.begin(), s.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; })) {
+      out += json(std::string(s)).dump();
+      return *this;
+    }
+    out += '"';
+    for (char ch : s) {
+      switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(ch) < 0x20) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += kHex[(ch >> 4) & 0xF];
+            out += kHex[ch & 0xF];
+          } else {
+            out += ch;
+          }
+      }
+    }
+    out += '"';
+    return *this;
+  }
+  template <class Int>
+  TextWriter& num(Int v) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    return *this;
+  }
+  TextWriter& boolean(bool v) {
+    out += v ? "true" : "false";
+    return *this;
+  }
+  TextWriter& null() {
+    out += "null";
+    return *this;
+  }
+  TextWriter& vv(const VersionVector& vv) {
+    obj();
+    for (const auto& [r, c] : vv.entries()) key(r).num(c);
+    return end_obj();
+  }
+  TextWriter& dot(const Dot& d) { return arr().item().str(d.replica).item().num(d.counter).end_arr(); }
+
+ private:
+  TextWriter& open(char ch) {
+    out += ch;
+    more_ = false;
+    return *this;
+  }
+  TextWriter& close(char ch) {
+    out += ch;
+    more_ = true;
+    return *this;
+  }
+  bool more_ = false;  // the next member or element needs a comma before it
+};
+
+}  // namespace
+
+// Every object's members in byte order of their keys (as case_to_json's std::map puts
+// them); a test compares the two texts over cases with every kind of field.
+std::string case_json_text(const CaseState& c) {
+  TextWriter w;
+  w.out.reserve(4096);
+  w.obj().key("approvals").arr();
+  for (const Approval& a : c.approvals) {
+    w.item().obj().key_if("acting", a.acting).key("at").num(a.at).key("by").str(a.by);
+    w.key("change").str(a.change).key("draft").str(a.draft).key("kind").str(a.kind);
+    w.key_if("public_key", a.public_key).key("revision").str(a.revision).key("role").str(a.role);
+    w.key("sha256").str(a.sha256).key_if("signature", a.signature);
+    w.key_if("statement", a.statement).key("step").num(a.step);
+    w.key("superseded").boolean(a.superseded).key("task").str(a.task).end_obj();
+  }
+  w.end_arr().key("corrections").obj();
+  for (const auto& [id, k] : c.corrections) {
+    w.key(id).obj().key("at").num(k.at).key("by").str(k.by).key("draft").str(k.draft);
+    w.key("revision").str(k.revision).key("siblings").arr();
+    for (const auto& s : k.status.siblings()) {
+      w.item().obj().key("at").num(s.value.at).key("by").str(s.value.by);
+      w.key("dot").dot(s.dot).key("status").str(s.value.status).end_obj();
+    }
+    w.end_arr().key("text").str(k.text).key("vv").vv(k.status.vv()).end_obj();
+  }
+  w.end_obj().key("dispositions").obj();
+  for (const auto& [task, d] : c.dispositions) {
+    w.key(task).obj().key("siblings").arr();
+    for (const auto& s : d.value.siblings()) {
+      w.item().obj().key("at").num(s.value.at).key("by").str(s.value.by);
+      w.key("dot").dot(s.dot).key("text").str(s.value.text).end_obj();
+    }
+    w.end_arr().key("vv").vv(d.value.vv()).end_obj();
+  }
+  w.end_obj().key("drafts").obj();
+  for (const auto& [name, d] : c.drafts) {
+    w.key(name).obj();
+    for (const auto& [id, r] : d.revisions) {
+      w.key(id).obj().key("at").num(r.at).key("by").str(r.by).key("draft").str(r.draft);
+      w.key("filename").str(r.filename).key("media").str(r.media).key("parents").arr();
+      for (const auto& p : r.parents) w.item().str(p);
+      w.end_arr().key("sha256").str(r.sha256).key("size").num(r.size);
+      w.key("step").num(r.step).end_obj();
+    }
+    w.end_obj();
+  }
+  w.end_obj().key("id").str(c.id).key("opened_at").num(c.opened_at);
+  w.key("opened_by").str(c.opened_by).key("period").str(c.period).key("returns").arr();
+  for (const ReturnEvent& r : c.returns) {
+    w.item().obj().key_if("acting", r.acting).key("at").num(r.at).key("by").str(r.by);
+    w.key("change").str(r.change).key("from_task").str(r.from_task);
+    w.key_if("outcome", r.outcome).key("reason").str(r.reason);
+    w.key("to_step").num(r.to_step).end_obj();
+  }
+  w.end_arr().key("sop").str(c.sop).key("state").str(c.state).key("tasks").arr();
+  for (const TaskState& t : c.tasks) {
+    w.item().obj().key_if("acted_as", t.acted_as).key_if("acting", t.acting);
+    w.key("at").num(t.at).key("bidang");
+    if (t.bidang)
+      w.str(*t.bidang);
+    else
+      w.null();
+    w.key("by").str(t.by).key("change").str(t.change).key("key").str(t.key);
+    w.key_if("outcome", t.outcome).key("ready_at").num(t.ready_at);
+    w.key("revision").str(t.revision).key("role").str(t.role).key("round").num(t.round);
+    w.key("state").str(t.state).key("step").num(t.step).key("text").str(t.text).end_obj();
+  }
+  w.end_arr().key("title").str(c.title).key("version").num(c.version).end_obj();
+  return std::move(w.out);
 }
 
 CaseState case_from_json(const json& j) {

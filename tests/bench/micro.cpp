@@ -9,6 +9,7 @@
 #include "alur/server/sync_service.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/sop_template.h"
+#include "alur/sync/memory_state.h"
 #include "alur/sync/messages.h"
 #include "alur/sync/version_vector.h"
 #include "bench/workload.h"
@@ -113,6 +114,56 @@ void BM_Ed25519Verify(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Ed25519Verify);
+
+// A case as a busy official leaves it (opened, a draft, 98 corrections; the workload of
+// the push benchmarks), materialized by the rules.
+sync::CaseState busy_case() {
+  sync::MemoryState state;
+  Org org;
+  org.unit = "Dinas Uji";
+  org.people = {{"sekretaris", "Sekretaris", {{"sekretaris", std::nullopt}}, true}};
+  state.set_org(org);
+  bench::Device d;
+  d.replica = "0123456789abcdef";
+  d.username = "sekretaris";
+  for (const auto& c : bench::office_workload(d, 100))
+    if (auto v = sync::apply_change(state, TemplateRegistry::builtin(), c, HybridClock::to_ms(c.hlc));
+        !v.ok())
+      throw std::runtime_error(v.message);
+  return state.cases().begin()->second;
+}
+
+// The case's canonical text, as every batch that touches it writes it (items = cases):
+// written straight (case_json_text, what the stores use) and through the JSON tree (the
+// same bytes).
+void BM_CaseJsonText(benchmark::State& state) {
+  const sync::CaseState c = busy_case();
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text = sync::case_json_text(c);
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["json_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_CaseJsonText);
+
+void BM_CaseJsonTree(benchmark::State& state) {
+  const sync::CaseState c = busy_case();
+  for (auto _ : state) benchmark::DoNotOptimize(sync::case_to_json(c).dump());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CaseJsonTree);
+
+// ...and read back, as a batch that touches a stored case first does.
+void BM_CaseFromJson(benchmark::State& state) {
+  const std::string text = sync::case_to_json(busy_case()).dump();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(sync::case_from_json(nlohmann::json::parse(text)));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CaseFromJson);
 
 // The sequencer: SyncService validates and commits pushes of 1,000 changes into a real
 // SQLite file (WAL, synchronous=FULL); items = changes.

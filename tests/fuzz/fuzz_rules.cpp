@@ -34,6 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
       const nlohmann::json once = sync::case_to_json(it->second);
       if (sync::case_to_json(sync::case_from_json(once)) != once)
         fuzz::finding("case " + it->first + " does not survive its JSON round trip after " + c.op);
+      if (sync::case_json_text(it->second) != once.dump())
+        fuzz::finding("case " + it->first + ": case_json_text differs from the JSON's dump after " +
+                      c.op);
     }
   }
   return 0;

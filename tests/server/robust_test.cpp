@@ -33,6 +33,28 @@ std::vector<Change> big_batch(HandClient& sekre, int rewrites) {
   return batch;
 }
 
+// The server keeps the cases it last wrote parsed (ServerDb's ParsedCases), but what it
+// reads is always what is stored: a case rewritten by another process (here a second
+// connection to the same file) is read as rewritten, never as the server last wrote it.
+TEST(ServerCases, ACaseRewrittenByAnotherProcessIsReadAsStored) {
+  Office o;
+  HandClient sekre = o.enrolled("sekre");
+  ASSERT_EQ(o.push1(sekre, sekre.open_case(kCase)).outcome, Outcome::kAccepted);
+  auto mine = o.sqlite().load_case(kCase);
+  ASSERT_TRUE(mine);
+  ASSERT_NE(mine->title, "Ditulis proses lain");
+  CaseState theirs = *mine;
+  theirs.title = "Ditulis proses lain";
+  {
+    sql::Database other((o.dir.path() / ServerDb::kFileName).string());
+    other.cached("UPDATE cases SET body = ? WHERE id = ?")
+        .bind_text(1, case_json_text(theirs))
+        .bind_text(2, kCase)
+        .exec();
+  }
+  EXPECT_EQ(o.sqlite().load_case(kCase)->title, "Ditulis proses lain");
+}
+
 // The disk fills up in the middle of a batch: the server refuses the batch whole with
 // server_disk_full (not fatal: the session stays usable), commits none of it — not the
 // changes that still fitted — and the very same Push succeeds once there is room.

@@ -953,6 +953,7 @@ TEST_F(RulesTest, ReplayingTheLogGivesTheSameStateByteForByte) {
 
   for (const auto& [id, c] : state.cases) {
     json j = case_to_json(c);
+    EXPECT_EQ(case_json_text(c), j.dump()) << id;
     EXPECT_EQ(case_to_json(case_from_json(j)).dump(), j.dump()) << id;
     EXPECT_EQ(case_to_json(case_from_json(json::parse(j.dump()))).dump(), j.dump()) << id;
   }
@@ -962,6 +963,7 @@ TEST_F(RulesTest, CompletedCaseJsonRoundTrips) {
   ASSERT_ACCEPTED(open());
   complete_through(13);
   json j = case_to_json(kase());
+  EXPECT_EQ(case_json_text(kase()), j.dump());
   CaseState back = case_from_json(json::parse(j.dump()));
   EXPECT_EQ(case_to_json(back).dump(), j.dump());
   EXPECT_EQ(back.state, "completed");

@@ -356,7 +356,7 @@ void PgStore::save_case(const sync::CaseState& c) {
   conn_.query(
       "INSERT INTO cases (id, sop, period, state, body) VALUES ($1, $2, $3, $4, $5) "
       "ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
-      {c.id, c.sop, c.period, c.state, sync::case_to_json(c).dump()});
+      {c.id, c.sop, c.period, c.state, sync::case_json_text(c)});
 }
 
 std::optional<std::string> PgStore::case_for_period(const std::string& sop,

@@ -17,6 +17,7 @@
 #include "alur/shared/sqlite.h"
 #include "alur/sync/case_state.h"
 #include "alur/sync/messages.h"
+#include "alur/sync/parsed_cases.h"
 
 namespace alur::server {
 
@@ -77,6 +78,7 @@ class ServerDb final : public ServerStore {
   void set_org(const Org& org) override;
   std::optional<sync::CaseState> load_case(const std::string& id) override;
   void save_case(const sync::CaseState& c) override;
+  void save_case(sync::CaseState&& c) override;
   std::optional<std::string> case_for_period(const std::string& sop,
                                              const std::string& period) override;
   std::map<std::pair<std::string, int>, std::string> imported_templates() override;
@@ -108,6 +110,10 @@ class ServerDb final : public ServerStore {
     sync::Dot dot;
     std::string bytes;
   } last_encoded_;
+  // The cases last read or written, parsed (a busy case is touched by batch after batch;
+  // parsing its JSON cost more than the rest of the batch's work on it).
+  sync::ParsedCases parsed_{kParsedCases};
+  static constexpr std::size_t kParsedCases = 64;
 };
 
 }  // namespace alur::server

@@ -45,7 +45,8 @@ class BatchState final : public StateAccess {
   }
 
   // Writes every case changed since the last flush to the store, in the order each was
-  // first changed.
+  // first changed, moving it there (ServerDb keeps it parsed); the batch reads it from the
+  // store again if it goes on.
   void flush();
 
  private:

@@ -152,6 +152,11 @@ struct CaseState {
 
 nlohmann::json case_to_json(const CaseState& c);
 CaseState case_from_json(const nlohmann::json& j);
+// The canonical text of a case, as stored and compared: exactly case_to_json(c).dump(), but
+// written straight into the string (about a tenth of the time of building the JSON tree;
+// every batch that touches a case writes it). Throws what dump() throws (text that is not
+// UTF-8).
+std::string case_json_text(const CaseState& c);
 
 // Task ids on the command line: "<case>.<key>", e.g. "5e0c1d2a3b4c5d6e.2.koperasi".
 std::string task_id(const std::string& case_id, const std::string& key);
