@@ -303,9 +303,10 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   // while the network goes on (server/units.h, PostedHandler). Within a unit everything
   // stays one at a time and in order, as SyncService requires.
   boost::asio::io_context io;
-  boost::asio::thread_pool workers(std::max(2u, std::thread::hardware_concurrency()));
   server::UnitRouter router;
   std::vector<std::unique_ptr<server::PostedHandler>> posted;
+  // Declared after what its work uses: on any way out it stops and joins first.
+  boost::asio::thread_pool workers(std::max(2u, std::thread::hardware_concurrency()));
   for (auto& u : units) {
     // What escapes a unit's work (its store lost, say) is logged: on the I/O thread it
     // was logged by the network layer or the listener; on a worker it would end the server.
