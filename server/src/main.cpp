@@ -305,14 +305,26 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   boost::asio::io_context io;
   server::UnitRouter router;
   std::vector<std::unique_ptr<server::PostedHandler>> posted;
-  // Declared after what its work uses: on any way out it stops and joins first.
+  // Declared after what its work uses, before the strands; the strands are owned here and
+  // the units' functions point at them, so that on any way out the pool stops and joins
+  // first (joined), then the strands go while their pool still exists (strands), then the
+  // pool.
   boost::asio::thread_pool workers(std::max(2u, std::thread::hardware_concurrency()));
+  using Strand = boost::asio::strand<boost::asio::thread_pool::executor_type>;
+  std::vector<std::unique_ptr<Strand>> strands;
+  struct JoinFirst {
+    boost::asio::thread_pool& pool;
+    ~JoinFirst() {
+      pool.stop();
+      pool.join();
+    }
+  } joined{workers};
   for (auto& u : units) {
     // What escapes a unit's work (its store lost, say) is logged: on the I/O thread it
     // was logged by the network layer or the listener; on a worker it would end the server.
-    u->strand_post = [strand = boost::asio::make_strand(workers),
-                      log = u->log](std::function<void()> f) {
-      boost::asio::post(strand, [f = std::move(f), log] {
+    strands.push_back(std::make_unique<Strand>(boost::asio::make_strand(workers)));
+    u->strand_post = [strand = strands.back().get(), log = u->log](std::function<void()> f) {
+      boost::asio::post(*strand, [f = std::move(f), log] {
         try {
           f();
         } catch (const std::exception& e) {
