@@ -191,16 +191,7 @@ std::optional<CaseState> Replica::load_case(const std::string& id) {
   auto s = db_.cached("SELECT body FROM cases WHERE id = ?");
   s.bind_text(1, id);
   if (!s.step()) return std::nullopt;
-  return parsed(parsed_, id, s.get_text(0));
-}
-
-const CaseState& Replica::parsed(ParsedCases& memo, const std::string& id, std::string body) {
-  auto& slot = memo[id];
-  if (slot.first != body) {
-    CaseState c = case_from_json(nlohmann::json::parse(body));
-    slot = {std::move(body), std::move(c)};
-  }
-  return slot.second;
+  return parsed_.parse(id, s.get_text(0));
 }
 
 void Replica::save_case(const CaseState& c) {
@@ -435,7 +426,7 @@ std::optional<CaseState> Replica::load_overlay_case(const std::string& id) {
   auto s = db_.cached("SELECT body FROM overlay WHERE case_id = ?");
   s.bind_text(1, id);
   if (!s.step()) return std::nullopt;
-  return parsed(parsed_overlay_, id, s.get_text(0));
+  return parsed_overlay_.parse(id, s.get_text(0));
 }
 
 void Replica::store_overlay(const View& v) {
@@ -451,7 +442,7 @@ void Replica::store_overlay(const View& v) {
         .bind_text(4, body)
         .exec();
     store_ready_tasks(c, true);
-    parsed_overlay_[id] = {std::move(body), c};
+    parsed_overlay_.keep(std::move(body), c);
   }
   if (v.org_changed_) set_meta("overlay_org", overlay_org_.set(v.org_));
 }

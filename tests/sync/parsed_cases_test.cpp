@@ -44,5 +44,19 @@ TEST(ParsedCases, KeepsAtMostItsCapacityDroppingTheLeastRecentlyUsed) {
   EXPECT_EQ(memo.parse("c", "C").title, "C");
 }
 
+// A replica keeps every case it read (kUnbounded), and forgets them all when it empties
+// their table (clear): a text kept before is then parsed again.
+TEST(ParsedCases, UnboundedKeepsEveryCaseUntilCleared) {
+  ParsedCases memo(ParsedCases::kUnbounded);
+  for (int i = 0; i < 1000; ++i) memo.keep("T" + std::to_string(i), named(std::to_string(i), "x"));
+  EXPECT_EQ(memo.size(), 1000u);
+  EXPECT_EQ(memo.parse("0", "T0").title, "x");
+  memo.clear();
+  EXPECT_EQ(memo.size(), 0u);
+  EXPECT_THROW(memo.parse("0", "T0"), nlohmann::json::parse_error);
+  memo.keep("T1", named("1", "y"));  // usable again after clear
+  EXPECT_EQ(memo.parse("1", "T1").title, "y");
+}
+
 }  // namespace
 }  // namespace alur::sync

@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "alur/shared/calendar.h"
@@ -26,6 +25,7 @@
 #include "alur/shared/sqlite.h"
 #include "alur/sync/case_state.h"
 #include "alur/sync/messages.h"
+#include "alur/sync/parsed_cases.h"
 
 namespace alur::client {
 
@@ -223,13 +223,11 @@ class Replica : public sync::StateAccess {
                 const std::optional<std::string>& attachment);
   sql::Database db_;
   StoredOrg org_;  // meta "org", parsed
-  using ParsedCases = std::unordered_map<std::string, std::pair<std::string, sync::CaseState>>;
-  // The case a stored body describes, parsed once per distinct body: a command that reads
-  // every case (inbox, a full replay) reads most of them again, and JSON parsing was most of
-  // their cost.
-  const sync::CaseState& parsed(ParsedCases& memo, const std::string& id, std::string body);
-  ParsedCases parsed_;          // committed: id -> (body, case)
-  ParsedCases parsed_overlay_;  // overlay: id -> (body, case)
+  // The cases parsed once per distinct stored body, unbounded: a command that reads every
+  // case (inbox, a full replay) reads most of them again, and JSON parsing was most of their
+  // cost.
+  sync::ParsedCases parsed_{sync::ParsedCases::kUnbounded};          // table cases
+  sync::ParsedCases parsed_overlay_{sync::ParsedCases::kUnbounded};  // table overlay
   StoredOrg overlay_org_;       // meta "overlay_org", parsed
 };
 
