@@ -89,11 +89,16 @@ ServerDb::ServerDb(const sql::File& file) : db_(file.path) { migrate(); }
 
 std::unique_ptr<ServerStore::Transaction> ServerDb::begin() {
   struct Tx final : ServerStore::Transaction {
-    explicit Tx(sql::Database& db) : tx(db) {}
+    explicit Tx(ServerDb& owner) : db(owner), tx(owner.db_) { db.in_transaction_ = true; }
+    ~Tx() override {
+      db.in_transaction_ = false;
+      db.log_tail_.reset();
+    }
     void commit() override { tx.commit(); }
+    ServerDb& db;
     sql::Transaction tx;
   };
-  return std::make_unique<Tx>(db_);
+  return std::make_unique<Tx>(*this);
 }
 
 void ServerDb::migrate() {
@@ -206,14 +211,15 @@ void ServerDb::store_change(const sync::Change& c, const std::string& hash,
   auto s = db_.cached(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  s.bind_text(1, c.dot.replica)
+  // Every value bound outlives s (the arguments, and the kept encoding).
+  s.bind_text_ref(1, c.dot.replica)
       .bind(2, static_cast<std::int64_t>(c.dot.counter))
-      .bind_blob(3, hash);
-  s.bind_text(4, c.op).bind_text(5, c.record).bind_text(6, c.author);
-  s.bind_blob(7, encoded(c, hash))
-      .bind_text(8, status)
-      .bind_text(9, code)
-      .bind_text(10, message);
+      .bind_blob_ref(3, hash);
+  s.bind_text_ref(4, c.op).bind_text_ref(5, c.record).bind_text_ref(6, c.author);
+  s.bind_blob_ref(7, encoded(c, hash))
+      .bind_text_ref(8, status)
+      .bind_text_ref(9, code)
+      .bind_text_ref(10, message);
   if (seq)
     s.bind(11, static_cast<std::int64_t>(seq));
   else
@@ -236,21 +242,26 @@ std::uint64_t ServerDb::head() {
 
 std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& change_hash,
                                    Millis committed_at) {
-  auto last = db_.cached("SELECT seq, log_hash FROM log ORDER BY seq DESC LIMIT 1");
-  std::uint64_t seq = 1;
-  std::string prev;
-  if (last.step()) {
-    seq = static_cast<std::uint64_t>(last.get_int(0)) + 1;
-    prev = last.get_blob(1);
+  if (!log_tail_) {
+    auto last = db_.cached("SELECT seq, log_hash FROM log ORDER BY seq DESC LIMIT 1");
+    LogTail tail{0, {}};
+    if (last.step()) tail = {static_cast<std::uint64_t>(last.get_int(0)), last.get_blob(1)};
+    log_tail_ = std::move(tail);
   }
-  last.reset();
-  auto s = db_.cached(
-      "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES (?, ?, ?, "
-      "?, ?, ?)");
-  s.bind(1, static_cast<std::int64_t>(seq)).bind_text(2, c.dot.replica);
-  s.bind(3, static_cast<std::int64_t>(c.dot.counter)).bind(4, committed_at);
-  s.bind_blob(5, sync::log_hash(prev, seq, change_hash, committed_at));
-  s.bind_blob(6, encoded(c, change_hash)).exec();
+  const std::uint64_t seq = log_tail_->seq + 1;
+  std::string hash = sync::log_hash(log_tail_->log_hash, seq, change_hash, committed_at);
+  {
+    auto s = db_.cached(
+        "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES (?, ?, "
+        "?, ?, ?, ?)");
+    s.bind(1, static_cast<std::int64_t>(seq)).bind_text_ref(2, c.dot.replica);
+    s.bind(3, static_cast<std::int64_t>(c.dot.counter)).bind(4, committed_at);
+    s.bind_blob_ref(5, hash).bind_blob_ref(6, encoded(c, change_hash)).exec();
+  }
+  if (in_transaction_)
+    log_tail_ = LogTail{seq, std::move(hash)};
+  else
+    log_tail_.reset();  // autocommit: another connection may append next
   return seq;
 }
 

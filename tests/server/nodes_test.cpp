@@ -5,6 +5,7 @@
 // PostgreSQL, two nodes of a deployment.
 #include <thread>
 
+#include "alur/server/verify.h"
 #include "harness.h"
 
 namespace alur::server::testing {
@@ -70,6 +71,10 @@ TEST_P(TwoNodes, RacingCompletionsOfOneTaskThroughTwoNodesExactlyOneWins) {
   for (std::size_t i = 0; i < log.size(); ++i) ASSERT_EQ(log[i].seq, i + 1);
   EXPECT_EQ(o.db.head(), log.size());
   EXPECT_EQ(second_store->head(), log.size());
+  // ...and one unbroken hash chain: each node linked its entries to the other's (a node
+  // knows the log's last row only inside its own write transaction).
+  auto report = verify_server(o.db, TemplateRegistry::builtin());
+  EXPECT_TRUE(report.ok()) << report.problems.front();
   EXPECT_EQ(o.count("SELECT COUNT(*) FROM changes WHERE status = 'accepted' AND op = "
                     "'task.complete'"),
             kRounds);

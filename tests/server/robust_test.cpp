@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "alur/server/verify.h"
 #include "harness.h"
 
 namespace alur::server::testing {
@@ -89,6 +90,10 @@ TEST(ServerDiskFull, ABatchThatDoesNotFitIsRefusedWholeAndSucceedsLater) {
   expect_all_accepted(result);
   EXPECT_EQ(o.db.head(), head + 6);
   EXPECT_EQ(o.task_state(kCase, "1"), "done");
+  // The retry's entries continue the hash chain from the last committed entry, not from
+  // the rolled-back ones.
+  auto report = verify_server(o.db, TemplateRegistry::builtin());
+  EXPECT_TRUE(report.ok()) << report.problems.front();
 }
 
 // Group commit: one session's batch does not fit on the disk, another's small push arrived

@@ -116,19 +116,37 @@ Statement& Statement::bind(int index, double value) {
   return *this;
 }
 
-Statement& Statement::bind_text(int index, std::string_view value) {
+namespace {
+// SQLite's destructor arguments: copy the value now, or use it in place until reset.
+sqlite3_destructor_type destructor(bool copy) { return copy ? SQLITE_TRANSIENT : SQLITE_STATIC; }
+}  // namespace
+
+Statement& Statement::bind_text_as(int index, std::string_view value, bool copy) {
   const char* data = value.empty() ? kEmpty : value.data();
-  int rc =
-      sqlite3_bind_text64(stmt_.get(), index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  int rc = sqlite3_bind_text64(stmt_.get(), index, data, value.size(), destructor(copy),
+                               SQLITE_UTF8);
   if (rc != SQLITE_OK) db_->throw_error(rc, "bind " + sql_head(sqlite3_sql(stmt_.get())));
   return *this;
 }
 
-Statement& Statement::bind_blob(int index, std::string_view value) {
+Statement& Statement::bind_blob_as(int index, std::string_view value, bool copy) {
   const char* data = value.empty() ? kEmpty : value.data();
-  int rc = sqlite3_bind_blob64(stmt_.get(), index, data, value.size(), SQLITE_TRANSIENT);
+  int rc = sqlite3_bind_blob64(stmt_.get(), index, data, value.size(), destructor(copy));
   if (rc != SQLITE_OK) db_->throw_error(rc, "bind " + sql_head(sqlite3_sql(stmt_.get())));
   return *this;
+}
+
+Statement& Statement::bind_text(int index, std::string_view value) {
+  return bind_text_as(index, value, true);
+}
+Statement& Statement::bind_blob(int index, std::string_view value) {
+  return bind_blob_as(index, value, true);
+}
+Statement& Statement::bind_text_ref(int index, std::string_view value) {
+  return bind_text_as(index, value, false);
+}
+Statement& Statement::bind_blob_ref(int index, std::string_view value) {
+  return bind_blob_as(index, value, false);
 }
 
 Statement& Statement::bind_null(int index) {

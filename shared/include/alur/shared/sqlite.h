@@ -26,7 +26,9 @@ namespace alur::sql {
 class Database;
 
 // A prepared statement. Bind parameters are 1-based like SQLite's. Text and blobs are
-// bound by copy (SQLITE_TRANSIENT) so arguments may be temporaries.
+// bound by copy (SQLITE_TRANSIENT) so arguments may be temporaries; bind_text_ref and
+// bind_blob_ref bind without a copy (SQLITE_STATIC), for a hot statement whose caller keeps
+// the value alive and unchanged until the statement is reset.
 class Statement {
  public:
   Statement(Database& db, std::string_view sql);
@@ -40,6 +42,8 @@ class Statement {
   Statement& bind(int index, double value);
   Statement& bind_text(int index, std::string_view value);
   Statement& bind_blob(int index, std::string_view value);
+  Statement& bind_text_ref(int index, std::string_view value);
+  Statement& bind_blob_ref(int index, std::string_view value);
   Statement& bind_null(int index);
   Statement& bind(int index, const std::optional<std::string>& text_or_null);
 
@@ -59,6 +63,8 @@ class Statement {
   std::optional<std::string> get_optional_text(int col) const;
 
  private:
+  Statement& bind_text_as(int index, std::string_view value, bool copy);
+  Statement& bind_blob_as(int index, std::string_view value, bool copy);
   struct Finalizer {
     void operator()(sqlite3_stmt* stmt) const;
   };
@@ -90,6 +96,14 @@ class CachedStatement {
   }
   CachedStatement& bind_blob(int i, std::string_view v) {
     s_->bind_blob(i, v);
+    return *this;
+  }
+  CachedStatement& bind_text_ref(int i, std::string_view v) {
+    s_->bind_text_ref(i, v);
+    return *this;
+  }
+  CachedStatement& bind_blob_ref(int i, std::string_view v) {
+    s_->bind_blob_ref(i, v);
     return *this;
   }
   CachedStatement& bind_null(int i) {
