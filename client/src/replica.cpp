@@ -785,7 +785,8 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
     if (e.seq != cur + 1)
       throw Error("log_gap", "Log server melompat dari " + std::to_string(cur) + " ke " +
                                  std::to_string(e.seq) + ".");
-    std::string h = e.change.hash();
+    const std::string encoded = encode_change(e.change);
+    const std::string h = change_hash_of(encoded);
     if (log_hash(prev_log, e.seq, h, e.committed_at) != e.log_hash)
       throw Error("log_mismatch", "Rantai hash log server tidak cocok pada #" +
                                       std::to_string(e.seq) +
@@ -797,8 +798,8 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
     db_.cached("INSERT INTO log (seq, committed_at, log_hash, encoded) VALUES (?, ?, ?, ?)")
         .bind(1, static_cast<std::int64_t>(e.seq))
         .bind(2, e.committed_at)
-        .bind_blob(3, e.log_hash)
-        .bind_blob(4, encode_change(e.change))
+        .bind_blob_ref(3, e.log_hash)
+        .bind_blob_ref(4, encoded)
         .exec();
     if (e.change.dot.replica == me)
       db_.cached(

@@ -72,7 +72,7 @@ SyncService::SyncService(ServerStore& db, const TemplateRegistry& templates, con
     : db_(db), templates_(templates), clock_(clock) {}
 
 void SyncService::on_open(const std::shared_ptr<net::Connection>& conn) {
-  live_[conn->id()] = Live{conn, {}};
+  live_[conn->id()] = Live{conn, {}, {}};
 }
 
 void SyncService::on_close(const std::shared_ptr<net::Connection>& conn, const std::string&) {

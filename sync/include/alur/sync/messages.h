@@ -145,6 +145,10 @@ namespace alur::sync {
 // One change alone, in the same encoding (for storage in outboxes and logs).
 std::string encode_change(const Change& change);
 Change decode_change(std::string_view bytes);  // throws Error("malformed")
+// Change::hash() from the change's encode_change() bytes, for a caller that has them:
+// SHA-256(kChangeHashTag || encoding).
+inline constexpr std::string_view kChangeHashTag = "alur/change/v1";
+std::string change_hash_of(std::string_view encoding);
 
 // The server's pulls, encoded without re-encoding the same entry for every session: one
 // entry as it appears inside an Entries message, and an Entries message put together from
