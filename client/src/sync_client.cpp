@@ -2,6 +2,7 @@
 #include "alur/client/sync_client.h"
 
 #include <boost/asio/ip/host_name.hpp>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -90,6 +91,8 @@ Connector wss_connector(std::chrono::seconds heartbeat) {
       }
       void close() noexcept override { ws->close(); }
       std::string peer_fingerprint() const override { return ws->server_fingerprint(); }
+      // WsClient runs its io_context on the calling thread, whichever it is.
+      bool receives_on_any_thread() const override { return true; }
     };
     net::ClientOptions options;
     options.pinned_fingerprint = fingerprint;
@@ -249,18 +252,29 @@ std::size_t SyncClient::push(SyncReport& report) {
 std::size_t SyncClient::pull() {
   std::size_t total = 0;
   send(Pull{replica_.cursor(), 0});
+  // Where the transport allows it, the next batch is received and decoded on another
+  // thread while this one is applied (the connection is used by one thread at a time:
+  // next.get() hands it back). A batch that fails to apply ends the session as before,
+  // once the read in flight has ended (the future's destructor waits for it).
+  const bool overlap = ws_->receives_on_any_thread();
+  std::future<Message> next;
+  Message m = receive_reply(kReplyTimeout);
   for (;;) {
-    Message m = receive_reply(kReplyTimeout);
     auto* e = std::get_if<Entries>(&m);
     if (!e) throw Error("protocol", "Jawaban tak terduga atas Pull.");
     server_head_ = std::max(server_head_, e->server_head);
     if (e->entries.empty()) break;
     // The next batch is asked for before this one is applied, so the server reads it while
-    // this side applies; a batch that fails to apply ends the session as before.
+    // this side applies.
     const bool more = e->entries.back().seq < e->server_head;
-    if (more) send(Pull{e->entries.back().seq, 0});
+    if (more) {
+      send(Pull{e->entries.back().seq, 0});
+      if (overlap)
+        next = std::async(std::launch::async, [this] { return receive_reply(kReplyTimeout); });
+    }
     total += replica_.apply_entries(e->entries, templates_);
     if (!more) break;
+    m = overlap ? next.get() : receive_reply(kReplyTimeout);
   }
   fetch_blobs();
   return total;

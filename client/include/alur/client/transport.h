@@ -21,6 +21,11 @@ class Transport {
   virtual void close() noexcept = 0;
   // The fingerprint of the certificate the server presented ("" where there is none).
   virtual std::string peer_fingerprint() const { return ""; }
+  // True if receive() may be called on another thread than the other calls (never two
+  // calls at once): a pull then reads the next batch while it applies this one. A
+  // transport that drives its peer on the caller's thread (the in-memory ones of the
+  // tests, the simulator's) says false.
+  virtual bool receives_on_any_thread() const { return false; }
 };
 
 // Opens a channel to `url` whose server must present `fingerprint` (canonical form; empty
