@@ -265,20 +265,21 @@ std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& cha
   return seq;
 }
 
-std::vector<sync::CommittedEntry> ServerDb::entries_after(std::uint64_t after,
-                                                          std::size_t max_count,
-                                                          std::size_t max_bytes) {
+std::vector<LogRecord> ServerDb::log_after(std::uint64_t after, std::size_t max_count,
+                                           std::size_t max_bytes) {
   auto s = db_.cached(
-      "SELECT seq, committed_at, log_hash, encoded FROM log WHERE seq > ? ORDER BY seq LIMIT ?");
+      "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log WHERE seq > ? "
+      "ORDER BY seq LIMIT ?");
   s.bind(1, static_cast<std::int64_t>(after)).bind(2, static_cast<std::int64_t>(max_count));
-  std::vector<sync::CommittedEntry> out;
+  std::vector<LogRecord> out;
   std::size_t bytes = 0;
   while (s.step()) {
-    std::string encoded = s.get_blob(3);
+    std::string encoded = s.get_blob(5);
     bytes += encoded.size() + 64;
     if (!out.empty() && bytes > max_bytes) break;
-    out.push_back({static_cast<std::uint64_t>(s.get_int(0)), s.get_int(1),
-                   sync::decode_change(encoded), s.get_blob(2)});
+    out.push_back({static_cast<std::uint64_t>(s.get_int(0)), s.get_text(1),
+                   static_cast<std::uint64_t>(s.get_int(2)), s.get_int(3), s.get_blob(4),
+                   std::move(encoded)});
   }
   s.reset();
   return out;

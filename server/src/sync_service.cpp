@@ -509,9 +509,9 @@ std::shared_ptr<const std::string> SyncService::pull_encoded(Session& s, const P
       last = it->seq;
     }
   } else {
-    for (const auto& e : db_.entries_after(m.after, max, kMaxPullBytes)) {
-      read.push_back(encode_entry(e));
-      last = e.seq;
+    for (const auto& r : db_.log_after(m.after, max, kMaxPullBytes)) {
+      read.push_back(encode_entry_from(r.seq, r.committed_at, r.encoded, r.log_hash));
+      last = r.seq;
     }
     pieces.assign(read.begin(), read.end());
     if (!read.empty()) head = std::max(head, last);  // committed since head was read
@@ -530,10 +530,10 @@ void SyncService::extend_tail(std::uint64_t head) {
     return;
   }
   while (tail_end_ < head) {
-    auto entries = db_.entries_after(tail_end_, kMaxEntriesPerPull, kMaxPullBytes);
+    auto entries = db_.log_after(tail_end_, kMaxEntriesPerPull, kMaxPullBytes);
     for (const auto& e : entries) {
       if (e.seq > head) break;  // committed since head was read: the next pull takes it
-      tail_.push_back({e.seq, encode_entry(e)});
+      tail_.push_back({e.seq, encode_entry_from(e.seq, e.committed_at, e.encoded, e.log_hash)});
       tail_bytes_ += tail_.back().bytes.size();
       tail_end_ = e.seq;
     }

@@ -378,6 +378,20 @@ std::string encode_entry(const CommittedEntry& entry) {
   return encode_fields(entry).substr(1);  // without the flag: a piece of a larger archive
 }
 
+std::string encode_entry_from(std::uint64_t seq, std::int64_t committed_at,
+                              std::string_view change_encoding, std::string_view log_hash) {
+  if (change_encoding.empty() || change_encoding[0] != '\x01')
+    malformed("perubahan tersimpan tanpa penanda arsip");
+  std::string out;
+  out.reserve(24 + change_encoding.size() - 1 + log_hash.size());
+  put_u64(out, seq);
+  put_u64(out, static_cast<std::uint64_t>(committed_at));
+  out.append(change_encoding.substr(1));
+  put_u64(out, log_hash.size());
+  out.append(log_hash);
+  return out;
+}
+
 std::string encode_entries(const std::vector<std::string_view>& entries,
                            std::uint64_t server_head) {
   std::size_t size = 64;

@@ -299,6 +299,33 @@ TEST(CodecTest, EntriesSplicedFromEncodedEntriesEqualTheEncodedMessage) {
   }
 }
 
+TEST(CodecTest, AnEntryFromItsStoredChangeEncodingIsTheEncodedEntry) {
+  // A pull splices the change's stored bytes (log.encoded) instead of decoding it and
+  // encoding it again: the bytes must be the archive's, whatever the entry holds.
+  for (std::uint64_t seq : {1ull, 300ull, ~0ull}) {
+    CommittedEntry e = sample_entry(seq);
+    e.committed_at = seq == 300 ? -5 : e.committed_at;
+    SCOPED_TRACE(seq);
+    EXPECT_EQ(encode_entry_from(e.seq, e.committed_at, encode_change(e.change), e.log_hash),
+              encode_entry(e));
+  }
+  CommittedEntry e = sample_entry(2);
+  e.change.context = {};
+  e.change.prev.clear();
+  e.log_hash.clear();
+  EXPECT_EQ(encode_entry_from(e.seq, e.committed_at, encode_change(e.change), e.log_hash),
+            encode_entry(e));
+  // A stored encoding that is not one (no archive flag) is refused, not sent on.
+  for (std::string bad : {std::string(), std::string("\0abc", 4)}) {
+    try {
+      encode_entry_from(1, 2, bad, e.log_hash);
+      ADD_FAILURE() << "accepted a stored encoding without the flag";
+    } catch (const Error& err) {
+      EXPECT_EQ(err.code(), "malformed");
+    }
+  }
+}
+
 TEST(CodecTest, MessageNamesAreDistinct) {
   std::set<std::string> names;
   for (const auto& m : sample_messages()) names.insert(message_name(m));

@@ -270,19 +270,21 @@ std::uint64_t PgStore::append_log(const sync::Change& c, const std::string& chan
   return seq;
 }
 
-std::vector<sync::CommittedEntry> PgStore::entries_after(std::uint64_t after, std::size_t max_count,
-                                                         std::size_t max_bytes) {
+std::vector<LogRecord> PgStore::log_after(std::uint64_t after, std::size_t max_count,
+                                          std::size_t max_bytes) {
   auto r = conn_.query(
-      "SELECT seq, committed_at, log_hash, encoded FROM log WHERE seq > $1 ORDER BY seq LIMIT $2",
+      "SELECT seq, replica, counter, committed_at, log_hash, encoded FROM log WHERE seq > $1 "
+      "ORDER BY seq LIMIT $2",
       {i64(after), i64(max_count)});
-  std::vector<sync::CommittedEntry> out;
+  std::vector<LogRecord> out;
   std::size_t bytes = 0;
   for (int i = 0; i < r.rows(); ++i) {
-    std::string encoded = r.bytes(i, 3);
+    std::string encoded = r.bytes(i, 5);
     bytes += encoded.size() + 64;
     if (!out.empty() && bytes > max_bytes) break;
-    out.push_back({static_cast<std::uint64_t>(r.int64(i, 0)), r.int64(i, 1),
-                   sync::decode_change(encoded), r.bytes(i, 2)});
+    out.push_back({static_cast<std::uint64_t>(r.int64(i, 0)), r.text(i, 1),
+                   static_cast<std::uint64_t>(r.int64(i, 2)), r.int64(i, 3), r.bytes(i, 4),
+                   std::move(encoded)});
   }
   return out;
 }

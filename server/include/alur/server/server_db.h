@@ -62,8 +62,8 @@ class ServerDb final : public ServerStore {
   std::uint64_t append_log(const sync::Change& c, const std::string& change_hash,
                            Millis committed_at) override;
   std::uint64_t head() override;
-  std::vector<sync::CommittedEntry> entries_after(std::uint64_t after, std::size_t max_count,
-                                                  std::size_t max_bytes) override;
+  std::vector<LogRecord> log_after(std::uint64_t after, std::size_t max_count,
+                                   std::size_t max_bytes) override;
 
   // Blobs.
   bool has_blob(const std::string& sha256_hex) override;

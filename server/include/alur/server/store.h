@@ -107,9 +107,19 @@ class ServerStore : public sync::StateAccess {
   virtual std::uint64_t append_log(const sync::Change& c, const std::string& change_hash,
                                    Millis committed_at) = 0;
   virtual std::uint64_t head() = 0;
-  virtual std::vector<sync::CommittedEntry> entries_after(std::uint64_t after,
-                                                          std::size_t max_count,
-                                                          std::size_t max_bytes) = 0;
+  // The log's rows after `after` in seq order, as stored: at most max_count, and no more
+  // than max_bytes counting each row's encoding and 64, but at least one if there is one.
+  // A pull splices their stored encodings into its answer (sync::encode_entry_from).
+  virtual std::vector<LogRecord> log_after(std::uint64_t after, std::size_t max_count,
+                                           std::size_t max_bytes) = 0;
+  // The same entries, decoded.
+  std::vector<sync::CommittedEntry> entries_after(std::uint64_t after, std::size_t max_count,
+                                                  std::size_t max_bytes) {
+    std::vector<sync::CommittedEntry> out;
+    for (auto& r : log_after(after, max_count, max_bytes))
+      out.push_back({r.seq, r.committed_at, sync::decode_change(r.encoded), std::move(r.log_hash)});
+    return out;
+  }
 
   // Blobs (hex sha256).
   virtual std::uint64_t blob_progress(const std::string& sha256_hex) = 0;  // complete = size

@@ -155,6 +155,11 @@ std::string change_hash_of(std::string_view encoding);
 // such pieces. encode_entries({encode_entry(e) for e in m.entries}, m.server_head) ==
 // encode(m) for every Entries m.
 std::string encode_entry(const CommittedEntry& entry);
+// The same bytes from a stored entry: its change's encode_change() bytes spliced in as they
+// are (the server stores them; a pull need not decode and encode each change again).
+// Throws Error("malformed") for an encoding that does not start with the archive's flag.
+std::string encode_entry_from(std::uint64_t seq, std::int64_t committed_at,
+                              std::string_view change_encoding, std::string_view log_hash);
 std::string encode_entries(const std::vector<std::string_view>& entries,
                            std::uint64_t server_head);
 }  // namespace alur::sync
