@@ -134,13 +134,21 @@ std::unique_ptr<ServerStore::Transaction> PgStore::begin() {
   struct Tx final : ServerStore::Transaction {
     explicit Tx(PgStore& s) : store(s), tx(s.conn_) {
       // One writer at a time across every node: the head row's lock is held to COMMIT.
-      s.conn_.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE");
+      auto head = s.conn_.query("SELECT seq, log_hash FROM log_head WHERE id = 1 FOR UPDATE");
+      store.log_tail_ = LogTail{static_cast<std::uint64_t>(head.int64(0, 0)), head.bytes(0, 1)};
       store.in_transaction_ = true;
       store.appended_ = false;
     }
-    ~Tx() override { store.in_transaction_ = false; }
+    ~Tx() override {
+      store.in_transaction_ = false;
+      store.log_tail_.reset();
+    }
     void commit() override {
-      if (store.appended_) store.notify_commit();
+      if (store.appended_) {
+        store.conn_.query("UPDATE log_head SET seq = $1, log_hash = $2 WHERE id = 1",
+                          {i64(store.log_tail_->seq), pg::Param::bytes(store.log_tail_->log_hash)});
+        store.notify_commit();
+      }
       tx.commit();
     }
     PgStore& store;
@@ -246,27 +254,38 @@ void PgStore::store_change(const sync::Change& c, const std::string& hash,
 }
 
 std::uint64_t PgStore::head() {
+  if (log_tail_) return log_tail_->seq;  // in begin()'s transaction: log_head is written at COMMIT
   auto r = conn_.query("SELECT seq FROM log_head WHERE id = 1");
   return static_cast<std::uint64_t>(r.int64(0, 0));
 }
 
 std::uint64_t PgStore::append_log(const sync::Change& c, const std::string& change_hash,
                                   Millis committed_at) {
-  // Locked by begin(); FOR UPDATE again so that a call outside begin() still waits its turn.
-  auto last = conn_.query("SELECT seq, log_hash FROM log_head WHERE id = 1 FOR UPDATE");
-  const std::uint64_t seq = static_cast<std::uint64_t>(last.int64(0, 0)) + 1;
-  const std::string hash = sync::log_hash(last.bytes(0, 1), seq, change_hash, committed_at);
+  // In begin()'s transaction the tail was read with log_head's lock and advances here;
+  // log_head is written once, before the COMMIT. A call outside begin() locks, reads and
+  // writes it itself (a statement of its own each).
+  LogTail tail;
+  if (in_transaction_ && log_tail_) {
+    tail = *log_tail_;
+  } else {
+    auto last = conn_.query("SELECT seq, log_hash FROM log_head WHERE id = 1 FOR UPDATE");
+    tail = {static_cast<std::uint64_t>(last.int64(0, 0)), last.bytes(0, 1)};
+  }
+  const std::uint64_t seq = tail.seq + 1;
+  std::string hash = sync::log_hash(tail.log_hash, seq, change_hash, committed_at);
   conn_.query(
       "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES ($1, $2, "
       "$3, $4, $5, $6)",
       {i64(seq), c.dot.replica, i64(c.dot.counter), committed_at, pg::Param::bytes(hash),
        pg::Param::bytes(sync::encode_change(c))});
-  conn_.query("UPDATE log_head SET seq = $1, log_hash = $2 WHERE id = 1",
-              {i64(seq), pg::Param::bytes(hash)});
-  if (in_transaction_)
+  if (in_transaction_) {
+    log_tail_ = LogTail{seq, std::move(hash)};
     appended_ = true;
-  else
+  } else {
+    conn_.query("UPDATE log_head SET seq = $1, log_hash = $2 WHERE id = 1",
+                {i64(seq), pg::Param::bytes(hash)});
     notify_commit();  // a statement of its own: committed already
+  }
   return seq;
 }
 

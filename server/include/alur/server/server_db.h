@@ -114,10 +114,6 @@ class ServerDb final : public ServerStore {
   // IMMEDIATE: nothing else can append) after this connection has read or appended it; so a
   // batch reads it from the table once, not once per change. Forgotten when the
   // transaction ends, committed or rolled back.
-  struct LogTail {
-    std::uint64_t seq;
-    std::string log_hash;
-  };
   bool in_transaction_ = false;
   std::optional<LogTail> log_tail_;
   // The cases last read or written, parsed (a busy case is touched by batch after batch;

@@ -58,6 +58,13 @@ struct LogRecord {
   Millis committed_at = 0;
   std::string log_hash, encoded;
 };
+// The log's last row: what the next entry's seq and hash continue from. A store knows it
+// for the length of its own write transaction (which holds the write lock, so nothing else
+// can append), instead of reading it again for every change.
+struct LogTail {
+  std::uint64_t seq = 0;
+  std::string log_hash;
+};
 struct ChangeRecord {
   std::string replica;
   std::uint64_t counter = 0;
