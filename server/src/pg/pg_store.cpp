@@ -264,13 +264,13 @@ std::uint64_t PgStore::append_log(const sync::Change& c, const std::string& chan
   // In begin()'s transaction the tail was read with log_head's lock and advances here;
   // log_head is written once, before the COMMIT. A call outside begin() locks, reads and
   // writes it itself (a statement of its own each).
-  LogTail tail;
-  if (in_transaction_ && log_tail_) {
-    tail = *log_tail_;
-  } else {
+  // (log_tail_ is set exactly while begin()'s transaction is open.)
+  std::optional<LogTail> unlocked;
+  if (!log_tail_) {
     auto last = conn_.query("SELECT seq, log_hash FROM log_head WHERE id = 1 FOR UPDATE");
-    tail = {static_cast<std::uint64_t>(last.int64(0, 0)), last.bytes(0, 1)};
+    unlocked = LogTail{static_cast<std::uint64_t>(last.int64(0, 0)), last.bytes(0, 1)};
   }
+  const LogTail& tail = log_tail_ ? *log_tail_ : *unlocked;
   const std::uint64_t seq = tail.seq + 1;
   std::string hash = sync::log_hash(tail.log_hash, seq, change_hash, committed_at);
   conn_.query(
