@@ -761,7 +761,14 @@ std::vector<std::string> Replica::full_check() {
 }
 
 std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
-                                   const TemplateRegistry& templates) {
+                                   const TemplateRegistry& templates,
+                                   const sync::EntryLinks* links) {
+  sync::EntryLinks own;
+  if (!links || links->encodings.size() != entries.size() ||
+      links->linked.size() != entries.size()) {
+    own = sync::link_entries(entries);
+    links = &own;
+  }
   std::optional<std::uint64_t> planted_cur;
   if (planted::on(planted::Defect::kCursorOutsideTransaction) && !entries.empty() &&
       entries.back().seq > cursor()) {
@@ -780,14 +787,16 @@ std::size_t Replica::apply_entries(const std::vector<CommittedEntry>& entries,
   // The batch's cases stay parsed while it applies and are written once, before the commit.
   BatchState state(*this);
   HybridClock hlc(Clock::system(), std::stoull(meta("hlc").value_or("0")));
-  for (const auto& e : entries) {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const CommittedEntry& e = entries[i];
     if (e.seq <= cur) continue;  // already applied (a resent batch)
     if (e.seq != cur + 1)
       throw Error("log_gap", "Log server melompat dari " + std::to_string(cur) + " ke " +
                                  std::to_string(e.seq) + ".");
-    const std::string encoded = encode_change(e.change);
-    const std::string h = change_hash_of(encoded);
-    if (log_hash(prev_log, e.seq, h, e.committed_at) != e.log_hash)
+    const std::string& encoded = links->encodings[i];
+    // Linked to the entry before it, which is the one last applied: the check is done.
+    const bool linked = links->linked[i] && entries[i - 1].log_hash == prev_log;
+    if (!linked && log_hash(prev_log, e.seq, change_hash_of(encoded), e.committed_at) != e.log_hash)
       throw Error("log_mismatch", "Rantai hash log server tidak cocok pada #" +
                                       std::to_string(e.seq) +
                                       "; riwayat server berubah. Hubungi admin TI.");

@@ -448,6 +448,20 @@ std::string chain_head_message(const std::string& replica, std::uint64_t counter
          crypto::to_hex(head_hash);
 }
 
+EntryLinks link_entries(const std::vector<CommittedEntry>& entries) {
+  EntryLinks links;
+  links.encodings.reserve(entries.size());
+  links.linked.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const CommittedEntry& e = entries[i];
+    links.encodings.push_back(encode_change(e.change));
+    links.linked.push_back(i > 0 && log_hash(entries[i - 1].log_hash, e.seq,
+                                             change_hash_of(links.encodings.back()),
+                                             e.committed_at) == e.log_hash);
+  }
+  return links;
+}
+
 std::string log_hash(const std::string& prev_log_hash, std::uint64_t seq,
                      const std::string& change_hash, std::int64_t committed_at) {
   return crypto::sha256("alur/log/v1\n" + crypto::to_hex(prev_log_hash) + "\n" +

@@ -12,13 +12,20 @@
 // closes a connection whose client sends a message larger than the bound.
 //
 // Everything runs on the test's thread: a client send() runs the service synchronously, so
-// a reply is already queued when the client calls receive(). Not thread-safe.
+// a reply is already queued when the client calls receive(). Not thread-safe — but a test
+// may let the client receive on another thread (set_receive_on_any_thread, as the real wss
+// transport does), and the network then counts any moment at which two threads were inside
+// one transport at once (concurrent_uses), which the client must never cause. A second
+// fault knob rewrites what the server sends (set_server_message_filter): a broken or
+// hostile server without touching the server's records.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,9 +44,11 @@ namespace alur::client::testing {
 class MemoryConnection final : public net::Connection {
  public:
   // drop_after: deliver at most this many server messages, then drop the connection.
+  // filter: rewrites each message before it is delivered (may be empty).
   MemoryConnection(std::uint64_t id, std::optional<std::size_t> drop_after,
-                   std::vector<std::string>* trace)
-      : id_(id), drop_after_(drop_after), trace_(trace) {}
+                   std::vector<std::string>* trace,
+                   const std::function<void(std::string&)>* filter = nullptr)
+      : id_(id), drop_after_(drop_after), trace_(trace), filter_(filter) {}
 
   void send(std::shared_ptr<const std::string> message) override {
     if (closed_) return;  // a closed socket swallows what is still sent
@@ -50,8 +59,10 @@ class MemoryConnection final : public net::Connection {
       return;
     }
     ++delivered_;
-    if (trace_) trace_->push_back(*message);
-    queue_.push_back(*message);
+    std::string bytes = *message;
+    if (filter_ && *filter_) (*filter_)(bytes);
+    if (trace_) trace_->push_back(bytes);
+    queue_.push_back(std::move(bytes));
   }
   void close(const std::string& reason) override {
     if (closed_) return;
@@ -71,6 +82,7 @@ class MemoryConnection final : public net::Connection {
   std::uint64_t id_;
   std::optional<std::size_t> drop_after_;
   std::vector<std::string>* trace_;
+  const std::function<void(std::string&)>* filter_;
   std::size_t delivered_ = 0;
   bool closed_ = false;
   bool dropped_ = false;
@@ -83,13 +95,18 @@ class MemoryTransport final : public Transport {
  public:
   // max_message_bytes: the largest client message the "server" reads (net::ServerLimits);
   // a larger one closes the connection unread, as net::WsServer does.
+  // any_thread: what receives_on_any_thread() answers; concurrent_uses: counts the calls
+  // made while another thread was inside this transport.
   MemoryTransport(server::SyncService& service, std::shared_ptr<MemoryConnection> conn,
                   std::size_t max_message_bytes = server::kMaxMessageBytes,
-                  std::size_t* largest_sent = nullptr)
+                  std::size_t* largest_sent = nullptr, bool any_thread = false,
+                  std::atomic<std::size_t>* concurrent_uses = nullptr)
       : service_(service),
         conn_(std::move(conn)),
         max_message_bytes_(max_message_bytes),
-        largest_sent_(largest_sent) {
+        largest_sent_(largest_sent),
+        any_thread_(any_thread),
+        concurrent_uses_(concurrent_uses) {
     service_.on_open(conn_);
   }
   ~MemoryTransport() override { close(); }
@@ -97,6 +114,7 @@ class MemoryTransport final : public Transport {
   MemoryTransport& operator=(const MemoryTransport&) = delete;
 
   void send(const std::string& message, std::chrono::milliseconds) override {
+    InUse in_use(*this);
     if (client_closed_) throw Error("closed", "Koneksi sudah ditutup (klien).");
     if (conn_->closed()) {
       ended("closed by server: " + conn_->reason());
@@ -115,6 +133,7 @@ class MemoryTransport final : public Transport {
   }
 
   std::optional<std::string> receive(std::chrono::milliseconds) override {
+    InUse in_use(*this);
     if (client_closed_) throw Error("closed", "Koneksi sudah ditutup (klien).");
     auto& q = conn_->queue();
     if (!q.empty()) {
@@ -137,9 +156,20 @@ class MemoryTransport final : public Transport {
     ended("client closed");
   }
 
+  bool receives_on_any_thread() const override { return any_thread_; }
+
   MemoryConnection& connection() { return *conn_; }
 
  private:
+  // Marks a call in progress; a call that finds another in progress is counted.
+  struct InUse {
+    explicit InUse(MemoryTransport& t) : t_(t) {
+      if (t_.users_.fetch_add(1) > 0 && t_.concurrent_uses_) ++*t_.concurrent_uses_;
+    }
+    ~InUse() { t_.users_.fetch_sub(1); }
+    MemoryTransport& t_;
+  };
+
   void ended(const std::string& why) noexcept {
     if (on_close_sent_) return;
     on_close_sent_ = true;
@@ -153,6 +183,9 @@ class MemoryTransport final : public Transport {
   std::shared_ptr<MemoryConnection> conn_;
   std::size_t max_message_bytes_;
   std::size_t* largest_sent_;
+  bool any_thread_;
+  std::atomic<std::size_t>* concurrent_uses_;
+  std::atomic<int> users_{0};
   bool client_closed_ = false;
   bool on_close_sent_ = false;
 };
@@ -187,8 +220,9 @@ class MemoryNetwork {
                   "Sidik jari sertifikat server tidak cocok: " + fingerprint);
     std::optional<std::size_t> drop = drop_next_after_;
     drop_next_after_.reset();
-    auto conn = std::make_shared<MemoryConnection>(++next_id_, drop, &trace_);
-    auto t = std::make_unique<MemoryTransport>(service_, conn, max_message_bytes_, &largest_sent_);
+    auto conn = std::make_shared<MemoryConnection>(++next_id_, drop, &trace_, &filter_);
+    auto t = std::make_unique<MemoryTransport>(service_, conn, max_message_bytes_, &largest_sent_,
+                                               any_thread_, &concurrent_uses_);
     last_ = conn;
     ++opened_;
     return t;
@@ -201,6 +235,16 @@ class MemoryNetwork {
 
   // "The server is down": connecting throws Error("connect").
   void set_offline(bool offline) { offline_ = offline; }
+
+  // Fault knob: every message the server sends is passed through `filter` (which may
+  // rewrite it) before it is delivered; an empty function delivers them as they are.
+  void set_server_message_filter(std::function<void(std::string&)> filter) {
+    filter_ = std::move(filter);
+  }
+  // Transports made from now on let the client receive on any thread.
+  void set_receive_on_any_thread(bool on) { any_thread_ = on; }
+  // How many transport calls began while another thread was inside the same transport.
+  std::size_t concurrent_uses() const { return concurrent_uses_; }
 
   // The server's bound on one client message (default: the real server's).
   void set_max_message_bytes(std::size_t n) { max_message_bytes_ = n; }
@@ -227,6 +271,9 @@ class MemoryNetwork {
   std::string last_url_;
   std::shared_ptr<MemoryConnection> last_;
   std::vector<std::string> trace_;
+  std::function<void(std::string&)> filter_;
+  bool any_thread_ = false;
+  std::atomic<std::size_t> concurrent_uses_{0};
 };
 
 }  // namespace alur::client::testing

@@ -714,6 +714,73 @@ TEST(SyncInterruptedTest, PullCutBetweenBatchesResumesFromTheCursor) {
   EXPECT_EQ(last.front().value.text, "Arahan revisi ke-" + std::to_string(n - 1));
 }
 
+// Where the transport allows it (wss), the client receives and checks the next pulled batch
+// on another thread while it applies the one before (SyncClient::pull, sync::link_entries).
+// A batch whose log hash chain is broken is refused whole there too — broken at its first
+// entry (which the applying thread checks against the replica's last log hash) or inside it
+// (a link checked on the receiving thread) — while the batch after it is being read: what
+// came before stays applied, the connection is never used by two threads at once, and the
+// next sync with an honest server brings everything.
+TEST(SyncOverlapTest, ABrokenBatchIsRefusedWhileTheNextIsReadAndTheNextSyncCatchesUp) {
+  Office o;
+  Api& sek = o.enroll("sekretaris");
+  Api& kasubag = o.enroll("kasubag");
+  Api& kadis = o.enroll("kadis");
+  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
+  sek.sync();
+  kasubag.sync();
+  kadis.sync();
+  // Three pull batches and more for the two who stay offline meanwhile.
+  const std::size_t n = 2 * server::kMaxEntriesPerPull + 150;
+  for (std::size_t i = 0; i < n; ++i) {
+    sek.disposition_set(task(id, "1"), "Arahan revisi ke-" + std::to_string(i));
+    if (i % 500 == 499) sek.sync();
+  }
+  sek.sync();
+  const std::uint64_t head = o.db.head();
+
+  o.net.set_receive_on_any_thread(true);
+  for (auto [api, broken] : {std::pair<Api*, std::size_t>{&kasubag, 0}, {&kadis, 17}}) {
+    SCOPED_TRACE("entry " + std::to_string(broken) + " of the second batch broken");
+    const std::uint64_t before = api->replica().cursor();
+    ASSERT_GE(head, before + 2 * server::kMaxEntriesPerPull + 1);
+    std::size_t batches = 0;
+    std::uint64_t broken_seq = 0;
+    o.net.set_server_message_filter([&](std::string& bytes) {
+      sync::Message m = sync::decode(bytes);
+      auto* e = std::get_if<sync::Entries>(&m);
+      if (!e || e->entries.empty() || ++batches != 2) return;
+      auto& entry = e->entries.at(broken);
+      entry.log_hash[5] = static_cast<char>(entry.log_hash[5] ^ 0x20);
+      broken_seq = entry.seq;
+      bytes = sync::encode(m);
+    });
+    try {
+      api->sync();
+      ADD_FAILURE() << "a broken log hash chain was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), "log_mismatch");
+      EXPECT_NE(std::string(e.what()).find("#" + std::to_string(broken_seq)), std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(batches, 3u) << "the third batch was asked for and read while the second failed";
+    EXPECT_EQ(o.net.concurrent_uses(), 0u);
+    // The first batch stays applied; nothing of the second.
+    EXPECT_EQ(api->replica().cursor(), before + server::kMaxEntriesPerPull);
+    {
+      sql::Statement s(api->replica().db(), "SELECT MAX(seq) FROM log");
+      ASSERT_TRUE(s.step());
+      EXPECT_EQ(static_cast<std::uint64_t>(s.get_int(0)), before + server::kMaxEntriesPerPull);
+    }
+    o.net.set_server_message_filter({});
+    json r = api->sync();
+    EXPECT_EQ(r["pulled"], head - before - server::kMaxEntriesPerPull);
+    EXPECT_EQ(api->replica().cursor(), head);
+    EXPECT_EQ(o.net.concurrent_uses(), 0u);
+  }
+  expect_converged(o, {"sekretaris", "kasubag", "kadis"}, id);
+}
+
 // The sekretaris's backlog of `n` rewrites of the step-1 disposition of a synced case,
 // written offline: its case, its replica and the counter of its first pending change.
 struct Backlog {

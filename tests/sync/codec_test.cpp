@@ -326,6 +326,37 @@ TEST(CodecTest, AnEntryFromItsStoredChangeEncodingIsTheEncodedEntry) {
   }
 }
 
+TEST(CodecTest, LinkEntriesChecksEachEntryAgainstTheOneBeforeItInTheBatch) {
+  // A chain of four entries as a server commits them.
+  std::vector<CommittedEntry> batch;
+  std::string prev = bytes32('\x11');  // the log hash before the batch
+  for (std::uint64_t seq = 7; seq <= 10; ++seq) {
+    CommittedEntry e = sample_entry(seq);
+    e.log_hash = log_hash(prev, e.seq, e.change.hash(), e.committed_at);
+    prev = e.log_hash;
+    batch.push_back(e);
+  }
+  EntryLinks links = link_entries(batch);
+  ASSERT_EQ(links.encodings.size(), batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    EXPECT_EQ(links.encodings[i], encode_change(batch[i].change)) << i;
+  // The first entry's link is to what came before the batch: left to the replica.
+  EXPECT_EQ(links.linked, (std::vector<bool>{false, true, true, true}));
+
+  // An entry whose change, commit time or log hash changed after the commit breaks its own
+  // link; a changed log hash breaks the next entry's link too.
+  auto edited = batch;
+  edited[1].change.body = "{}";
+  EXPECT_EQ(link_entries(edited).linked, (std::vector<bool>{false, false, true, true}));
+  auto moved = batch;
+  moved[3].committed_at += 1;
+  EXPECT_EQ(link_entries(moved).linked, (std::vector<bool>{false, true, true, false}));
+  auto tampered = batch;
+  tampered[2].log_hash[0] = static_cast<char>(tampered[2].log_hash[0] ^ 1);
+  EXPECT_EQ(link_entries(tampered).linked, (std::vector<bool>{false, true, false, false}));
+  EXPECT_TRUE(link_entries({}).encodings.empty());
+}
+
 TEST(CodecTest, MessageNamesAreDistinct) {
   std::set<std::string> names;
   for (const auto& m : sample_messages()) names.insert(message_name(m));

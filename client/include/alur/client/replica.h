@@ -156,9 +156,11 @@ class Replica : public sync::StateAccess {
   // rejection; an acceptance already pulled) marks the overlay stale.
   void record_results(const std::vector<sync::ChangeResult>& results);
   // Applies pulled entries and advances the cursor in one transaction; checks the log's
-  // hash chain. Returns how many entries were new.
+  // hash chain. Returns how many entries were new. `links`: sync::link_entries(entries),
+  // if the caller has it (computed on another thread); else it is computed here.
   std::size_t apply_entries(const std::vector<sync::CommittedEntry>& entries,
-                            const TemplateRegistry& templates);
+                            const TemplateRegistry& templates,
+                            const sync::EntryLinks* links = nullptr);
   std::uint64_t cursor();
   // The server's Welcome says which of this device's changes it has received (up to
   // highest_counter, whose hash is last_hash). A replica behind that — restored from an

@@ -162,4 +162,19 @@ std::string encode_entry_from(std::uint64_t seq, std::int64_t committed_at,
                               std::string_view change_encoding, std::string_view log_hash);
 std::string encode_entries(const std::vector<std::string_view>& entries,
                            std::uint64_t server_head);
+
+// What a batch of pulled entries can be checked for on its own, before a replica applies
+// it: each change's encode_change() bytes (what the replica's log stores) and, per entry,
+// whether its log hash follows from the entry before it in the batch:
+//   linked[i] == (i > 0 && log_hash(entries[i-1].log_hash, seq, change hash, committed_at)
+//                            == entries[i].log_hash).
+// The applier checks itself only the entries without a link (the batch's first, or one
+// whose link failed) against the log hash it last applied; for an entry whose link failed
+// that check fails too, at the same entry. Touches nothing but its argument: the client
+// runs it on the thread that received the batch, while the one before is applied.
+struct EntryLinks {
+  std::vector<std::string> encodings;
+  std::vector<bool> linked;
+};
+EntryLinks link_entries(const std::vector<CommittedEntry>& entries);
 }  // namespace alur::sync
