@@ -205,18 +205,19 @@ std::optional<StoredChange> ServerDb::stored_change(const std::string& replica,
   return c;
 }
 
-void ServerDb::store_change(const sync::Change& c, const std::string& hash,
-                            const std::string& status, const std::string& code,
-                            const std::string& message, std::uint64_t seq, Millis received_at) {
+void ServerDb::store_change(const EncodedChange& e, const std::string& status,
+                            const std::string& code, const std::string& message,
+                            std::uint64_t seq, Millis received_at) {
   auto s = db_.cached(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  // Every value bound outlives s (the arguments, and the kept encoding).
+  // Every value bound outlives s (the arguments).
+  const sync::Change& c = e.change;
   s.bind_text_ref(1, c.dot.replica)
       .bind(2, static_cast<std::int64_t>(c.dot.counter))
-      .bind_blob_ref(3, hash);
+      .bind_blob_ref(3, e.hash);
   s.bind_text_ref(4, c.op).bind_text_ref(5, c.record).bind_text_ref(6, c.author);
-  s.bind_blob_ref(7, encoded(c, hash))
+  s.bind_blob_ref(7, e.encoding)
       .bind_text_ref(8, status)
       .bind_text_ref(9, code)
       .bind_text_ref(10, message);
@@ -227,21 +228,13 @@ void ServerDb::store_change(const sync::Change& c, const std::string& hash,
   s.bind(12, received_at).exec();
 }
 
-const std::string& ServerDb::encoded(const sync::Change& c, const std::string& hash) {
-  // The hash (Change::hash) names the content; the dot guards against a caller's mistake.
-  if (hash.empty() || last_encoded_.hash != hash || last_encoded_.dot != c.dot)
-    last_encoded_ = {hash, c.dot, sync::encode_change(c)};
-  return last_encoded_.bytes;
-}
-
 std::uint64_t ServerDb::head() {
   auto s = db_.cached("SELECT COALESCE(MAX(seq), 0) FROM log");
   s.step();
   return static_cast<std::uint64_t>(s.get_int(0));
 }
 
-std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& change_hash,
-                                   Millis committed_at) {
+std::uint64_t ServerDb::append_log(const EncodedChange& e, Millis committed_at) {
   if (!log_tail_) {
     auto last = db_.cached("SELECT seq, log_hash FROM log ORDER BY seq DESC LIMIT 1");
     LogTail tail{0, {}};
@@ -249,14 +242,14 @@ std::uint64_t ServerDb::append_log(const sync::Change& c, const std::string& cha
     log_tail_ = std::move(tail);
   }
   const std::uint64_t seq = log_tail_->seq + 1;
-  std::string hash = sync::log_hash(log_tail_->log_hash, seq, change_hash, committed_at);
+  std::string hash = sync::log_hash(log_tail_->log_hash, seq, e.hash, committed_at);
   {
     auto s = db_.cached(
         "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES (?, ?, "
         "?, ?, ?, ?)");
-    s.bind(1, static_cast<std::int64_t>(seq)).bind_text_ref(2, c.dot.replica);
-    s.bind(3, static_cast<std::int64_t>(c.dot.counter)).bind(4, committed_at);
-    s.bind_blob_ref(5, hash).bind_blob_ref(6, encoded(c, change_hash)).exec();
+    s.bind(1, static_cast<std::int64_t>(seq)).bind_text_ref(2, e.change.dot.replica);
+    s.bind(3, static_cast<std::int64_t>(e.change.dot.counter)).bind(4, committed_at);
+    s.bind_blob_ref(5, hash).bind_blob_ref(6, e.encoding).exec();
   }
   if (in_transaction_)
     log_tail_ = LogTail{seq, std::move(hash)};

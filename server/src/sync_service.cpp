@@ -365,18 +365,19 @@ Message SyncService::push(Session& s, const Push& m) {
     return fatal("too_large", "Terlalu banyak perubahan dalam satu kiriman (maks. " +
                                   std::to_string(kMaxChangesPerPush) + ").");
   auto device = db_.device(s.replica);
-  // Hash chain and device signature: one verification vouches for the whole batch.
-  std::vector<std::string> hashes;
-  hashes.reserve(m.changes.size());
+  // Hash chain and device signature: one verification vouches for the whole batch. Each
+  // change is encoded once, for its hash and for the stores.
+  std::vector<EncodedChange> encoded;
+  encoded.reserve(m.changes.size());
   for (const auto& c : m.changes) {
     if (c.dot.replica != s.replica)
       return fatal("wrong_replica",
                    "Perubahan dari replika lain tidak boleh dikirim lewat sesi ini.");
-    hashes.push_back(c.hash());
+    encoded.emplace_back(c);
   }
   const auto& last = m.changes.back();
   if (!crypto::ed25519_verify(device->device_key,
-                              chain_head_message(s.replica, last.dot.counter, hashes.back()),
+                              chain_head_message(s.replica, last.dot.counter, encoded.back().hash),
                               m.head_signature))
     return fatal("bad_signature", "Tanda tangan perangkat atas rantai perubahan tidak sah.");
   // The batch must be one unbroken run of the device's chain, so that the signature over
@@ -384,7 +385,7 @@ Message SyncService::push(Session& s, const Push& m) {
   // has (a resend after a lost answer); those are checked against storage below.
   for (std::size_t i = 1; i < m.changes.size(); ++i) {
     const auto& c = m.changes[i];
-    if (c.dot.counter != m.changes[i - 1].dot.counter + 1 || c.prev != hashes[i - 1])
+    if (c.dot.counter != m.changes[i - 1].dot.counter + 1 || c.prev != encoded[i - 1].hash)
       return fatal("chain_broken",
                    "Rantai perubahan terputus di dalam kiriman pada " + c.id() + ".");
   }
@@ -399,7 +400,7 @@ Message SyncService::push(Session& s, const Push& m) {
   }
 
   try {
-    return commit_push(s, m, *device, hashes);
+    return commit_push(s, m, *device, encoded);
   } catch (const Error& e) {
     // Everything the batch wrote is rolled back with its transaction: refuse it whole. In a
     // group the whole group's transaction fails, and each push is then served alone.
@@ -411,7 +412,7 @@ Message SyncService::push(Session& s, const Push& m) {
 }
 
 Message SyncService::commit_push(Session& s, const Push& m, Device device,
-                                 const std::vector<std::string>& hashes) {
+                                 const std::vector<EncodedChange>& encoded) {
   PushResult result;
   Millis now = clock_.now_ms();
   Millis ahead = 0;  // the furthest an accepted change's author clock was ahead of ours
@@ -425,14 +426,14 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
     r.counter = c.dot.counter;
     if (c.dot.counter <= device.last_counter) {
       auto stored = db_.stored_change(c.dot.replica, c.dot.counter);
-      if (!stored || stored->hash != hashes[i]) {
+      if (!stored || stored->hash != encoded[i].hash) {
         r.outcome = Outcome::kRejected;
         r.code = "dot_reused";
         r.message = "Nomor perubahan " + c.id() + " sudah dipakai untuk perubahan lain.";
       } else if (stored->status == "accepted" &&
                  planted::on(planted::Defect::kResendSequencedAgain)) {
         r.outcome = Outcome::kAccepted;
-        r.seq = db_.append_log(c, hashes[i], now);
+        r.seq = db_.append_log(encoded[i], now);
       } else if (stored->status == "accepted") {
         r.outcome = Outcome::kDuplicate;
         r.seq = stored->seq;
@@ -453,7 +454,7 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
       v = apply_change(state, templates_, c, now);
     if (v.ok()) {
       r.outcome = Outcome::kAccepted;
-      r.seq = db_.append_log(c, hashes[i], now);
+      r.seq = db_.append_log(encoded[i], now);
       // Accepted, with a warning in the code and message of the result (the wire format
       // stays as it is; see PROTOCOL.md §8.2, clock_ahead).
       if (Millis d = HybridClock::to_ms(c.hlc) - now; d > kClockAheadTolerance) {
@@ -468,9 +469,10 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
       r.code = v.code;
       r.message = v.message;
     }
-    db_.store_change(c, hashes[i], v.ok() ? "accepted" : "rejected", r.code, r.message, r.seq, now);
+    db_.store_change(encoded[i], v.ok() ? "accepted" : "rejected", r.code, r.message, r.seq,
+                     now);
     device.last_counter = c.dot.counter;
-    device.last_hash = hashes[i];
+    device.last_hash = encoded[i].hash;
     result.results.push_back(std::move(r));
   }
   state.flush();
@@ -633,12 +635,12 @@ void commit_server_change(ServerStore& db, const TemplateRegistry& templates, co
   Millis now = clock.now_ms();
   Verdict v = apply_change(db, templates, c, now);
   if (!v.ok()) throw Error(v.code, v.message);
-  std::string hash = c.hash();
-  std::uint64_t seq = db.append_log(c, hash, now);
-  db.store_change(c, hash, "accepted", "", "", seq, now);
+  const EncodedChange e(c);
+  std::uint64_t seq = db.append_log(e, now);
+  db.store_change(e, "accepted", "", "", seq, now);
   db.set_meta("server_counter", std::to_string(counter));
   db.set_meta("server_hlc", std::to_string(c.hlc));
-  db.set_meta("server_last_hash", crypto::to_hex(hash));
+  db.set_meta("server_last_hash", crypto::to_hex(e.hash));
   tx->commit();
 }
 

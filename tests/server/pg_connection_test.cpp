@@ -26,7 +26,7 @@ class PgConnection : public StoreTest {
   }
   void append(std::uint64_t counter) {
     auto c = change(counter);
-    store_->append_log(c, c.hash(), 1);
+    store_->append_log(EncodedChange(c), 1);
   }
 
   // Ends the store's session from another connection, as an administrator or a restart

@@ -242,14 +242,15 @@ std::optional<StoredChange> PgStore::stored_change(const std::string& replica,
                       static_cast<std::uint64_t>(r.int64(0, 4))};
 }
 
-void PgStore::store_change(const sync::Change& c, const std::string& hash,
-                           const std::string& status, const std::string& code,
-                           const std::string& message, std::uint64_t seq, Millis received_at) {
+void PgStore::store_change(const EncodedChange& e, const std::string& status,
+                           const std::string& code, const std::string& message,
+                           std::uint64_t seq, Millis received_at) {
+  const sync::Change& c = e.change;
   conn_.query(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-      {c.dot.replica, i64(c.dot.counter), pg::Param::bytes(hash), c.op, c.record, c.author,
-       pg::Param::bytes(sync::encode_change(c)), status, code, message,
+      {c.dot.replica, i64(c.dot.counter), pg::Param::bytes(e.hash), c.op, c.record, c.author,
+       pg::Param::bytes(e.encoding), status, code, message,
        seq ? pg::Param(i64(seq)) : pg::Param::null(), received_at});
 }
 
@@ -259,8 +260,7 @@ std::uint64_t PgStore::head() {
   return static_cast<std::uint64_t>(r.int64(0, 0));
 }
 
-std::uint64_t PgStore::append_log(const sync::Change& c, const std::string& change_hash,
-                                  Millis committed_at) {
+std::uint64_t PgStore::append_log(const EncodedChange& e, Millis committed_at) {
   // In begin()'s transaction the tail was read with log_head's lock and advances here;
   // log_head is written once, before the COMMIT. A call outside begin() locks, reads and
   // writes it itself (a statement of its own each).
@@ -272,12 +272,12 @@ std::uint64_t PgStore::append_log(const sync::Change& c, const std::string& chan
   }
   const LogTail& tail = log_tail_ ? *log_tail_ : *unlocked;
   const std::uint64_t seq = tail.seq + 1;
-  std::string hash = sync::log_hash(tail.log_hash, seq, change_hash, committed_at);
+  std::string hash = sync::log_hash(tail.log_hash, seq, e.hash, committed_at);
   conn_.query(
       "INSERT INTO log (seq, replica, counter, committed_at, log_hash, encoded) VALUES ($1, $2, "
       "$3, $4, $5, $6)",
-      {i64(seq), c.dot.replica, i64(c.dot.counter), committed_at, pg::Param::bytes(hash),
-       pg::Param::bytes(sync::encode_change(c))});
+      {i64(seq), e.change.dot.replica, i64(e.change.dot.counter), committed_at,
+       pg::Param::bytes(hash), pg::Param::bytes(e.encoding)});
   if (in_transaction_) {
     log_tail_ = LogTail{seq, std::move(hash)};
     appended_ = true;

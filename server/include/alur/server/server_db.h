@@ -56,11 +56,9 @@ class ServerDb final : public ServerStore {
   // Changes and the committed log.
   std::optional<StoredChange> stored_change(const std::string& replica,
                                             std::uint64_t counter) override;
-  void store_change(const sync::Change& c, const std::string& hash, const std::string& status,
-                    const std::string& code, const std::string& message, std::uint64_t seq,
-                    Millis received_at) override;
-  std::uint64_t append_log(const sync::Change& c, const std::string& change_hash,
-                           Millis committed_at) override;
+  void store_change(const EncodedChange& c, const std::string& status, const std::string& code,
+                    const std::string& message, std::uint64_t seq, Millis received_at) override;
+  std::uint64_t append_log(const EncodedChange& c, Millis committed_at) override;
   std::uint64_t head() override;
   std::vector<LogRecord> log_after(std::uint64_t after, std::size_t max_count,
                                    std::size_t max_bytes) override;
@@ -99,17 +97,9 @@ class ServerDb final : public ServerStore {
 
  private:
   void migrate();
-  // The wire encoding of a change, kept for the next call: a change accepted is written to
-  // the log and to `changes` one after the other, and is encoded once for both.
-  const std::string& encoded(const sync::Change& c, const std::string& hash);
 
   sql::Database db_;
   StoredOrg org_;  // meta "org", parsed
-  struct Encoded {
-    std::string hash;
-    sync::Dot dot;
-    std::string bytes;
-  } last_encoded_;
   // The log's last row, known while a transaction of begin() holds the write lock (BEGIN
   // IMMEDIATE: nothing else can append) after this connection has read or appended it; so a
   // batch reads it from the table once, not once per change. Forgotten when the

@@ -22,6 +22,17 @@
 
 namespace alur::server {
 
+// A change as the stores write it, encoded once by the caller: its encode_change() bytes
+// (`encoded` in the log and in the changes table) and its hash (change_hash_of those
+// bytes, which is Change::hash()). Refers to the change, which must outlive it.
+struct EncodedChange {
+  explicit EncodedChange(const sync::Change& c)
+      : change(c), encoding(sync::encode_change(c)), hash(sync::change_hash_of(encoding)) {}
+  const sync::Change& change;
+  std::string encoding;
+  std::string hash;
+};
+
 struct Device {
   std::string replica;
   std::string username;
@@ -107,12 +118,11 @@ class ServerStore : public sync::StateAccess {
   // Changes and the committed log.
   virtual std::optional<StoredChange> stored_change(const std::string& replica,
                                                     std::uint64_t counter) = 0;
-  virtual void store_change(const sync::Change& c, const std::string& hash,
-                            const std::string& status, const std::string& code,
-                            const std::string& message, std::uint64_t seq, Millis received_at) = 0;
+  virtual void store_change(const EncodedChange& c, const std::string& status,
+                            const std::string& code, const std::string& message,
+                            std::uint64_t seq, Millis received_at) = 0;
   // Appends to the committed log; returns the new seq (max + 1, inside the transaction).
-  virtual std::uint64_t append_log(const sync::Change& c, const std::string& change_hash,
-                                   Millis committed_at) = 0;
+  virtual std::uint64_t append_log(const EncodedChange& c, Millis committed_at) = 0;
   virtual std::uint64_t head() = 0;
   // The log's rows after `after` in seq order, as stored: at most max_count, and no more
   // than max_bytes counting each row's encoding and 64, but at least one if there is one.

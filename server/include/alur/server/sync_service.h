@@ -93,7 +93,7 @@ class SyncService : public net::Handler {
   sync::Message push(Session& s, const sync::Push& m);
   // The writing half of push: one transaction for the whole, already verified, batch.
   sync::Message commit_push(Session& s, const sync::Push& m, Device device,
-                            const std::vector<std::string>& hashes);
+                            const std::vector<EncodedChange>& encoded);
   sync::Message pull(Session& s, const sync::Pull& m);
   // The Entries answering a pull, encoded: pieces of the tail when the cursor is in it (no
   // query, no encoding), else read from the store and encoded.
