@@ -656,24 +656,30 @@ TEST(SyncInterruptedTest, LostPushResultLosesNothingAndDuplicatesNothing) {
   expect_converged(o, {"sekretaris", "kadis"}, id);
 }
 
-TEST(SyncInterruptedTest, PullCutBetweenBatchesResumesFromTheCursor) {
-  Office o;
+// The sekretaris, the kasubag and the kepala dinas enrolled and synced on one case with a
+// step-1 disposition; then the sekretaris rewords it `n` times ("Arahan revisi ke-<i>"),
+// syncing after every `every`, while the other two stay offline. Returns the case.
+std::string disposition_rewrites(Office& o, std::size_t n, std::size_t every) {
   Api& sek = o.enroll("sekretaris");
-  Api& kasubag = o.enroll("kasubag");
-  Api& kadis = o.enroll("kadis");
   const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
   sek.sync();
-  kasubag.sync();
-  kadis.sync();  // and then the kepala dinas stays offline for all of what follows
-
-  // More than one pull batch of committed entries: the sekretaris keeps rewording the
-  // step-1 disposition, syncing now and then.
-  const std::size_t n = server::kMaxEntriesPerPull + 150;
+  o.enroll("kasubag");
+  o.enroll("kadis");
   for (std::size_t i = 0; i < n; ++i) {
     sek.disposition_set(task(id, "1"), "Arahan revisi ke-" + std::to_string(i));
-    if (i % 150 == 149) sek.sync();
+    if (i % every == every - 1) sek.sync();
   }
   sek.sync();
+  return id;
+}
+
+TEST(SyncInterruptedTest, PullCutBetweenBatchesResumesFromTheCursor) {
+  Office o;
+  // More than one pull batch of committed entries for the kasubag and the kepala dinas.
+  const std::size_t n = server::kMaxEntriesPerPull + 150;
+  const std::string id = disposition_rewrites(o, n, 150);
+  Api& kasubag = o["kasubag"];
+  Api& kadis = o["kadis"];
   const std::uint64_t head = o.db.head();
   ASSERT_GE(head, kasubag.replica().cursor() + server::kMaxEntriesPerPull + 1);
 
@@ -723,20 +729,10 @@ TEST(SyncInterruptedTest, PullCutBetweenBatchesResumesFromTheCursor) {
 // next sync with an honest server brings everything.
 TEST(SyncOverlapTest, ABrokenBatchIsRefusedWhileTheNextIsReadAndTheNextSyncCatchesUp) {
   Office o;
-  Api& sek = o.enroll("sekretaris");
-  Api& kasubag = o.enroll("kasubag");
-  Api& kadis = o.enroll("kadis");
-  const std::string id = open_with_disposition(sek, "Siapkan rapat koordinasi.");
-  sek.sync();
-  kasubag.sync();
-  kadis.sync();
-  // Three pull batches and more for the two who stay offline meanwhile.
-  const std::size_t n = 2 * server::kMaxEntriesPerPull + 150;
-  for (std::size_t i = 0; i < n; ++i) {
-    sek.disposition_set(task(id, "1"), "Arahan revisi ke-" + std::to_string(i));
-    if (i % 500 == 499) sek.sync();
-  }
-  sek.sync();
+  // Three pull batches and more for the kasubag and the kepala dinas.
+  const std::string id = disposition_rewrites(o, 2 * server::kMaxEntriesPerPull + 150, 500);
+  Api& kasubag = o["kasubag"];
+  Api& kadis = o["kadis"];
   const std::uint64_t head = o.db.head();
 
   o.net.set_receive_on_any_thread(true);
