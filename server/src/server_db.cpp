@@ -206,8 +206,8 @@ std::optional<StoredChange> ServerDb::stored_change(const std::string& replica,
 }
 
 void ServerDb::store_change(const EncodedChange& e, const std::string& status,
-                            const std::string& code, const std::string& message,
-                            std::uint64_t seq, Millis received_at) {
+                            const std::string& code, const std::string& message, std::uint64_t seq,
+                            Millis received_at) {
   auto s = db_.cached(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");

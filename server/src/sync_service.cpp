@@ -469,8 +469,7 @@ Message SyncService::commit_push(Session& s, const Push& m, Device device,
       r.code = v.code;
       r.message = v.message;
     }
-    db_.store_change(encoded[i], v.ok() ? "accepted" : "rejected", r.code, r.message, r.seq,
-                     now);
+    db_.store_change(encoded[i], v.ok() ? "accepted" : "rejected", r.code, r.message, r.seq, now);
     device.last_counter = c.dot.counter;
     device.last_hash = encoded[i].hash;
     result.results.push_back(std::move(r));

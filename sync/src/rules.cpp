@@ -5,9 +5,9 @@
 #include <functional>
 #include <set>
 
+#include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
 #include "alur/shared/planted.h"
-#include "alur/shared/crypto.h"
 #include "alur/sync/case_state.h"
 #include "alur/sync/json_parse.h"
 #include "alur/sync/signing.h"

@@ -20,9 +20,9 @@
 // hostile server without touching the server's records.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>

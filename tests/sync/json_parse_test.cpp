@@ -66,6 +66,7 @@ bool expect_agree(const std::string& text) {
 }
 
 TEST(JsonParseTest, AgreesWithNlohmannOnTheEdgesOfJson) {
+  // clang-format off
   const std::vector<std::string> texts = {
       // Change bodies as the client writes them.
       R"({"sop":"LAKIP","version":1,"period":"2026-Q3"})",
@@ -102,6 +103,7 @@ TEST(JsonParseTest, AgreesWithNlohmannOnTheEdgesOfJson) {
       "\"Koreksi nomor tiga puluh: angka capaian\x19 tabel IKU\"",
       "\"Koreksi nomor tiga puluh: angka capaian\t tabel IKU\"",
   };
+  // clang-format on
   std::size_t valid = 0;
   for (const auto& t : texts) valid += expect_agree(t);
   // The table holds both kinds (a parser that refused everything would agree on few).
@@ -112,12 +114,14 @@ TEST(JsonParseTest, AgreesWithNlohmannOnTheEdgesOfJson) {
 TEST(JsonParseTest, AgreesWithNlohmannOnRandomTexts) {
   std::mt19937_64 rng(20261202);
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  // clang-format off
   const std::vector<std::string> atoms = {
       "{", "}", "[", "]", ",", ":", " ", "\n", "\"", "\\", "\\u", "\\ud83d", "\\udc00", "0",
       "-", "1", "9", ".", "e", "E", "+", "18446744073709551616", "-9223372036854775809",
       "1e309", "true", "false", "null", "\"k\"", "\"t\xC3\xA9ks\"", "\xC3", "\xED\xA0\x80",
       "\xF0\x9F\x98\x80", "\x01", "\t", "\"\\n\"", "1.5e-7", "\"a\":", "\"a\":1",
   };
+  // clang-format on
   // Texts built from JSON's pieces, and valid bodies with bytes changed, cut or added.
   const std::vector<std::string> bodies = {
       R"({"draft":"laporan","revision":"r1:17","text":"Koreksi \u00e9 nomor 3.","n":[1,-2,3.5e2]})",
@@ -135,10 +139,18 @@ TEST(JsonParseTest, AgreesWithNlohmannOnRandomTexts) {
       for (std::size_t k = 0; k < edits && !text.empty(); ++k) {
         const std::size_t at = pick(text.size());
         switch (pick(4)) {
-          case 0: text[at] = static_cast<char>(rng()); break;
-          case 1: text.erase(at, 1 + pick(4)); break;
-          case 2: text.insert(at, atoms[pick(atoms.size())]); break;
-          default: text.resize(at); break;
+          case 0:
+            text[at] = static_cast<char>(rng());
+            break;
+          case 1:
+            text.erase(at, 1 + pick(4));
+            break;
+          case 2:
+            text.insert(at, atoms[pick(atoms.size())]);
+            break;
+          default:
+            text.resize(at);
+            break;
         }
       }
     }

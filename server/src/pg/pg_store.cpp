@@ -243,8 +243,8 @@ std::optional<StoredChange> PgStore::stored_change(const std::string& replica,
 }
 
 void PgStore::store_change(const EncodedChange& e, const std::string& status,
-                           const std::string& code, const std::string& message,
-                           std::uint64_t seq, Millis received_at) {
+                           const std::string& code, const std::string& message, std::uint64_t seq,
+                           Millis received_at) {
   const sync::Change& c = e.change;
   conn_.query(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "

@@ -53,9 +53,8 @@ class PgStore final : public ServerStore {
 
   std::optional<StoredChange> stored_change(const std::string& replica,
                                             std::uint64_t counter) override;
-  void store_change(const EncodedChange& c, const std::string& status,
-                    const std::string& code, const std::string& message, std::uint64_t seq,
-                    Millis received_at) override;
+  void store_change(const EncodedChange& c, const std::string& status, const std::string& code,
+                    const std::string& message, std::uint64_t seq, Millis received_at) override;
   std::uint64_t append_log(const EncodedChange& c, Millis committed_at) override;
   std::uint64_t head() override;
   std::vector<LogRecord> log_after(std::uint64_t after, std::size_t max_count,

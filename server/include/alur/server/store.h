@@ -119,8 +119,8 @@ class ServerStore : public sync::StateAccess {
   virtual std::optional<StoredChange> stored_change(const std::string& replica,
                                                     std::uint64_t counter) = 0;
   virtual void store_change(const EncodedChange& c, const std::string& status,
-                            const std::string& code, const std::string& message,
-                            std::uint64_t seq, Millis received_at) = 0;
+                            const std::string& code, const std::string& message, std::uint64_t seq,
+                            Millis received_at) = 0;
   // Appends to the committed log; returns the new seq (max + 1, inside the transaction).
   virtual std::uint64_t append_log(const EncodedChange& c, Millis committed_at) = 0;
   virtual std::uint64_t head() = 0;
