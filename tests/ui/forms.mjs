@@ -4,7 +4,7 @@
 // a draft written, edited and uploaded with its history and side-by-side diff, corrections
 // pinned to a revision (resolved, reopened), a disposition by keyboard alone, a paraf with
 // the passphrase asked in the page (a wrong one first), a decision's two outcomes, and the printed report with its approval sheet, every screen checked to
-// fit 1366×768.
+// fit 1366×768; and a live refresh queued behind a navigation, in a forced order.
 import { execFileSync } from 'node:child_process';
 import { artifact, ask, check, fits, launch, run, shot, urls } from './lib.mjs';
 
@@ -335,6 +335,64 @@ async function setupScreens(context) {
   await Promise.all([pc.close(), dam.close()]);
 }
 
+// A live refresh queued behind a render while the official moves on to another screen must
+// not paint that screen ahead of the navigation's own render: it would show the form, the
+// official would type into it, and the navigation would paint over the text (89e6eb3; seen
+// once under CI load). Here the order is forced: the first task's request is held, the
+// live event arrives (from the test: the page's events are routed), the official opens a
+// second task, and from then on every case request waits until the test lets it go.
+async function liveRefreshQueuedBehindANavigation(context, sek) {
+  const [first, second] = [await ask('open LAKIP 2026-Q1'), await ask('open LAKIP 2026-Q2')];
+  // Both cases reach the Sekretaris's `alur ui` (its page with the real live events shows them).
+  await go(sek, 'sekretaris', '#/inbox');
+  for (const c of [first, second]) await sek.locator(`#inbox tr[data-task="${c}.1"]`).waitFor({ timeout: 30000 });
+  const page = await context.newPage();
+  let sendEvent;
+  const eventDue = new Promise((r) => { sendEvent = r; });
+  let streams = 0;
+  await page.route('**/events', async (route) => {
+    if (++streams > 1) return route.fulfill({ status: 204 });  // no reconnecting
+    await eventDue;
+    const status = { run: 'uji', seq: 1, online: false, tentative: 7, username: 'sekretaris', name: 'Sekretaris' };
+    await route.fulfill({ status: 200, contentType: 'text/event-stream',
+      body: `data: ${JSON.stringify({ type: 'sync', status })}\n\n` });
+  });
+  await go(page, 'sekretaris', '#/inbox');
+  await page.locator('main h1', { hasText: 'Kotak Masuk' }).waitFor();
+  await page.evaluate(() => window.alurSettled());
+
+  const held = [];  // case requests waiting
+  const asked = [];  // the case of each case request
+  let holding = true;
+  await page.route((url) => url.pathname.endsWith('/api/case'), (route) => {
+    asked.push(new URL(route.request().url()).searchParams.get('case'));
+    if (holding) held.push(route); else route.continue();
+  });
+  const until = async (cond) => { while (!cond()) await new Promise((r) => setTimeout(r, 20)); };
+  await page.evaluate((h) => { location.hash = h; }, `#/task/${first}.1`);
+  await until(() => held.length === 1);
+  sendEvent();
+  await page.locator('#syncbadge', { hasText: '7 menunggu' }).waitFor();  // the live refresh is queued
+  await page.evaluate((h) => { location.hash = h; }, `#/task/${second}.1`);
+  held.shift().continue();  // the first task's render goes on; then the live refresh's turn
+  await until(() => held.length === 1);
+  held.shift().continue();
+  // Settled (the navigation painted), or a further render waits for its request.
+  const settled = page.evaluate(() => window.alurSettled());
+  settled.catch(() => {});  // never settles while a request is held (the defect)
+  await Promise.race([settled, until(() => held.length > 0)]);
+  await page.locator('#act-form #text').waitFor();
+  const typed = 'Disposisi diketik sebelum layar selesai dimuat.';
+  await page.fill('#act-form #text', typed);
+  holding = false;
+  for (const r of held.splice(0)) r.continue();
+  await page.evaluate(() => window.alurSettled());
+  check(page.url().endsWith(`#/task/${second}.1`) && (await page.inputValue('#act-form #text')) === typed,
+    'a live refresh queued behind a render does not paint the screen the official moved to: what is typed there stays');
+  check(asked.filter((c) => c === second).length === 1, `the second task was rendered once (its case asked for ${asked.join(', ')})`);
+  await page.close();
+}
+
 // The printed URL's secret is swapped for an HttpOnly cookie and a clean address.
 async function secretLeavesTheAddress(page) {
   const printed = new URL(urls.sekretaris);
@@ -360,6 +418,7 @@ async function main() {
   await secretLeavesTheAddress(sek);
   await lakipQuarter(sek, kas, pel);
   await decision(sek);
+  await liveRefreshQueuedBehindANavigation(context, sek);
   for (const [hash, what] of [['#/cases', 'the case list'], ['#/sync', 'the sync screen'], ['#/conflicts', 'the conflicts screen']]) {
     await go(sek, 'sekretaris', hash);
     await sek.locator('main h1').waitFor();
