@@ -1,6 +1,8 @@
 // parse_json: RapidJSON's SAX reader feeding an nlohmann::json builder (json_parse.h).
 #include "alur/sync/json_parse.h"
 
+#include "alur/sync/utf8.h"
+
 // Strings are copied sixteen bytes at a time (SSE2, which every x86-64 processor has). Its
 // aligned loads may read past the text's terminating NUL within the same 16 bytes, which
 // AddressSanitizer would report: its builds copy a byte at a time.
@@ -97,13 +99,13 @@ class Builder {
   bool escapes_;
 };
 
-// Whether `s` can be JSON as far as its bytes go: UTF-8 as RFC 3629 defines it (no overlong
-// forms, no surrogates, nothing above U+10FFFF), which both parsers require of a string's
-// bytes, and no control character other than JSON's whitespace (tab, LF, CR), which JSON
-// allows nowhere else. Checked for the whole text at once, eight ASCII bytes at a time:
-// outside strings any byte above 0x7F is a syntax error for both parsers anyway. (RapidJSON's
-// own UTF-8 check, a character at a time, was a third of its parse; and its SSE2 string
-// scan of 1.1.0 lets 0x1A..0x1F through, which this check refuses first.)
+// Whether `s` can be JSON as far as its bytes go: UTF-8 (utf8.h), which both parsers
+// require of a string's bytes, and no control character other than JSON's whitespace (tab,
+// LF, CR), which JSON allows nowhere else. Checked for the whole text at once, eight ASCII
+// bytes at a time: outside strings any byte above 0x7F is a syntax error for both parsers
+// anyway. (RapidJSON's own UTF-8 check, a character at a time, was a third of its parse;
+// and its SSE2 string scan of 1.1.0 lets 0x1A..0x1F through, which this check refuses
+// first.)
 bool valid_bytes(std::string_view s) {
   constexpr std::uint64_t kHigh = 0x8080808080808080ull, kSpace = 0x2020202020202020ull;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -125,14 +127,8 @@ bool valid_bytes(std::string_view s) {
       ++p;
       continue;
     }
-    const std::ptrdiff_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
-    if (len == 0 || b > 0xF4 || end - p < len) return false;
-    const unsigned char b1 = p[1];
-    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) ||
-        (b == 0xF4 && b1 > 0x8F))
-      return false;
-    for (std::ptrdiff_t k = 1; k < len; ++k)
-      if ((p[k] & 0xC0) != 0x80) return false;
+    const std::size_t len = utf8_multibyte_length(p, static_cast<std::size_t>(end - p));
+    if (len == 0) return false;
     p += len;
   }
   return true;

@@ -12,6 +12,7 @@
 #include "alur/sync/json_parse.h"
 #include "alur/sync/signing.h"
 #include "alur/sync/templates.h"
+#include "alur/sync/utf8.h"
 
 namespace alur::sync {
 
@@ -82,8 +83,7 @@ std::string str_field(const json& j, const char* key) {
 }
 
 // A record names what a change writes; its parts become keys of the case's JSON and appear
-// on every screen and export. Valid UTF-8 without control characters (RFC 3629: no
-// overlong forms, no surrogates, nothing above U+10FFFF).
+// on every screen and export. Valid UTF-8 (utf8.h) without control characters.
 bool printable_utf8(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size()) {
@@ -93,15 +93,10 @@ bool printable_utf8(const std::string& s) {
       ++i;
       continue;
     }
-    std::size_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
-    if (len == 0 || b > 0xF4 || i + len > s.size()) return false;
-    const auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) ||
-        (b == 0xF4 && b1 > 0x8F))
-      return false;
-    for (std::size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    if (b == 0xC2 && b1 < 0xA0) return false;  // C1 control characters
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
+    const std::size_t len = utf8_multibyte_length(p, s.size() - i);
+    if (len == 0) return false;
+    if (b == 0xC2 && p[1] < 0xA0) return false;  // C1 control characters
     i += len;
   }
   return true;

@@ -136,13 +136,9 @@ std::unique_ptr<ServerStore::Transaction> PgStore::begin() {
       // One writer at a time across every node: the head row's lock is held to COMMIT.
       auto head = s.conn_.query("SELECT seq, log_hash FROM log_head WHERE id = 1 FOR UPDATE");
       store.log_tail_ = LogTail{static_cast<std::uint64_t>(head.int64(0, 0)), head.bytes(0, 1)};
-      store.in_transaction_ = true;
       store.appended_ = false;
     }
-    ~Tx() override {
-      store.in_transaction_ = false;
-      store.log_tail_.reset();
-    }
+    ~Tx() override { store.log_tail_.reset(); }
     void commit() override {
       if (store.appended_) {
         store.conn_.query("UPDATE log_head SET seq = $1, log_hash = $2 WHERE id = 1",
@@ -264,13 +260,13 @@ std::uint64_t PgStore::append_log(const EncodedChange& e, Millis committed_at) {
   // In begin()'s transaction the tail was read with log_head's lock and advances here;
   // log_head is written once, before the COMMIT. A call outside begin() locks, reads and
   // writes it itself (a statement of its own each).
-  // (log_tail_ is set exactly while begin()'s transaction is open.)
+  const bool in_transaction = log_tail_.has_value();
   std::optional<LogTail> unlocked;
-  if (!log_tail_) {
+  if (!in_transaction) {
     auto last = conn_.query("SELECT seq, log_hash FROM log_head WHERE id = 1 FOR UPDATE");
     unlocked = LogTail{static_cast<std::uint64_t>(last.int64(0, 0)), last.bytes(0, 1)};
   }
-  const LogTail& tail = log_tail_ ? *log_tail_ : *unlocked;
+  const LogTail& tail = in_transaction ? *log_tail_ : *unlocked;
   const std::uint64_t seq = tail.seq + 1;
   std::string hash = sync::log_hash(tail.log_hash, seq, e.hash, committed_at);
   conn_.query(
@@ -278,7 +274,7 @@ std::uint64_t PgStore::append_log(const EncodedChange& e, Millis committed_at) {
       "$3, $4, $5, $6)",
       {i64(seq), e.change.dot.replica, i64(e.change.dot.counter), committed_at,
        pg::Param::bytes(hash), pg::Param::bytes(e.encoding)});
-  if (in_transaction_) {
+  if (in_transaction) {
     log_tail_ = LogTail{seq, std::move(hash)};
     appended_ = true;
   } else {

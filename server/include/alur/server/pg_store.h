@@ -92,10 +92,10 @@ class PgStore final : public ServerStore {
   void notify_commit();
 
   pg::Connection conn_;
-  bool in_transaction_ = false;  // begin()'s transaction is open
-  bool appended_ = false;        // it appended to the log: NOTIFY before its COMMIT
+  bool appended_ = false;  // begin()'s transaction appended to the log: NOTIFY before COMMIT
   // The log's last row while begin()'s transaction holds log_head's lock (read with the
   // lock, advanced by each append); log_head itself is written once, before the COMMIT.
+  // Set exactly while that transaction is open.
   std::optional<LogTail> log_tail_;
   StoredOrg org_;                // meta "org", parsed
 };
