@@ -76,7 +76,35 @@ CREATE TABLE IF NOT EXISTS schedules (
   created_at INTEGER NOT NULL);
 )sql";
 
-const std::vector<sql::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
+// 3: an accepted change's encoding is kept once, in `log`; `changes.encoded` holds only a
+// rejected change's (which is in no log). The table is rebuilt, as SQLite changes a
+// column's NOT NULL no other way, and its accepted rows give up their copy; rebuilt, it is
+// a WITHOUT ROWID table, its rows (now small) kept in the primary key's own b-tree instead
+// of a table and an index, so that an insert writes one b-tree instead of two.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE changes_v3 (
+  replica TEXT NOT NULL,
+  counter INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  op TEXT NOT NULL,
+  record TEXT NOT NULL,
+  author TEXT NOT NULL,
+  encoded BLOB,
+  status TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  seq INTEGER,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (replica, counter),
+  CHECK ((seq IS NULL) = (encoded IS NOT NULL))) WITHOUT ROWID;
+INSERT INTO changes_v3 SELECT replica, counter, hash, op, record, author,
+  CASE WHEN seq IS NULL THEN encoded END, status, code, message, seq, received_at FROM changes;
+DROP TABLE changes;
+ALTER TABLE changes_v3 RENAME TO changes;
+)sql";
+
+const std::vector<sql::Migration> kMigrations = {
+    {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
 
 }  // namespace
 
@@ -217,8 +245,11 @@ void ServerDb::store_change(const EncodedChange& e, const std::string& status,
       .bind(2, static_cast<std::int64_t>(c.dot.counter))
       .bind_blob_ref(3, e.hash);
   s.bind_text_ref(4, c.op).bind_text_ref(5, c.record).bind_text_ref(6, c.author);
-  s.bind_blob_ref(7, e.encoding)
-      .bind_text_ref(8, status)
+  if (seq)
+    s.bind_null(7);  // the log holds it (schema 3)
+  else
+    s.bind_blob_ref(7, e.encoding);
+  s.bind_text_ref(8, status)
       .bind_text_ref(9, code)
       .bind_text_ref(10, message);
   if (seq)
@@ -430,8 +461,10 @@ void ServerDb::visit_log(const std::function<bool(const LogRecord&)>& visit) {
 }
 
 void ServerDb::visit_changes(const std::function<bool(const ChangeRecord&)>& visit) {
+  // An accepted change's encoding is its log entry's; empty when that entry is gone.
   auto s = db_.cached(
-      "SELECT replica, counter, hash, encoded, status, seq FROM changes ORDER BY replica, counter");
+      "SELECT c.replica, c.counter, c.hash, COALESCE(c.encoded, l.encoded, x''), c.status, c.seq "
+      "FROM changes c LEFT JOIN log l ON l.seq = c.seq ORDER BY c.replica, c.counter");
   while (s.step())
     if (!visit({s.get_text(0), static_cast<std::uint64_t>(s.get_int(1)), s.get_blob(2),
                 s.get_blob(3), s.get_text(4), static_cast<std::uint64_t>(s.get_int(5))}))

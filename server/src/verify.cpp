@@ -115,6 +115,15 @@ VerifyReport verify_server(ServerStore& store, const TemplateRegistry& templates
       auto& [last_counter, last_hash] = heads[replica];
       if (counter != last_counter + 1)
         problem(at + "the device's chain skips from #" + std::to_string(last_counter));
+      // An accepted change's bytes are its log entry's (schema 3): without the entry, there
+      // is nothing to read; that is the problem to name.
+      const bool accepted = row.status == "accepted";
+      auto in_log = logged.find({replica, counter});
+      if (accepted && (in_log == logged.end() || in_log->second != row.seq))
+        problem(at + "marked accepted at #" + std::to_string(row.seq) +
+                " but the log does not hold it there");
+      if (!accepted && in_log != logged.end())
+        problem(at + "marked rejected but it is in the log at #" + std::to_string(in_log->second));
       Change c;
       try {
         c = decode_change(row.encoded);
@@ -127,13 +136,6 @@ VerifyReport verify_server(ServerStore& store, const TemplateRegistry& templates
       if (h != row.hash) problem(at + "its content does not match its hash (altered)");
       if (c.prev != last_hash && counter == last_counter + 1)
         problem(at + "does not follow the device's previous change (chain broken)");
-      const bool accepted = row.status == "accepted";
-      auto in_log = logged.find({replica, counter});
-      if (accepted && (in_log == logged.end() || in_log->second != row.seq))
-        problem(at + "marked accepted at #" + std::to_string(row.seq) +
-                " but the log does not hold it there");
-      if (!accepted && in_log != logged.end())
-        problem(at + "marked rejected but it is in the log at #" + std::to_string(in_log->second));
       last_counter = counter;
       last_hash = h;
       return true;

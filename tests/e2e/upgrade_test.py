@@ -6,8 +6,10 @@ still verifies, and both files end at the current version with the new tables.
 Version 1 of both schemas is version 2 without the tables version 2 added (commit ce97039:
 `templates` in both, `schedules` on the server) and with meta.schema_version = 1; the
 replica's version 3 added the stored overlay (`overlay`, `doomed`, `ready_tasks`, two
-indexes, meta `overlay_head`/`overlay_org`). The test makes such files from real ones, with real data, by
-removing exactly that."""
+indexes, meta `overlay_head`/`overlay_org`); the server's version 3 keeps an accepted
+change's encoding only in `log` (`changes.encoded` NULL), where versions 1 and 2 kept a copy
+in `changes` too. The test makes such files from real ones, with real data, by undoing
+exactly that."""
 import os
 import sqlite3
 import sys
@@ -20,7 +22,14 @@ from alurtest import ALUR_SERVER, ROOT, E2ETest, run  # noqa: E402
 ADDED_SINCE_V1 = {"server": ["templates", "schedules"],
                   "replica": ["templates", "overlay", "doomed", "ready_tasks"]}
 INDEXES_SINCE_V1 = {"server": [], "replica": ["cases_by_period", "outbox_by_seq"]}
-CURRENT = {"server": "2", "replica": "3"}
+CURRENT = {"server": "3", "replica": "3"}
+
+# The server's `changes` before version 3: every change's encoding, NOT NULL.
+CHANGES_V1 = """CREATE TABLE changes_v1 (
+  replica TEXT NOT NULL, counter INTEGER NOT NULL, hash BLOB NOT NULL, op TEXT NOT NULL,
+  record TEXT NOT NULL, author TEXT NOT NULL, encoded BLOB NOT NULL, status TEXT NOT NULL,
+  code TEXT NOT NULL, message TEXT NOT NULL, seq INTEGER, received_at INTEGER NOT NULL,
+  PRIMARY KEY (replica, counter))"""
 
 
 def to_version_1(path, kind):
@@ -30,6 +39,14 @@ def to_version_1(path, kind):
             db.execute("DROP TABLE %s" % table)
         for index in INDEXES_SINCE_V1[kind]:
             db.execute("DROP INDEX %s" % index)
+        if kind == "server":
+            db.execute(CHANGES_V1)
+            db.execute("INSERT INTO changes_v1 SELECT c.replica, c.counter, c.hash, c.op, "
+                       "c.record, c.author, COALESCE(c.encoded, l.encoded), c.status, c.code, "
+                       "c.message, c.seq, c.received_at FROM changes c "
+                       "LEFT JOIN log l ON l.seq = c.seq")
+            db.execute("DROP TABLE changes")
+            db.execute("ALTER TABLE changes_v1 RENAME TO changes")
         db.execute("DELETE FROM meta WHERE key IN ('overlay_head', 'overlay_org')")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -39,9 +56,12 @@ def to_version_1(path, kind):
 def layout(path):
     db = sqlite3.connect(path)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    copies = None
+    if "changes" in tables:  # how many changes keep their own encoding
+        copies = db.execute("SELECT COUNT(*) FROM changes WHERE encoded IS NOT NULL").fetchone()[0]
     version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     db.close()
-    return tables, version
+    return tables, version, copies
 
 
 class UpgradeTest(E2ETest):
@@ -64,13 +84,15 @@ class UpgradeTest(E2ETest):
         to_version_1(server_db, "server")
         to_version_1(replica_db, "replica")
         self.assertEqual(layout(replica_db)[1], "1")
+        changes_before = layout(server_db)[2]
+        self.assertGreater(changes_before, 0)  # the old layout: every change's bytes copied
         self.assertNotIn("templates", layout(replica_db)[0])
 
         # The new client opens the old replica: migrated, the unsent change still waiting.
         status = sekre.status()
         self.assertEqual(status["tentative"], 1, status)
         self.assertEqual(status["conflicting"], [], status)
-        tables, version = layout(replica_db)
+        tables, version, _ = layout(replica_db)
         self.assertEqual(version, CURRENT["replica"])
         self.assertTrue({"templates", "overlay", "doomed"} <= tables)
         # The unsent step shows as done at once, as before the upgrade.
@@ -84,9 +106,13 @@ class UpgradeTest(E2ETest):
         r = run([ALUR_SERVER, "verify", "--data", srv.data, "--json"])
         self.assertEqual(r.code, 0, r)
         self.assertTrue(r.json["ok"], r)
-        tables, version = layout(server_db)
+        tables, version, copies = layout(server_db)
         self.assertEqual(version, CURRENT["server"])
         self.assertTrue({"templates", "schedules"} <= tables)
+        self.assertEqual(copies, 0)  # every change here was accepted: its bytes are the log's
+        db = sqlite3.connect(server_db)
+        self.assertEqual(db.execute("SELECT COUNT(*) FROM changes").fetchone()[0], changes_before)
+        db.close()
         srv.start()
         result = sekre.sync()
         self.assertEqual((result["accepted"], result["rejected"]), (1, 0), result)

@@ -63,13 +63,66 @@ TEST_P(Verify, TwoLogEntriesSwappedBreakTheChain) {
 }
 
 TEST_P(Verify, AChangeWhoseContentWasAlteredIsCaught) {
-  // Put another change's bytes in place of the first one's: its stored hash no longer
-  // matches (the other change is picked by a different hash, whatever the random ids).
-  exec(
-      "UPDATE changes SET encoded = (SELECT encoded FROM changes WHERE hash != (SELECT hash FROM "
-      "changes ORDER BY replica, counter LIMIT 1) LIMIT 1) WHERE (replica, counter) = (SELECT "
-      "replica, counter FROM changes ORDER BY replica, counter LIMIT 1)");
+  // The rejected change keeps its own bytes (it is in no log); put the org.set's in their
+  // place: its stored hash no longer matches.
+  exec("UPDATE changes SET encoded = (SELECT encoded FROM log WHERE seq = 1) WHERE status = "
+       "'rejected'");
   EXPECT_NE(first().find("does not match its hash"), std::string::npos);
+}
+
+TEST_P(Verify, AnAcceptedChangesContentIsItsLogEntrys) {
+  // An accepted change's bytes are stored once, in the log; altering them there is caught
+  // twice: the log's chain breaks, and the change no longer matches the hash received.
+  EXPECT_EQ(o.count("SELECT COUNT(*) FROM changes WHERE encoded IS NOT NULL"), 1);
+  exec("UPDATE log SET encoded = (SELECT encoded FROM changes WHERE status = 'rejected') WHERE "
+       "seq = 3");
+  auto r = verify();
+  ASSERT_FALSE(r.ok());
+  bool chain = false, hash = false;
+  for (const auto& p : r.problems) {
+    chain = chain || p.find("log #3") != std::string::npos;
+    hash = hash || p.find("does not match its hash") != std::string::npos;
+  }
+  EXPECT_TRUE(chain && hash) << r.problems.front();
+}
+
+// A record of schema version 2, where `changes.encoded` held every change's bytes, is
+// migrated when the store is opened: the accepted changes give up their copy, the rejected
+// one keeps its own, and the record still checks out.
+TEST_P(Verify, ARecordOfSchemaVersion2IsMigrated) {
+  if (o.kind() == StoreKind::kSqlite)
+    exec(
+        "CREATE TABLE changes_v2 (replica TEXT NOT NULL, counter INTEGER NOT NULL, hash BLOB NOT "
+        "NULL, op TEXT NOT NULL, record TEXT NOT NULL, author TEXT NOT NULL, encoded BLOB NOT "
+        "NULL, status TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, seq INTEGER, "
+        "received_at INTEGER NOT NULL, PRIMARY KEY (replica, counter));"
+        "INSERT INTO changes_v2 SELECT c.replica, c.counter, c.hash, c.op, c.record, c.author, "
+        "COALESCE(c.encoded, l.encoded), c.status, c.code, c.message, c.seq, c.received_at FROM "
+        "changes c LEFT JOIN log l ON l.seq = c.seq;"
+        "DROP TABLE changes; ALTER TABLE changes_v2 RENAME TO changes;"
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+  else
+    exec(
+        "ALTER TABLE changes DROP CONSTRAINT changes_encoded_once;"
+        "UPDATE changes c SET encoded = l.encoded FROM log l WHERE l.seq = c.seq;"
+        "ALTER TABLE changes ALTER COLUMN encoded SET NOT NULL;"
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+  ASSERT_EQ(o.count("SELECT COUNT(*) FROM changes WHERE encoded IS NOT NULL"), 6);
+
+  auto migrated = o.open_again();
+  EXPECT_EQ(o.count("SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+  EXPECT_EQ(o.count("SELECT COUNT(*) FROM changes"), 6);
+  EXPECT_EQ(o.count("SELECT COUNT(*) FROM changes WHERE encoded IS NOT NULL AND status = "
+                    "'rejected'"),
+            1);
+  EXPECT_EQ(o.count("SELECT COUNT(*) FROM changes WHERE encoded IS NOT NULL"), 1);
+  auto r = verify_server(*migrated, TemplateRegistry::builtin());
+  EXPECT_TRUE(r.ok()) << r.problems.front();
+  EXPECT_EQ(r.changes, 6u);
+  // The table still refuses a second copy of an accepted change's bytes.
+  EXPECT_ANY_THROW(exec(
+      "UPDATE changes SET encoded = (SELECT encoded FROM changes WHERE status = 'rejected') "
+      "WHERE status = 'accepted'"));
 }
 
 TEST_P(Verify, ADeletedChangeCutsTheDevicesChain) {
@@ -87,7 +140,8 @@ TEST_P(Verify, AStoredCaseThatDiffersFromItsLogIsCaught) {
 }
 
 TEST_P(Verify, AnAcceptedChangeMissingFromTheLogIsCaught) {
-  exec("UPDATE changes SET status = 'accepted', seq = 99 WHERE status = 'rejected'");
+  exec("UPDATE changes SET status = 'accepted', seq = 99, encoded = NULL WHERE status = "
+       "'rejected'");
   EXPECT_NE(first().find("marked accepted at #99"), std::string::npos);
 }
 

@@ -78,11 +78,19 @@ CREATE TABLE IF NOT EXISTS schedules (
   created_at BIGINT NOT NULL);
 )sql";
 
+// 3: an accepted change's encoding is kept once, in `log` (as in ServerDb's step 3).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE changes ALTER COLUMN encoded DROP NOT NULL;
+UPDATE changes SET encoded = NULL WHERE seq IS NOT NULL;
+ALTER TABLE changes ADD CONSTRAINT changes_encoded_once
+  CHECK ((seq IS NULL) = (encoded IS NOT NULL));
+)sql";
+
 struct Step {
   int version;
   const char* sql;
 };
-constexpr Step kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}};
+constexpr Step kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
 
 // Serializes migrations of nodes starting at once (pg_advisory_xact_lock's key: "alur").
 constexpr std::int64_t kMigrationLock = 0x616c7572;
@@ -246,7 +254,7 @@ void PgStore::store_change(const EncodedChange& e, const std::string& status,
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
       {c.dot.replica, i64(c.dot.counter), pg::Param::bytes(e.hash), c.op, c.record, c.author,
-       pg::Param::bytes(e.encoding), status, code, message,
+       seq ? pg::Param::null() : pg::Param::bytes(e.encoding), status, code, message,
        seq ? pg::Param(i64(seq)) : pg::Param::null(), received_at});
 }
 
@@ -458,8 +466,9 @@ void PgStore::visit_changes(const std::function<bool(const ChangeRecord&)>& visi
   std::int64_t counter = -1;
   for (;;) {
     auto r = conn_.query(
-        "SELECT replica, counter, hash, encoded, status, seq FROM changes "
-        "WHERE (replica, counter) > ($1, $2) ORDER BY replica, counter LIMIT $3",
+        "SELECT c.replica, c.counter, c.hash, COALESCE(c.encoded, l.encoded, ''::bytea), "
+        "c.status, c.seq FROM changes c LEFT JOIN log l ON l.seq = c.seq "
+        "WHERE (c.replica, c.counter) > ($1, $2) ORDER BY c.replica, c.counter LIMIT $3",
         {replica, counter, kVisitPage});
     for (int i = 0; i < r.rows(); ++i) {
       replica = r.text(i, 0);
