@@ -103,8 +103,7 @@ DROP TABLE changes;
 ALTER TABLE changes_v3 RENAME TO changes;
 )sql";
 
-const std::vector<sql::Migration> kMigrations = {
-    {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
+const std::vector<sql::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
 
 }  // namespace
 
@@ -249,9 +248,7 @@ void ServerDb::store_change(const EncodedChange& e, const std::string& status,
     s.bind_null(7);  // the log holds it (schema 3)
   else
     s.bind_blob_ref(7, e.encoding);
-  s.bind_text_ref(8, status)
-      .bind_text_ref(9, code)
-      .bind_text_ref(10, message);
+  s.bind_text_ref(8, status).bind_text_ref(9, code).bind_text_ref(10, message);
   if (seq)
     s.bind(11, static_cast<std::int64_t>(seq));
   else

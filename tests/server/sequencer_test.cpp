@@ -366,7 +366,8 @@ TEST_P(ServerSequencer, RejectedChangesAreStoredWithTheirCode) {
   // accepted one's in the log only (kept once).
   auto accepted = o.query(
       "SELECT c.encoded IS NULL, l.encoded, c.hash FROM changes c JOIN log l ON l.seq = c.seq "
-      "WHERE c.replica = '" + sekre.replica + "' AND c.counter = 3");
+      "WHERE c.replica = '" +
+      sekre.replica + "' AND c.counter = 3");
   ASSERT_EQ(accepted.size(), 1u);
   EXPECT_EQ(*accepted[0][0], o.kind() == StoreKind::kSqlite ? "1" : "t");
   EXPECT_EQ(decode_change(*accepted[0][1]).hash(), *accepted[0][2]);

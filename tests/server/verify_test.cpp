@@ -65,8 +65,9 @@ TEST_P(Verify, TwoLogEntriesSwappedBreakTheChain) {
 TEST_P(Verify, AChangeWhoseContentWasAlteredIsCaught) {
   // The rejected change keeps its own bytes (it is in no log); put the org.set's in their
   // place: its stored hash no longer matches.
-  exec("UPDATE changes SET encoded = (SELECT encoded FROM log WHERE seq = 1) WHERE status = "
-       "'rejected'");
+  exec(
+      "UPDATE changes SET encoded = (SELECT encoded FROM log WHERE seq = 1) WHERE status = "
+      "'rejected'");
   EXPECT_NE(first().find("does not match its hash"), std::string::npos);
 }
 
@@ -74,8 +75,9 @@ TEST_P(Verify, AnAcceptedChangesContentIsItsLogEntrys) {
   // An accepted change's bytes are stored once, in the log; altering them there is caught
   // twice: the log's chain breaks, and the change no longer matches the hash received.
   EXPECT_EQ(o.count("SELECT COUNT(*) FROM changes WHERE encoded IS NOT NULL"), 1);
-  exec("UPDATE log SET encoded = (SELECT encoded FROM changes WHERE status = 'rejected') WHERE "
-       "seq = 3");
+  exec(
+      "UPDATE log SET encoded = (SELECT encoded FROM changes WHERE status = 'rejected') WHERE "
+      "seq = 3");
   auto r = verify();
   ASSERT_FALSE(r.ok());
   bool chain = false, hash = false;
@@ -120,9 +122,9 @@ TEST_P(Verify, ARecordOfSchemaVersion2IsMigrated) {
   EXPECT_TRUE(r.ok()) << r.problems.front();
   EXPECT_EQ(r.changes, 6u);
   // The table still refuses a second copy of an accepted change's bytes.
-  EXPECT_ANY_THROW(exec(
-      "UPDATE changes SET encoded = (SELECT encoded FROM changes WHERE status = 'rejected') "
-      "WHERE status = 'accepted'"));
+  EXPECT_ANY_THROW(
+      exec("UPDATE changes SET encoded = (SELECT encoded FROM changes WHERE status = 'rejected') "
+           "WHERE status = 'accepted'"));
 }
 
 TEST_P(Verify, ADeletedChangeCutsTheDevicesChain) {
@@ -140,8 +142,9 @@ TEST_P(Verify, AStoredCaseThatDiffersFromItsLogIsCaught) {
 }
 
 TEST_P(Verify, AnAcceptedChangeMissingFromTheLogIsCaught) {
-  exec("UPDATE changes SET status = 'accepted', seq = 99, encoded = NULL WHERE status = "
-       "'rejected'");
+  exec(
+      "UPDATE changes SET status = 'accepted', seq = 99, encoded = NULL WHERE status = "
+      "'rejected'");
   EXPECT_NE(first().find("marked accepted at #99"), std::string::npos);
 }
 
