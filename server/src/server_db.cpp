@@ -244,15 +244,12 @@ void ServerDb::store_change(const EncodedChange& e, const std::string& status,
       .bind(2, static_cast<std::int64_t>(c.dot.counter))
       .bind_blob_ref(3, e.hash);
   s.bind_text_ref(4, c.op).bind_text_ref(5, c.record).bind_text_ref(6, c.author);
-  if (seq)
-    s.bind_null(7);  // the log holds it (schema 3)
-  else
-    s.bind_blob_ref(7, e.encoding);
   s.bind_text_ref(8, status).bind_text_ref(9, code).bind_text_ref(10, message);
-  if (seq)
-    s.bind(11, static_cast<std::int64_t>(seq));
-  else
-    s.bind_null(11);
+  if (seq) {  // accepted: the log holds its encoding (schema 3)
+    s.bind_null(7).bind(11, static_cast<std::int64_t>(seq));
+  } else {  // rejected: in no log, so its encoding is kept here
+    s.bind_blob_ref(7, e.encoding).bind_null(11);
+  }
   s.bind(12, received_at).exec();
 }
 

@@ -250,12 +250,14 @@ void PgStore::store_change(const EncodedChange& e, const std::string& status,
                            const std::string& code, const std::string& message, std::uint64_t seq,
                            Millis received_at) {
   const sync::Change& c = e.change;
+  // Accepted: the log holds its encoding (schema 3). Rejected: in no log, so it is kept here.
+  const bool accepted = seq != 0;
   conn_.query(
       "INSERT INTO changes (replica, counter, hash, op, record, author, encoded, status, code, "
       "message, seq, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
       {c.dot.replica, i64(c.dot.counter), pg::Param::bytes(e.hash), c.op, c.record, c.author,
-       seq ? pg::Param::null() : pg::Param::bytes(e.encoding), status, code, message,
-       seq ? pg::Param(i64(seq)) : pg::Param::null(), received_at});
+       accepted ? pg::Param::null() : pg::Param::bytes(e.encoding), status, code, message,
+       accepted ? pg::Param(i64(seq)) : pg::Param::null(), received_at});
 }
 
 std::uint64_t PgStore::head() {
