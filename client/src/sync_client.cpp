@@ -10,6 +10,7 @@
 #include "alur/shared/cert_renewal.h"
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "alur/shared/sqlite_checkpointer.h"
 
 namespace alur::client {
 
@@ -268,6 +269,11 @@ std::size_t SyncClient::pull() {
     return b;
   };
   const bool overlap = ws_->receives_on_any_thread();
+  std::optional<sql::Checkpointer> checkpointer;
+  {
+    auto mode = replica_.db().cached("PRAGMA journal_mode");
+    if (mode.step() && mode.get_text(0) == "wal") checkpointer.emplace(replica_.db());
+  }
   std::future<Batch> next;
   Batch b = receive_batch();
   for (;;) {

@@ -15,6 +15,7 @@
 #include "alur/shared/clock.h"
 #include "alur/shared/org.h"
 #include "alur/shared/sqlite.h"
+#include "alur/shared/sqlite_checkpointer.h"
 #include "alur/sync/case_state.h"
 #include "alur/sync/messages.h"
 #include "alur/sync/parsed_cases.h"
@@ -110,6 +111,9 @@ class ServerDb final : public ServerStore {
   // parsing its JSON cost more than the rest of the batch's work on it).
   sync::ParsedCases parsed_{kParsedCases};
   static constexpr std::size_t kParsedCases = 64;
+  // A file in WAL mode is checkpointed on a thread of its own, not inside a batch's COMMIT
+  // (sqlite_checkpointer.h). Declared after db_: it stops before db_ closes.
+  std::unique_ptr<sql::Checkpointer> checkpointer_;
 };
 
 }  // namespace alur::server
