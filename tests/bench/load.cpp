@@ -23,18 +23,30 @@
 //   alur_load live-nodes --replicas N --store postgresql://…  two server nodes on one
 //                                     database: N idle sessions on one, a commit through
 //                                     the other, how long until all of them have a Notify
+//   alur_load field     --changes N --client-bin ALUR [--kbit K] [--rtt MS]
+//                                     a field laptop back after a month offline: the real
+//                                     `alur sync` pulls N changes through a slow line (a
+//                                     proxy: K kbit/s each way, MS ms round trip; default
+//                                     1,000 kbit/s and 150 ms): how long, and bytes per
+//                                     change; then another laptop pushes N of its own
 // --store URL (any scenario): the server's records in that (empty) database, not in DATA.
 //
 // Set-up (not timed): `alur-server init` and `org import` through the real binary; devices
 // are written straight into the server's database (enrolment runs scrypt on purpose, which
 // is not what these figures measure); then `alur-server serve` is started as a process.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -226,11 +238,15 @@ class Server {
 // One simulated replica's session: the real messages over a real WsClient.
 class Session {
  public:
-  Session(const Server& server, Device& device, std::uint64_t cursor = 0) : device_(device) {
+  // Through `url` when given (a SlowLine), else straight to the server.
+  Session(const Server& server, Device& device, std::uint64_t cursor = 0,
+          const std::string& url = "")
+      : device_(device) {
     net::ClientOptions o;
     o.pinned_fingerprint = server.fingerprint();
     o.heartbeat = std::chrono::milliseconds(0);
-    ws_ = net::WsClient::connect(server.url() + (device.unit.empty() ? "" : "/" + device.unit), o);
+    ws_ = net::WsClient::connect(
+        (url.empty() ? server.url() : url) + (device.unit.empty() ? "" : "/" + device.unit), o);
     sync::Hello h;
     h.replica = device.replica;
     h.token = device.token;
@@ -410,11 +426,147 @@ std::int64_t run_measured(const std::vector<std::string>& args, const std::strin
   return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
 }
 
+// A slow line between a client and the server: a TCP proxy on loopback that delivers each
+// direction's bytes no faster than `bytes_per_s` and `one_way` later than they were sent
+// (a rural 3G/4G link, say). Every chunk read is queued with the moment the line has
+// carried it; a writer thread per direction delivers it then. Counts the bytes each way.
+class SlowLine {
+ public:
+  SlowLine(int server_port, double bytes_per_s, std::chrono::microseconds one_way)
+      : server_port_(server_port), bytes_per_s_(bytes_per_s), one_way_(one_way) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = loopback(0);
+    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        listen(listener_, 16) != 0)
+      throw std::runtime_error("slow line: cannot listen");
+    socklen_t len = sizeof a;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~SlowLine() {
+    shutdown(listener_, SHUT_RDWR);
+    close(listener_);
+    acceptor_.join();
+    {
+      std::lock_guard lock(mutex_);
+      for (int fd : fds_) shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : threads_) t.join();
+    for (int fd : fds_) close(fd);
+  }
+  int port() const { return port_; }
+  std::int64_t down_bytes() const { return down_; }  // server to client
+  std::int64_t up_bytes() const { return up_; }
+  void reset_counts() { down_ = up_ = 0; }
+
+ private:
+  using Time = Clk::time_point;
+  struct Direction {
+    int from, to;
+    std::atomic<std::int64_t>* count;
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<std::pair<Time, std::string>> queue;
+    bool ended = false;
+    Time line_free{};
+  };
+
+  static sockaddr_in loopback(int port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+  }
+
+  void accept_loop() {
+    for (;;) {
+      int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) return;  // closed by the destructor
+      int server = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a = loopback(server_port_);
+      if (connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        close(client);
+        close(server);
+        continue;
+      }
+      std::lock_guard lock(mutex_);
+      fds_.push_back(client);
+      fds_.push_back(server);
+      auto up = std::make_shared<Direction>();
+      up->from = client, up->to = server, up->count = &up_;
+      auto down = std::make_shared<Direction>();
+      down->from = server, down->to = client, down->count = &down_;
+      for (auto& d : {up, down}) {
+        threads_.emplace_back([this, d] { read_side(*d); });
+        threads_.emplace_back([d] { write_side(*d); });
+      }
+    }
+  }
+
+  void read_side(Direction& d) {
+    char buf[1400];  // about one packet: the line's pace is kept per packet
+    for (;;) {
+      ssize_t n = read(d.from, buf, sizeof buf);
+      std::lock_guard lock(d.mutex);
+      if (n <= 0) {
+        d.ended = true;
+        d.ready.notify_one();
+        return;
+      }
+      *d.count += n;
+      Time now = Clk::now();
+      d.line_free = std::max(d.line_free, now) +
+                    std::chrono::duration_cast<Clk::duration>(
+                        std::chrono::duration<double>(n / bytes_per_s_));
+      d.queue.emplace_back(d.line_free + one_way_, std::string(buf, static_cast<std::size_t>(n)));
+      d.ready.notify_one();
+    }
+  }
+
+  static void write_side(Direction& d) {
+    for (;;) {
+      std::pair<Time, std::string> chunk;
+      {
+        std::unique_lock lock(d.mutex);
+        d.ready.wait(lock, [&] { return !d.queue.empty() || d.ended; });
+        if (d.queue.empty()) {
+          shutdown(d.to, SHUT_WR);  // the sender closed: pass it on
+          return;
+        }
+        chunk = std::move(d.queue.front());
+        d.queue.pop_front();
+      }
+      std::this_thread::sleep_until(chunk.first);
+      for (std::size_t off = 0; off < chunk.second.size();) {
+        ssize_t w = send(d.to, chunk.second.data() + off, chunk.second.size() - off,
+                         MSG_NOSIGNAL);  // a closed peer ends this side, not the process
+        if (w <= 0) return;
+        off += static_cast<std::size_t>(w);
+      }
+    }
+  }
+
+  int server_port_;
+  double bytes_per_s_;
+  std::chrono::microseconds one_way_;
+  int listener_ = -1, port_ = 0;
+  std::atomic<std::int64_t> down_{0}, up_{0};
+  std::mutex mutex_;
+  std::vector<int> fds_;
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
 // The real `alur` client enrolled as `username` in DATA/name (scrypt: not timed).
+// Through `url` when given (a SlowLine), else straight to the server.
 fs::path enroll_client(Server& server, const std::string& client_bin, const std::string& name,
-                       const std::string& username, const std::string& password) {
+                       const std::string& username, const std::string& password,
+                       const std::string& url = "") {
   fs::path home = server.dir() / name;
-  run_measured({client_bin, "enroll", "--home", home.string(), "--server", server.url(),
+  run_measured({client_bin, "enroll", "--home", home.string(), "--server",
+                url.empty() ? server.url() : url,
                 "--username", username, "--password-stdin", "--trust-fingerprint",
                 server.fingerprint()},
                password + "\n");
@@ -459,6 +611,57 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
   metric("bootstrap_client_peak_rss_mib@" + size, median.peak / 1048576.0, "MiB", 0);
   metric("bootstrap_replica_file_mib@" + size,
          fs::file_size(median.home / "replica.db") / 1048576.0, "MiB", 0);
+  return 0;
+}
+
+// Field: laptops back after a month away on a slow line (SlowLine: `kbit` each way,
+// `rtt_ms` round trip), the line's bytes counted each way.
+// - Down: a laptop enrolled before the office's n changes were made; the real `alur sync`,
+//   whole process, pulls and materializes them.
+// - Up: a laptop that made n changes of its own while away pushes them all (a simulated
+//   replica: the real codec and WsClient, batches of 1,000, four in flight as `alur sync`).
+// Line use: the bytes the line carried in the direction that matters over the time taken,
+// against what it could carry.
+int scenario_field(Server& server, std::size_t n, const std::string& client_bin, double kbit,
+                   double rtt_ms) {
+  auto writer = server.add_devices("sekretaris", 2);
+  server.start();
+  const double bytes_per_s = kbit * 1000 / 8;
+  SlowLine line(std::stoi(server.url().substr(server.url().rfind(':') + 1)), bytes_per_s,
+                std::chrono::microseconds(static_cast<std::int64_t>(rtt_ms * 500)));
+  const std::string via = "wss://127.0.0.1:" + std::to_string(line.port());
+  fs::path home = enroll_client(server, client_bin, "field-replica", "kadis", "kadis-rahasia-1",
+                                via);
+  {
+    Session w(server, writer[0]);
+    upload_draft(w);
+    w.push_all(office_workload(writer[0], n));
+  }
+  const std::string size = std::to_string(n) + "_" + std::to_string(static_cast<int>(kbit)) +
+                           "kbit_" + std::to_string(static_cast<int>(rtt_ms)) + "ms";
+  line.reset_counts();
+  auto t0 = Clk::now();
+  std::int64_t peak = run_measured({client_bin, "sync", "--home", home.string()}, "");
+  double elapsed = seconds_since(t0);
+  metric("field_sync_s@" + size, elapsed, "s", 0);
+  metric("field_down_bytes_per_change@" + size, static_cast<double>(line.down_bytes()) / n,
+         "bytes", 0);
+  metric("field_line_use@" + size, line.down_bytes() / (bytes_per_s * elapsed), "ratio", 0);
+  metric("field_client_peak_rss_mib@" + size, peak / 1048576.0, "MiB", 0);
+
+  // Cases of its own, numbered after the office's.
+  auto away = office_workload(writer[1], n, 100, (n + 99) / 100);
+  line.reset_counts();
+  t0 = Clk::now();
+  {
+    Session laptop(server, writer[1], 0, via);  // connecting is part of coming back
+    laptop.push_all(away);
+  }
+  elapsed = seconds_since(t0);
+  metric("field_push_s@" + size, elapsed, "s", 0);
+  metric("field_up_bytes_per_change@" + size, static_cast<double>(line.up_bytes()) / n, "bytes",
+         0);
+  metric("field_push_line_use@" + size, line.up_bytes() / (bytes_per_s * elapsed), "ratio", 0);
   return 0;
 }
 
@@ -939,12 +1142,13 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2)
       throw std::runtime_error(
-          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes|inbox [options]");
+          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes|inbox|field [options]");
     std::string scenario = argv[1], bin, client_bin;
     std::size_t count = 1000;
     double seconds = 20;
     std::size_t units = 1;
     std::size_t runs = 3;
+    double kbit = 1000, rtt_ms = 150;
     for (int i = 2; i + 1 < argc; i += 2) {
       std::string a = argv[i];
       if (a == "--server-bin")
@@ -961,6 +1165,10 @@ int main(int argc, char** argv) {
         runs = std::stoull(argv[i + 1]);
       else if (a == "--store")
         store_url = argv[i + 1];
+      else if (a == "--kbit")
+        kbit = std::stod(argv[i + 1]);
+      else if (a == "--rtt")
+        rtt_ms = std::stod(argv[i + 1]);
       else
         throw std::runtime_error("unknown option " + a);
     }
@@ -983,6 +1191,7 @@ int main(int argc, char** argv) {
       else if (scenario == "conflict") rc = scenario_conflict(server, count);
       else if (scenario == "live-nodes") rc = scenario_live_nodes(server, count);
       else if (scenario == "inbox") rc = scenario_inbox(server, bin, count, client_bin);
+      else if (scenario == "field") rc = scenario_field(server, count, client_bin, kbit, rtt_ms);
       else throw std::runtime_error("unknown scenario " + scenario);
     }
     fs::remove_all(tmpl);

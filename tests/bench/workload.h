@@ -41,15 +41,17 @@ inline const std::string kDraftText = "Draft LAKIP untuk uji beban.\n";
 
 // The workload of one busy official: cases of LAKIP opened for successive quarters, each
 // with a draft revision and then corrections on it (per_case changes per case), so that a
-// case grows the way a real one does while a batch writes it.
-inline std::vector<sync::Change> office_workload(Device& d, std::size_t n, std::size_t per_case = 100) {
+// case grows the way a real one does while a batch writes it. Cases are numbered from
+// first_case (a second official's workload beside the first one's: other cases, other periods).
+inline std::vector<sync::Change> office_workload(Device& d, std::size_t n, std::size_t per_case = 100,
+                                                 std::size_t first_case = 0) {
   HybridClock hlc(Clock::system());
   std::vector<sync::Change> out;
   out.reserve(n);
   const std::string sha = crypto::sha256_hex(kDraftText);
   std::string revision;
   for (std::size_t i = 0; out.size() < n; ++i) {
-    std::size_t k = i % per_case, cas = i / per_case;
+    std::size_t k = i % per_case, cas = first_case + i / per_case;
     std::string id = "b" + std::to_string(cas);
     if (k == 0) {
       std::string period = std::to_string(2199 - cas / 4) + "-Q" + std::to_string(cas % 4 + 1);
