@@ -46,9 +46,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <csignal>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -517,9 +517,9 @@ class SlowLine {
       }
       *d.count += n;
       Time now = Clk::now();
-      d.line_free = std::max(d.line_free, now) +
-                    std::chrono::duration_cast<Clk::duration>(
-                        std::chrono::duration<double>(n / bytes_per_s_));
+      d.line_free =
+          std::max(d.line_free, now) + std::chrono::duration_cast<Clk::duration>(
+                                           std::chrono::duration<double>(n / bytes_per_s_));
       d.queue.emplace_back(d.line_free + one_way_, std::string(buf, static_cast<std::size_t>(n)));
       d.ready.notify_one();
     }
@@ -565,11 +565,10 @@ fs::path enroll_client(Server& server, const std::string& client_bin, const std:
                        const std::string& username, const std::string& password,
                        const std::string& url = "") {
   fs::path home = server.dir() / name;
-  run_measured({client_bin, "enroll", "--home", home.string(), "--server",
-                url.empty() ? server.url() : url,
-                "--username", username, "--password-stdin", "--trust-fingerprint",
-                server.fingerprint()},
-               password + "\n");
+  run_measured(
+      {client_bin, "enroll", "--home", home.string(), "--server", url.empty() ? server.url() : url,
+       "--username", username, "--password-stdin", "--trust-fingerprint", server.fingerprint()},
+      password + "\n");
   return home;
 }
 
@@ -630,8 +629,8 @@ int scenario_field(Server& server, std::size_t n, const std::string& client_bin,
   SlowLine line(std::stoi(server.url().substr(server.url().rfind(':') + 1)), bytes_per_s,
                 std::chrono::microseconds(static_cast<std::int64_t>(rtt_ms * 500)));
   const std::string via = "wss://127.0.0.1:" + std::to_string(line.port());
-  fs::path home = enroll_client(server, client_bin, "field-replica", "kadis", "kadis-rahasia-1",
-                                via);
+  fs::path home =
+      enroll_client(server, client_bin, "field-replica", "kadis", "kadis-rahasia-1", via);
   {
     Session w(server, writer[0]);
     upload_draft(w);
@@ -644,8 +643,8 @@ int scenario_field(Server& server, std::size_t n, const std::string& client_bin,
   std::int64_t peak = run_measured({client_bin, "sync", "--home", home.string()}, "");
   double elapsed = seconds_since(t0);
   metric("field_sync_s@" + size, elapsed, "s", 0);
-  metric("field_down_bytes_per_change@" + size, static_cast<double>(line.down_bytes()) / n,
-         "bytes", 0);
+  metric("field_down_bytes_per_change@" + size, static_cast<double>(line.down_bytes()) / n, "bytes",
+         0);
   metric("field_line_use@" + size, line.down_bytes() / (bytes_per_s * elapsed), "ratio", 0);
   metric("field_client_peak_rss_mib@" + size, peak / 1048576.0, "MiB", 0);
 
@@ -659,8 +658,7 @@ int scenario_field(Server& server, std::size_t n, const std::string& client_bin,
   }
   elapsed = seconds_since(t0);
   metric("field_push_s@" + size, elapsed, "s", 0);
-  metric("field_up_bytes_per_change@" + size, static_cast<double>(line.up_bytes()) / n, "bytes",
-         0);
+  metric("field_up_bytes_per_change@" + size, static_cast<double>(line.up_bytes()) / n, "bytes", 0);
   metric("field_push_line_use@" + size, line.up_bytes() / (bytes_per_s * elapsed), "ratio", 0);
   return 0;
 }
@@ -1142,7 +1140,8 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2)
       throw std::runtime_error(
-          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes|inbox|field [options]");
+          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes|inbox|field "
+          "[options]");
     std::string scenario = argv[1], bin, client_bin;
     std::size_t count = 1000;
     double seconds = 20;
@@ -1191,7 +1190,8 @@ int main(int argc, char** argv) {
       else if (scenario == "conflict") rc = scenario_conflict(server, count);
       else if (scenario == "live-nodes") rc = scenario_live_nodes(server, count);
       else if (scenario == "inbox") rc = scenario_inbox(server, bin, count, client_bin);
-      else if (scenario == "field") rc = scenario_field(server, count, client_bin, kbit, rtt_ms);
+      else if (scenario == "field")
+        rc = scenario_field(server, count, client_bin, kbit, rtt_ms);
       else throw std::runtime_error("unknown scenario " + scenario);
     }
     fs::remove_all(tmpl);

@@ -43,7 +43,8 @@ inline const std::string kDraftText = "Draft LAKIP untuk uji beban.\n";
 // with a draft revision and then corrections on it (per_case changes per case), so that a
 // case grows the way a real one does while a batch writes it. Cases are numbered from
 // first_case (a second official's workload beside the first one's: other cases, other periods).
-inline std::vector<sync::Change> office_workload(Device& d, std::size_t n, std::size_t per_case = 100,
+inline std::vector<sync::Change> office_workload(Device& d, std::size_t n,
+                                                 std::size_t per_case = 100,
                                                  std::size_t first_case = 0) {
   HybridClock hlc(Clock::system());
   std::vector<sync::Change> out;
