@@ -55,19 +55,22 @@ std::string duration_text(std::int64_t ms) {
 }
 
 // The next batch of `pending` from `next` on (advanced past it), signed by the device.
-Push next_push(const std::vector<OutboxRow>& pending, std::size_t& next,
-               const crypto::Ed25519Key& key) {
-  Push p;
+// The next batch of pending changes as an encoded Push: each change encoded once, for the
+// batch's size, the signed head's hash and the message itself.
+std::string next_push(const std::vector<OutboxRow>& pending, std::size_t& next,
+                      const crypto::Ed25519Key& key) {
+  std::vector<std::string> encodings;
   std::size_t bytes = 0;
-  while (next < pending.size() && p.changes.size() < kPushBatch) {
-    std::size_t size = encode_change(pending[next].change).size();
-    if (!p.changes.empty() && bytes + size > kPushBatchBytes) break;
-    bytes += size;
-    p.changes.push_back(pending[next++].change);
+  while (next < pending.size() && encodings.size() < kPushBatch) {
+    std::string e = encode_change(pending[next].change);
+    if (!encodings.empty() && bytes + e.size() > kPushBatchBytes) break;
+    bytes += e.size();
+    encodings.push_back(std::move(e));
+    ++next;
   }
-  const Change& last = p.changes.back();
-  p.head_signature = key.sign(chain_head_message(last.dot.replica, last.dot.counter, last.hash()));
-  return p;
+  const Change& last = pending[next - 1].change;
+  return encode_push(encodings, key.sign(chain_head_message(last.dot.replica, last.dot.counter,
+                                                            change_hash_of(encodings.back()))));
 }
 
 }  // namespace
@@ -224,7 +227,7 @@ std::size_t SyncClient::push(SyncReport& report) {
   while ((next < pending.size() && !send_failed) || in_flight > 0) {
     for (; !send_failed && in_flight < kPushWindow && next < pending.size(); ++in_flight) {
       try {
-        send(next_push(pending, next, key));
+        ws_->send(next_push(pending, next, key), kReplyTimeout);
       } catch (const Error& e) {
         send_failed = e;
         break;

@@ -410,6 +410,25 @@ std::string encode_entries(const std::vector<std::string_view>& entries,
   return std::move(os).str();
 }
 
+std::string encode_push(const std::vector<std::string>& change_encodings,
+                        const std::string& head_signature) {
+  std::size_t size = 32 + head_signature.size();
+  for (const auto& e : change_encodings) size += e.size();
+  std::string out;
+  out.reserve(size);
+  // The envelope, the archive's flag, then the same fields as fields(ar, Push&).
+  out += {kMagic0, kMagic1, static_cast<char>(kProtocolVersion & 0xff),
+          static_cast<char>(kProtocolVersion >> 8), '\x01',
+          static_cast<char>(Message(std::in_place_type<Push>).index())};
+  put_u64(out, change_encodings.size());
+  for (const auto& e : change_encodings) {
+    if (e.empty() || e[0] != '\x01') malformed("perubahan tanpa penanda arsip");
+    out.append(e, 1);
+  }
+  put_string(out, head_signature);
+  return out;
+}
+
 Change decode_change(std::string_view bytes) {
   SpanBuf buf(bytes.data(), bytes.size());
   std::istream is(&buf);

@@ -285,7 +285,7 @@ class Session {
     std::size_t next = 0, in_flight = 0;
     while (next < changes.size() || in_flight > 0) {
       for (; in_flight < kPushWindow && next < changes.size(); ++in_flight, next += kBatch)
-        send(signed_push(changes, next));
+        ws_->send(signed_push(changes, next), kTimeout);
       --in_flight;
       for (const auto& c : expect<sync::PushResult>(receive_reply()).results)
         if (c.outcome != sync::Outcome::kAccepted)
@@ -294,15 +294,16 @@ class Session {
     }
   }
 
-  // The batch of changes[first..first + kBatch), with the device's signature of its head.
-  sync::Push signed_push(const std::vector<sync::Change>& changes, std::size_t first) const {
-    sync::Push p;
-    p.changes.assign(changes.begin() + first,
-                     changes.begin() + std::min(changes.size(), first + kBatch));
-    const auto& last = p.changes.back();
-    p.head_signature = device_.key.sign(
-        sync::chain_head_message(device_.replica, last.dot.counter, last.hash()));
-    return p;
+  // The batch of changes[first..first + kBatch), with the device's signature of its head,
+  // encoded as the real client does it (sync::encode_push: each change encoded once).
+  std::string signed_push(const std::vector<sync::Change>& changes, std::size_t first) const {
+    std::vector<std::string> encodings;
+    for (std::size_t i = first; i < std::min(changes.size(), first + kBatch); ++i)
+      encodings.push_back(sync::encode_change(changes[i]));
+    const auto& last = changes[first + encodings.size() - 1];
+    return sync::encode_push(
+        encodings, device_.key.sign(sync::chain_head_message(device_.replica, last.dot.counter,
+                                                             sync::change_hash_of(encodings.back()))));
   }
 
   // Pulls until the cursor reaches the server's head, one request ahead (as the real

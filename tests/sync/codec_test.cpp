@@ -15,6 +15,7 @@
 #include "alur/shared/error.h"
 #include "alur/sync/change.h"
 #include "alur/sync/messages.h"
+#include "common/test_support.h"
 
 // The decoder promises that a hostile length cannot make it allocate. To check that, this
 // binary counts the largest single allocation while a test asks it to. The replacement
@@ -297,6 +298,26 @@ TEST(CodecTest, EntriesSplicedFromEncodedEntriesEqualTheEncodedMessage) {
     EXPECT_EQ(bytes, encode(m));
     expect_same(m, std::get<Entries>(decode(bytes)));
   }
+}
+
+TEST(CodecTest, APushFromItsChangesEncodingsIsTheEncodedMessage) {
+  // The client encodes each pending change once and splices it into the Push it sends.
+  for (std::size_t n : {0, 1, 3}) {
+    Push m;
+    for (std::size_t i = 1; i <= n; ++i) m.changes.push_back(sample_change(i));
+    if (!m.changes.empty()) m.changes.back().body.append(std::string(300, 'x'));
+    m.head_signature = std::string(64, static_cast<char>(n));
+    std::vector<std::string> pieces;
+    for (const auto& c : m.changes) pieces.push_back(encode_change(c));
+    std::string bytes = encode_push(pieces, m.head_signature);
+    SCOPED_TRACE(n);
+    EXPECT_EQ(bytes, encode(m));
+    expect_same(m, std::get<Push>(decode(bytes)));
+  }
+  // An encoding without the archive's flag is not a change's: refused, not sent.
+  using alur::testing::error_code_of;
+  EXPECT_EQ(error_code_of([] { encode_push({"\x02abc"}, "sig"); }), "malformed");
+  EXPECT_EQ(error_code_of([] { encode_push({""}, "sig"); }), "malformed");
 }
 
 TEST(CodecTest, AnEntryFromItsStoredChangeEncodingIsTheEncodedEntry) {

@@ -163,6 +163,14 @@ std::string encode_entry_from(std::uint64_t seq, std::int64_t committed_at,
 std::string encode_entries(const std::vector<std::string_view>& entries,
                            std::uint64_t server_head);
 
+// A Push put together from its changes' encode_change() bytes, spliced in as they are (a
+// client encodes each pending change once: for the batch's size, the head's hash and the
+// message): encode_push({encode_change(c) for c in m.changes}, m.head_signature) ==
+// encode(m) for every Push m. Throws Error("malformed") for an encoding that does not start
+// with the archive's flag.
+std::string encode_push(const std::vector<std::string>& change_encodings,
+                        const std::string& head_signature);
+
 // What a batch of pulled entries can be checked for on its own, before a replica applies
 // it: each change's encode_change() bytes (what the replica's log stores) and, per entry,
 // whether its log hash follows from the entry before it in the batch:
