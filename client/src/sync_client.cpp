@@ -272,11 +272,7 @@ std::size_t SyncClient::pull() {
     return b;
   };
   const bool overlap = ws_->receives_on_any_thread();
-  std::optional<sql::Checkpointer> checkpointer;
-  {
-    auto mode = replica_.db().cached("PRAGMA journal_mode");
-    if (mode.step() && mode.get_text(0) == "wal") checkpointer.emplace(replica_.db());
-  }
+  auto checkpointer = sql::Checkpointer::if_wal(replica_.db());  // for the length of the pull
   std::future<Batch> next;
   Batch b = receive_batch();
   for (;;) {

@@ -131,10 +131,7 @@ std::unique_ptr<ServerStore::Transaction> ServerDb::begin() {
 void ServerDb::migrate() {
   sql::migrate(db_, kMigrations,
                "Basis data server dibuat oleh versi alur yang lebih baru; perbarui alur-server.");
-  // Not for an in-memory database (the simulator's): it has no WAL to checkpoint.
-  auto mode = db_.cached("PRAGMA journal_mode");
-  if (mode.step() && mode.get_text(0) == "wal")
-    checkpointer_ = std::make_unique<sql::Checkpointer>(db_);
+  checkpointer_ = sql::Checkpointer::if_wal(db_);
 }
 
 std::optional<std::string> ServerDb::meta(const std::string& key) {

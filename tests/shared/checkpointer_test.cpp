@@ -77,6 +77,14 @@ TEST_F(CheckpointerTest, CommittedPagesReachTheDatabaseFileWithoutTheWriter) {
   EXPECT_EQ(count.get_int(1), 20 * kRowBytes);
 }
 
+TEST(CheckpointerIfWal, OnlyAFileInWalModeGetsOne) {
+  alur::testing::TempDir dir;
+  Database file(dir.sub("db.sqlite"));
+  EXPECT_NE(Checkpointer::if_wal(file), nullptr);
+  Database memory(":memory:");
+  EXPECT_EQ(Checkpointer::if_wal(memory), nullptr);
+}
+
 TEST_F(CheckpointerTest, TheWriterCheckpointsWhenTheThreadFallsBehind) {
   // A thread that is never woken stands for one that cannot keep up: the WAL must still
   // stay near the limit instead of growing with every commit.

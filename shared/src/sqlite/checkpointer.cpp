@@ -15,6 +15,12 @@ Checkpointer::Checkpointer(Database& db, int wake_pages, int limit_pages)
   thread_ = std::thread([this] { run(); });
 }
 
+std::unique_ptr<Checkpointer> Checkpointer::if_wal(Database& db) {
+  auto mode = db.cached("PRAGMA journal_mode");
+  if (!mode.step() || mode.get_text(0) != "wal") return nullptr;
+  return std::make_unique<Checkpointer>(db);
+}
+
 Checkpointer::~Checkpointer() {
   {
     std::lock_guard lock(mutex_);

@@ -31,6 +31,10 @@ class Checkpointer {
   static constexpr int kWakePages = 1000;    // SQLite's automatic checkpoint threshold
   static constexpr int kLimitPages = 16000;  // about 64 MiB of WAL at 4 KiB pages
 
+  // A Checkpointer for db if db is a file in WAL mode, else nothing (an in-memory database,
+  // such as the simulator's, has no WAL to checkpoint).
+  static std::unique_ptr<Checkpointer> if_wal(Database& db);
+
   // db: a file database in WAL mode, used by one thread at a time (the writer).
   explicit Checkpointer(Database& db, int wake_pages = kWakePages, int limit_pages = kLimitPages);
   ~Checkpointer();
