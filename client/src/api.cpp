@@ -260,7 +260,8 @@ json Api::sync() {
            {"pulled", r.pulled},
            {"rejections", rej},
            {"warnings", warn},
-           {"clock_skew_ms", sc.clock_skew_ms()}};
+           {"clock_skew_ms", sc.clock_skew_ms()},
+           {"compressed", sc.compressed()}};
   if (auto w = clock_skew_warning(sc.clock_skew_ms()); !w.empty()) out["clock_warning"] = w;
   if (const auto& renewed = sc.certificate_renewed())
     out["certificate_renewed"] = {{"from", renewed->first}, {"to", renewed->second}};

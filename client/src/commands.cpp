@@ -55,7 +55,12 @@ extern "C" void on_signal(int) { g_stop = true; }
 Commands::Commands(Options options)
     : options_(options),
       clock_(options.clock_offset_ms),
-      api_(options.home, clock_, wss_connector(options.heartbeat)) {}
+      api_(options.home, clock_, wss_connector(options.heartbeat, options.compression)) {}
+
+void Commands::use_compression(net::Compression compression) {
+  options_.compression = compression;
+  api_.set_connector(wss_connector(options_.heartbeat, compression));
+}
 
 int Commands::fail(const std::string& code, const std::string& m) {
   // SQLite found damage before alur's own checks did: say what to do about it.

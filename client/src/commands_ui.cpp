@@ -10,7 +10,7 @@ int Commands::ui(bool no_browser, int port) {
   ui::ServerOptions o;
   o.home = api_.home();
   o.clock = &clock_;
-  o.connector = wss_connector(options_.heartbeat);
+  o.connector = wss_connector(options_.heartbeat, options_.compression);
   o.port = static_cast<std::uint16_t>(port);
   o.on_ready = [&](const std::string& url) {
     // The address carries this launch's secret: only this PC's user sees it.

@@ -38,6 +38,13 @@ fs::path executable_dir() {
 
 }  // namespace
 
+net::Compression compression_named(const std::string& word) {
+  if (word == "auto") return net::Compression::kAuto;
+  if (word == "on") return net::Compression::kAlways;
+  if (word == "off") return net::Compression::kNever;
+  throw Error("usage", "kompresi harus auto, on atau off (bukan \"" + word + "\")");
+}
+
 ClientConfig parse_client_config(const std::string& text, const std::string& source) {
   ClientConfig c;
   std::istringstream in(text);
@@ -58,9 +65,13 @@ ClientConfig parse_client_config(const std::string& text, const std::string& sou
     if (value.empty()) bad("nilai " + key + " kosong");
     std::optional<std::string>* slot = key == "server"        ? &c.server
                                        : key == "fingerprint" ? &c.fingerprint
+                                       : key == "compression" ? &c.compression
                                                               : nullptr;
-    if (!slot) bad("kunci tidak dikenal \"" + key + "\" (yang dikenal: server, fingerprint)");
+    if (!slot)
+      bad("kunci tidak dikenal \"" + key + "\" (yang dikenal: server, fingerprint, compression)");
     if (*slot) bad(key + " disebut dua kali");
+    if (slot == &c.compression && value != "auto" && value != "on" && value != "off")
+      bad("compression harus auto, on atau off (bukan \"" + value + "\")");
     *slot = value;
   }
   return c;
@@ -83,6 +94,7 @@ ClientConfig load_client_config(const std::string& home) {
     ClientConfig c = parse_client_config(read_file(p), u8_string(p));
     if (!merged.server) merged.server = c.server;
     if (!merged.fingerprint) merged.fingerprint = c.fingerprint;
+    if (!merged.compression) merged.compression = c.compression;
   }
   return merged;
 }

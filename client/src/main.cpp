@@ -139,6 +139,11 @@ int main(int argc, char** argv) {
                    "Detik tanpa tanda dari server sebelum koneksi dianggap putus (ping di "
                    "separuhnya)")
       ->check(CLI::Range(1, 3600));
+  std::string compression;  // empty: alur.conf's, else auto
+  sync->add_option("--compression", compression,
+                   "Kompresi koneksi: auto (kecuali server di komputer ini), on, off; bawaan "
+                   "dari alur.conf, atau auto")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
 
   auto* status = app.add_subcommand("status", "Perubahan menunggu sinkronisasi dan yang ditolak");
 
@@ -272,6 +277,13 @@ int main(int argc, char** argv) {
     if (*case_list) return cmd.case_list();
     if (*inbox) return cmd.inbox();
     if (*ret) return cmd.return_task(task, to_step, reason);
+    if (*sync || *ui) {
+      if (compression.empty())
+        compression =
+            client::load_client_config(opt.home.empty() ? client::default_home() : opt.home)
+                .compression.value_or("auto");
+      cmd.use_compression(client::compression_named(compression));
+    }
     if (*sync) return cmd.sync(watch);
     if (*status) return cmd.status();
     if (*repair) return cmd.repair(force);

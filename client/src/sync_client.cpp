@@ -85,8 +85,9 @@ std::string clock_skew_warning(std::int64_t skew_ms) {
   return "";
 }
 
-Connector wss_connector(std::chrono::seconds heartbeat) {
-  return [heartbeat](const std::string& url, const std::string& fingerprint) -> std::unique_ptr<Transport> {
+Connector wss_connector(std::chrono::seconds heartbeat, net::Compression compression) {
+  return [heartbeat, compression](const std::string& url,
+                                  const std::string& fingerprint) -> std::unique_ptr<Transport> {
     struct Wss final : Transport {
       std::unique_ptr<net::WsClient> ws;
       void send(const std::string& m, std::chrono::milliseconds t) override { ws->send(m, t); }
@@ -95,12 +96,14 @@ Connector wss_connector(std::chrono::seconds heartbeat) {
       }
       void close() noexcept override { ws->close(); }
       std::string peer_fingerprint() const override { return ws->server_fingerprint(); }
+      bool compressed() const override { return ws->compressed(); }
       // WsClient runs its io_context on the calling thread, whichever it is.
       bool receives_on_any_thread() const override { return true; }
     };
     net::ClientOptions options;
     options.pinned_fingerprint = fingerprint;
     options.heartbeat = heartbeat;
+    options.compression = compression;
     auto t = std::make_unique<Wss>();
     t->ws = net::WsClient::connect(url, options);
     return t;
@@ -337,7 +340,7 @@ void SyncClient::watch(const std::atomic<bool>& stop,
     try {
       if (!ws_) {
         connect();
-        log("terhubung ke server");
+        log(compressed() ? "terhubung ke server (terkompresi)" : "terhubung ke server");
         if (auto w = clock_skew_warning(clock_skew_ms_); !w.empty()) log("PERINGATAN " + w);
         if (certificate_renewed_)
           log("sertifikat server diperbarui; kini dipercaya " + certificate_renewed_->second);

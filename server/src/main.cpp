@@ -273,7 +273,8 @@ void raise_descriptor_limit() {
 #endif
 }
 
-int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds) {
+int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_seconds,
+              bool compression) {
   raise_descriptor_limit();
   if (store_option.empty()) require_initialized(dir);
   require_tls(dir);
@@ -342,6 +343,7 @@ int cmd_serve(const std::string& dir, const std::string& listen, int heartbeat_s
   limits.max_message_bytes = server::kMaxMessageBytes;
   limits.idle_timeout = std::chrono::seconds(heartbeat_seconds);
   limits.send_pings = true;
+  limits.compression = compression;
   ClosingLogger handler(router);
   net::WsServer ws(io, read_file(cert_path(dir)), read_file(key_path(dir)), host,
                    static_cast<std::uint16_t>(port), handler, limits);
@@ -752,6 +754,10 @@ int main(int argc, char** argv) {
       ->add_option("--heartbeat", heartbeat,
                    "Detik tanpa tanda dari klien sebelum koneksinya ditutup (ping di separuhnya)")
       ->check(CLI::Range(1, 3600));
+  bool no_compression = false;
+  serve->add_flag("--no-compression", no_compression,
+                  "Tolak permintaan kompresi klien (hemat CPU server; klien di jalur lambat "
+                  "menjadi lebih lambat)");
   auto* device = app.add_subcommand("device", "Perangkat terdaftar");
   device->require_subcommand(1);
   auto* dlist = device->add_subcommand("list", "Daftar perangkat");
@@ -895,7 +901,7 @@ int main(int argc, char** argv) {
     if (*org_import) return cmd_org_import(dir, file);
     if (*fp) return cmd_fingerprint(dir);
     if (*cert_renew) return cmd_cert_renew(dir, names);
-    if (*serve) return cmd_serve(dir, listen, heartbeat);
+    if (*serve) return cmd_serve(dir, listen, heartbeat, !no_compression);
     if (*dlist) return cmd_device_list(dir, json_out);
     if (*drevoke) return cmd_device_revoke(dir, replica);
     if (*verify) return cmd_verify(dir, json_out);

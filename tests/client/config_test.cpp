@@ -43,6 +43,17 @@ TEST(ClientConfig, RefusesMalformedLinesNamingFileAndLine) {
   EXPECT_NE(message_of("fingerprint=\n").find("nilai fingerprint kosong"), std::string::npos);
   EXPECT_NE(message_of("server=wss://a:1\nserver=wss://b:1\n").find("baris 2: server disebut dua kali"),
             std::string::npos);
+  EXPECT_NE(message_of("compression = ya\n").find("baris 1: compression harus auto, on atau off"),
+            std::string::npos);
+}
+
+TEST(ClientConfig, CompressionIsAutoOnOrOff) {
+  EXPECT_EQ(parse_client_config("compression = on\n", "alur.conf").compression, "on");
+  EXPECT_FALSE(parse_client_config("server = wss://x:1\n", "alur.conf").compression);
+  EXPECT_EQ(compression_named("auto"), net::Compression::kAuto);
+  EXPECT_EQ(compression_named("on"), net::Compression::kAlways);
+  EXPECT_EQ(compression_named("off"), net::Compression::kNever);
+  EXPECT_EQ(error_code_of([] { compression_named("ya"); }), "usage");
 }
 
 TEST(ClientConfig, LooksInTheHomeThenBesideTheBinaryThenEtc) {

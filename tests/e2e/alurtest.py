@@ -381,8 +381,8 @@ class Official:
         return path
 
     # frequent commands ------------------------------------------------------
-    def sync(self):
-        return self.ok("sync")
+    def sync(self, *args):
+        return self.ok("sync", *args)
 
     def status(self):
         return self.ok("status")

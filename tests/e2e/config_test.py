@@ -60,6 +60,39 @@ class ConfigTest(E2ETest):
         self.assertIn(os.path.join(bad.home, "alur.conf") + " baris 2", r.err)
         self.assertFalse(os.path.exists(os.path.join(bad.home, "replica.db")))
 
+    def test_compression_from_the_command_line_or_alur_conf(self):
+        # The server runs on this PC: a client asks for compression only when told to
+        # (the command line, else alur.conf, else auto), and the sync is whole either way.
+        srv = self.server()
+        sekre = self.pc("sekretaris", None)
+        self.assertEqual(self.enroll(sekre, "--server", srv.url, "--trust-fingerprint",
+                                     srv.fingerprint).code, 0)
+        sekre.ok("case", "open", "--sop", "LAKIP", "--period", "2026-Q3")
+        r = sekre.sync("--compression", "on")
+        self.assertEqual(r["accepted"], 1, r)
+        self.assertTrue(r["compressed"], r)
+        self.assertFalse(sekre.sync()["compressed"])  # auto: the server is on loopback
+
+        kabid = self.pc("kabid_koperasi", "compression = on\n")
+        self.assertEqual(self.enroll(kabid, "--server", srv.url, "--trust-fingerprint",
+                                     srv.fingerprint).code, 0)
+        sekre.ok("case", "open", "--sop", "LAKIP", "--period", "2026-Q4")
+        sekre.sync()
+        r = kabid.sync()  # pulls the second case through a compressed connection
+        self.assertTrue(r["compressed"], r)
+        self.assertGreaterEqual(r["pulled"], 1, r)
+        self.assertEqual(len(kabid.ok("case", "list")), 2)
+        self.assertFalse(kabid.sync("--compression", "off")["compressed"])  # the line wins
+
+        with open(os.path.join(kabid.home, "alur.conf"), "w") as f:
+            f.write("compression = ya\n")
+        r = kabid.run("sync")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.error_code, "bad_config", r)
+        self.assertIn("baris 1: compression harus auto, on atau off", r.err)
+        r = kabid.run("sync", "--compression", "ya")
+        self.assertEqual(r.code, 2, r)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -660,6 +661,148 @@ TEST(ServerTlsStream, KeepsTheTlsPolicyTls12AtLeastWithForwardSecretAeadSuites) 
   auto client = WsClient::connect(server.url(), pinned());
   client->send("ok", 5s);
   EXPECT_EQ(client->receive(5s), "ok");
+}
+
+// A TCP relay on 127.0.0.1 for one connection, counting the bytes it carries each way:
+// what the line between a client and the server carries.
+class CountingRelay {
+ public:
+  explicit CountingRelay(std::uint16_t target) {
+    acceptor_.open(tcp::v4());
+    acceptor_.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen();
+    thread_ = std::thread([this, target] {
+      boost::system::error_code ec;
+      acceptor_.accept(client_, ec);
+      if (ec) return;
+      server_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), target), ec);
+      if (ec) return;
+      std::thread up([this] { pump(client_, server_, up_); });
+      pump(server_, client_, down_);
+      up.join();
+    });
+  }
+  ~CountingRelay() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    thread_.join();
+  }
+  std::string url() const {
+    return "wss://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
+  std::size_t upstream() const { return up_; }  // client to server
+  std::size_t downstream() const { return down_; }
+
+ private:
+  static void pump(tcp::socket& from, tcp::socket& to, std::atomic<std::size_t>& count) {
+    char buffer[16384];
+    boost::system::error_code ec;
+    for (;;) {
+      const std::size_t n = from.read_some(asio::buffer(buffer), ec);
+      if (ec) break;
+      count += n;
+      asio::write(to, asio::buffer(buffer, n), ec);
+      if (ec) break;
+    }
+    to.shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_{io_};
+  tcp::socket client_{io_}, server_{io_};
+  std::atomic<std::size_t> up_{0}, down_{0};
+  std::thread thread_;
+};
+
+// A draft's text: what compresses (words repeat), unlike signatures and hashes.
+std::string draft_text(std::size_t bytes) {
+  std::string out;
+  for (int i = 0; out.size() < bytes; ++i)
+    out += "Capaian indikator kinerja " + std::to_string(i) +
+           ": realisasi anggaran triwulan sesuai rencana strategis Dinas Koperasi UKM.\n";
+  out.resize(bytes);
+  return out;
+}
+
+TEST(WsCompression, AskedOnLoopbackOnlyWhenToldToAndRefusedByAServerThatHasItOff) {
+  TestServer server;
+  ClientOptions options = pinned();
+  EXPECT_FALSE(WsClient::connect(server.url(), options)->compressed());  // auto: loopback
+  options.compression = Compression::kNever;
+  EXPECT_FALSE(WsClient::connect(server.url(), options)->compressed());
+  options.compression = Compression::kAlways;
+  EXPECT_TRUE(WsClient::connect(server.url(), options)->compressed());
+
+  ServerLimits off;
+  off.compression = false;
+  TestServer plain(off);
+  auto client = WsClient::connect(plain.url(), options);
+  EXPECT_FALSE(client->compressed());
+  client->send(draft_text(4096), 5s);  // and it still serves, uncompressed
+  EXPECT_EQ(client->receive(5s), draft_text(4096));
+}
+
+TEST(WsCompression, CompressedMessagesArriveIntactInFewerBytesOnTheLine) {
+  TestServer server;
+  const std::string text = draft_text(1u << 20);
+  const std::string noise = random_bytes(256 * 1024, 5);
+  std::map<Compression, std::pair<std::size_t, std::size_t>> carried;  // up, down
+  for (Compression c : {Compression::kNever, Compression::kAlways}) {
+    CountingRelay line(server.server().port());
+    {
+      ClientOptions options = pinned();
+      options.compression = c;
+      auto client = WsClient::connect(line.url(), options);
+      EXPECT_EQ(client->compressed(), c == Compression::kAlways);
+      client->send(text, 5s);
+      EXPECT_TRUE(client->receive(5s) == text);
+      // Incompressible bytes, and messages under the threshold, arrive intact too.
+      client->send(noise, 5s);
+      EXPECT_TRUE(client->receive(5s) == noise);
+      for (int i = 0; i < 20; ++i) client->send("m" + std::to_string(i), 5s);
+      for (int i = 0; i < 20; ++i) EXPECT_EQ(client->receive(5s), "m" + std::to_string(i));
+    }
+    ASSERT_TRUE(server.handler().wait_closed(carried.size() + 1));
+    carried[c] = {line.upstream(), line.downstream()};
+  }
+  const auto [plain_up, plain_down] = carried[Compression::kNever];
+  const auto [up, down] = carried[Compression::kAlways];
+  EXPECT_GT(plain_up, text.size() + noise.size());
+  EXPECT_GT(plain_down, text.size() + noise.size());
+  // The draft shrinks several times over; the noise cannot.
+  EXPECT_LT(up, noise.size() + text.size() / 4) << up << " of " << plain_up;
+  EXPECT_LT(down, noise.size() + text.size() / 4) << down << " of " << plain_down;
+}
+
+TEST(WsCompression, AMessageThatInflatesPastTheLimitClosesOnlyThatConnection) {
+  ServerLimits limits;
+  limits.max_message_bytes = 1u << 20;
+  TestServer server(limits);
+  ClientOptions options = pinned();
+  options.compression = Compression::kAlways;
+  auto client = WsClient::connect(server.url(), options);
+  ASSERT_TRUE(client->compressed());
+  client->send(std::string(limits.max_message_bytes, 'a'), 5s);  // exactly the limit is fine
+  EXPECT_EQ(client->receive(5s)->size(), limits.max_message_bytes);
+
+  // 16 MiB of one byte deflate to a few KiB: small on the line, too big once inflated.
+  try {
+    client->send(std::string(16u << 20, 'z'), 5s);
+    client->receive(5s);
+    FAIL() << "a message that inflates past the limit did not close the connection";
+  } catch (const Error& e) {
+    // As for an oversized plain message: the close frame (1009), or a reset mid-upload.
+    if (e.code() == "closed") {
+      EXPECT_NE(std::string(e.what()).find("1009"), std::string::npos) << e.what();
+    } else {
+      EXPECT_EQ(e.code(), "network") << e.what();
+    }
+  }
+  ASSERT_TRUE(server.handler().wait_closed(1));
+
+  auto next = WsClient::connect(server.url(), options);
+  next->send("masih melayani", 5s);
+  EXPECT_EQ(next->receive(5s), "masih melayani");
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 
 #include "alur/shared/crypto.h"
 #include "alur/shared/error.h"
+#include "deflate.h"
 
 namespace alur::net {
 namespace {
@@ -123,6 +124,13 @@ std::string fingerprint_of(X509* cert) {
   return out;
 }
 
+bool is_loopback(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  return address.is_loopback();
+}
+
 struct X509Free {
   void operator()(X509* x) const noexcept { X509_free(x); }
 };
@@ -163,6 +171,7 @@ struct WsClient::Impl {
   ClientOptions options;
   ParsedUrl url;
   std::string fingerprint;
+  bool compressed = false;  // the server agreed to permessage-deflate
   bool open = false;
   std::optional<Error> failure;  // once set, the stream is dead and every call rethrows it
 
@@ -269,10 +278,12 @@ struct WsClient::Impl {
 
     // TCP connect.
     auto connected = std::make_shared<Completion>();
+    auto peer = std::make_shared<tcp::endpoint>();
     beast::get_lowest_layer(ws).async_connect(
-        *endpoints, [connected](beast::error_code ec, const tcp::endpoint&) {
+        *endpoints, [connected, peer](beast::error_code ec, const tcp::endpoint& endpoint) {
           connected->done = true;
           connected->ec = ec;
+          *peer = endpoint;
         });
     if (!run_until([&] { return connected->done; }, deadline)) {
       fail_timeout(phase_connect, connected);
@@ -337,12 +348,19 @@ struct WsClient::Impl {
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::request_type& req) { req.set(beast::http::field::user_agent, kUserAgent); }));
     ws.binary(true);
+    // With permessage-deflate the bound applies to a message once inflated.
     ws.read_message_max(options.max_message_bytes);
+    websocket::permessage_deflate deflate = deflate_options();
+    deflate.client_enable = options.compression == Compression::kAlways ||
+                            (options.compression == Compression::kAuto && !is_loopback(*peer));
+    ws.set_option(deflate);
     auto upgraded = std::make_shared<Completion>();
-    ws.async_handshake(url.host_header, url.path, [upgraded](beast::error_code ec) {
-      upgraded->done = true;
-      upgraded->ec = ec;
-    });
+    auto response = std::make_shared<websocket::response_type>();
+    ws.async_handshake(*response, url.host_header, url.path,
+                       [upgraded, response](beast::error_code ec) {
+                         upgraded->done = true;
+                         upgraded->ec = ec;
+                       });
     if (!run_until([&] { return upgraded->done; }, deadline)) {
       fail_timeout("jabat tangan WebSocket", upgraded);
     }
@@ -350,6 +368,9 @@ struct WsClient::Impl {
       fail(Error("network",
                  "Server " + where() + " menolak koneksi WebSocket: " + upgraded->ec.message()));
     }
+    compressed = deflate.client_enable &&
+                 (*response)[beast::http::field::sec_websocket_extensions].starts_with(
+                     "permessage-deflate");
     open = true;
     start_read();  // from now on pings are answered and the heartbeat hears the server
   }
@@ -426,6 +447,8 @@ std::unique_ptr<WsClient> WsClient::connect(const std::string& url, const Client
 }
 
 std::string WsClient::server_fingerprint() const { return impl_->fingerprint; }
+
+bool WsClient::compressed() const { return impl_->compressed; }
 
 void WsClient::send(const std::string& binary_message, std::chrono::milliseconds timeout) {
   impl_->send(binary_message, timeout);

@@ -3,8 +3,6 @@
 // connection's own strand (after Beast's websocket/server/async-ssl and chat-multi). TLS is
 // our TlsStream (tls_stream.h), which holds no buffers while a connection is idle.
 #include "alur/net/ws_server.h"
-#include "alur/net/tls_policy.h"
-#include "tls_stream.h"
 
 #include <openssl/ssl.h>
 
@@ -26,7 +24,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "alur/net/tls_policy.h"
 #include "alur/shared/error.h"
+#include "deflate.h"
+#include "tls_stream.h"
 
 namespace alur::net {
 namespace {
@@ -179,6 +180,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         [](websocket::response_type& res) { res.set(beast::http::field::server, "alur"); }));
     ws_.binary(true);
     ws_.read_message_max(limits().max_message_bytes);
+    websocket::permessage_deflate deflate = deflate_options();
+    deflate.server_enable = limits().compression;
+    ws_.set_option(deflate);
     // The upgrade request is read first, for its target: which unit the client wants
     // ("/" or "/<unit>"). Beast bounds the header (8 KiB); the handshake deadline armed in
     // on_run still runs.

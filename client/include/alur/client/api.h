@@ -33,6 +33,7 @@ class Api {
   // Works on an already opened replica (the simulator's in-memory ones).
   Api(std::unique_ptr<Replica> replica, const Clock& clock, Connector connector);
   const std::string& home() const { return home_; }
+  void set_connector(Connector connector) { connector_ = std::move(connector); }
   // The replica, opened on first use with its cheap integrity check (Replica::quick_check):
   // throws Error("replica_damaged") or ("db_corrupt") when it is damaged — `alur repair`
   // rebuilds it — and Error("replica_deleted") when an enrolled replica's file is gone.

@@ -21,11 +21,14 @@ struct Options {
   // end-to-end tests can run a client whose clock is days off.
   std::int64_t clock_offset_ms = 0;
   std::chrono::seconds heartbeat = kDefaultHeartbeat;  // sync: a silent connection is dead
+  net::Compression compression = net::Compression::kAuto;  // sync and ui: permessage-deflate
 };
 
 class Commands {
  public:
   explicit Commands(Options options);
+  // For sync and ui: whether to ask the server for permessage-deflate.
+  void use_compression(net::Compression compression);
 
   // passphrase: of the new signing key (none: enrolled without one, said on stderr);
   // import_key: a file of `alur key export` to use instead of a new key.

@@ -47,6 +47,8 @@ class SyncClient {
   // What the last connect() learnt: this device's clock minus the server's (ms), and the
   // server's view of this device's chain (Welcome highest_counter / last_hash).
   std::int64_t clock_skew_ms() const { return clock_skew_ms_; }
+  // Whether the connection is compressed (the client asked and the server agreed).
+  bool compressed() const { return ws_ && ws_->compressed(); }
   const sync::Welcome& welcome() const { return welcome_; }
   // Set when connect() found the server on a renewed certificate that the pinned one
   // vouches for (shared/cert_renewal.h) and re-pinned: the old and new fingerprints.

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "alur/net/ws_client.h"
+
 namespace alur::client {
 
 class Transport {
@@ -21,6 +23,8 @@ class Transport {
   virtual void close() noexcept = 0;
   // The fingerprint of the certificate the server presented ("" where there is none).
   virtual std::string peer_fingerprint() const { return ""; }
+  // True if messages go compressed (permessage-deflate was agreed).
+  virtual bool compressed() const { return false; }
   // True if receive() may be called on another thread than the other calls (never two
   // calls at once): a pull then reads the next batch while it applies this one. A
   // transport that drives its peer on the caller's thread (the in-memory ones of the
@@ -37,7 +41,9 @@ using Connector = std::function<std::unique_ptr<Transport>(const std::string& ur
 // half of it (net::ClientOptions::heartbeat, sync/PROTOCOL.md "Heartbeat").
 inline constexpr std::chrono::seconds kDefaultHeartbeat{30};
 
-// The real connector: wss:// through net::WsClient with certificate pinning.
-Connector wss_connector(std::chrono::seconds heartbeat = kDefaultHeartbeat);
+// The real connector: wss:// through net::WsClient with certificate pinning; compression:
+// whether to ask for permessage-deflate (alur sync --compression, alur.conf).
+Connector wss_connector(std::chrono::seconds heartbeat = kDefaultHeartbeat,
+                        net::Compression compression = net::Compression::kAuto);
 
 }  // namespace alur::client

@@ -17,6 +17,14 @@
 
 namespace alur::net {
 
+// Whether to ask the server for permessage-deflate (shared/src/net/deflate.h).
+enum class Compression {
+  kAuto,    // ask unless the server's address is loopback (127.0.0.0/8, ::1), where
+            // bytes are free and deflate's CPU is not: a server on this PC
+  kAlways,  // ask always (a slow line that reaches the server through a local tunnel)
+  kNever,
+};
+
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::size_t max_message_bytes = 64u << 20;
@@ -28,6 +36,7 @@ struct ClientOptions {
   // without one, so a connection that stalls without closing is noticed in bounded time.
   // The clock only runs inside send()/receive(); zero disables it.
   std::chrono::milliseconds heartbeat{30000};
+  Compression compression = Compression::kAuto;
 };
 
 class WsClient {
@@ -39,6 +48,8 @@ class WsClient {
 
   // The canonical fingerprint of the certificate the server presented.
   std::string server_fingerprint() const;
+  // True if the server agreed to permessage-deflate: messages go compressed both ways.
+  bool compressed() const;
 
   void send(const std::string& binary_message, std::chrono::milliseconds timeout);
   // Next binary message, or nullopt if none arrived within timeout. Answers pings meanwhile.

@@ -26,6 +26,10 @@ struct ServerLimits {
   std::chrono::seconds handshake_timeout{15};  // TLS + WebSocket handshake
   std::chrono::seconds idle_timeout{60};       // no traffic (pings answered count) -> closed
   bool send_pings = true;                      // keep-alive pings at idle_timeout/2
+  // Agree to permessage-deflate when a client asks (shared/src/net/deflate.h). max_message_bytes
+  // then bounds what a message inflates to, so a small compressed message cannot expand
+  // without limit.
+  bool compression = true;
 };
 
 // One accepted connection. Safe to call from any thread.
