@@ -8,8 +8,10 @@
 //                                     a new replica (the real `alur sync`, whole process)
 //                                     pulls and materializes N committed changes; the
 //                                     median of R such replicas (default 3)
-//   alur_load live      --replicas N  N idle sessions: server memory per connection, and how
-//                                     long one commit takes to reach all of them (Notify)
+//   alur_load live      --replicas N [--compression on]  N idle sessions: server memory
+//                                     per connection, and how long one commit takes to
+//                                     reach all of them (Notify); compressed, each session
+//                                     has first pulled a few KiB the server deflated
 //   alur_load office-day --replicas N [--seconds S] [--units U]  N replicas each pushing a
 //                                     small batch every 3 s and pulling what they were
 //                                     notified of; with U > 1 they belong to U units (dinas)
@@ -24,11 +26,15 @@
 //                                     database: N idle sessions on one, a commit through
 //                                     the other, how long until all of them have a Notify
 //   alur_load field     --changes N --client-bin ALUR [--kbit K] [--rtt MS]
+//                       [--compression on|off]
 //                                     a field laptop back after a month offline: the real
 //                                     `alur sync` pulls N changes through a slow line (a
 //                                     proxy: K kbit/s each way, MS ms round trip; default
 //                                     1,000 kbit/s and 150 ms): how long, and bytes per
-//                                     change; then another laptop pushes N of its own
+//                                     change; then another laptop pushes N of its own.
+//                                     Compressed (permessage-deflate) unless told off: a
+//                                     laptop asks for it off loopback, and the proxy is a
+//                                     remote server's stand-in
 // --store URL (any scenario): the server's records in that (empty) database, not in DATA.
 //
 // Set-up (not timed): `alur-server init` and `org import` through the real binary; devices
@@ -54,6 +60,7 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -127,6 +134,9 @@ const char* kOrg = R"json({
 
 // --store: where the server keeps its records ("": DATA/alur-server.db).
 std::string store_url;
+
+// live --compression on: every idle session asks for compression and pulls once.
+bool live_compressed = false;
 
 std::string store_option() { return store_url.empty() ? "" : " --store '" + store_url + "'"; }
 
@@ -240,11 +250,12 @@ class Session {
  public:
   // Through `url` when given (a SlowLine), else straight to the server.
   Session(const Server& server, Device& device, std::uint64_t cursor = 0,
-          const std::string& url = "")
+          const std::string& url = "", bool compress = false)
       : device_(device) {
     net::ClientOptions o;
     o.pinned_fingerprint = server.fingerprint();
     o.heartbeat = std::chrono::milliseconds(0);
+    o.compression = compress ? net::Compression::kAlways : net::Compression::kNever;
     ws_ = net::WsClient::connect(
         (url.empty() ? server.url() : url) + (device.unit.empty() ? "" : "/" + device.unit), o);
     sync::Hello h;
@@ -621,9 +632,10 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
 // - Up: a laptop that made n changes of its own while away pushes them all (a simulated
 //   replica: the real codec and WsClient, batches of 1,000, four in flight as `alur sync`).
 // Line use: the bytes the line carried in the direction that matters over the time taken,
-// against what it could carry.
+// against what it could carry. Both laptops ask for compression when `compress` (the real
+// one with --compression on, since the line's end is on loopback).
 int scenario_field(Server& server, std::size_t n, const std::string& client_bin, double kbit,
-                   double rtt_ms) {
+                   double rtt_ms, bool compress) {
   auto writer = server.add_devices("sekretaris", 2);
   server.start();
   const double bytes_per_s = kbit * 1000 / 8;
@@ -638,10 +650,12 @@ int scenario_field(Server& server, std::size_t n, const std::string& client_bin,
     w.push_all(office_workload(writer[0], n));
   }
   const std::string size = std::to_string(n) + "_" + std::to_string(static_cast<int>(kbit)) +
-                           "kbit_" + std::to_string(static_cast<int>(rtt_ms)) + "ms";
+                           "kbit_" + std::to_string(static_cast<int>(rtt_ms)) + "ms" +
+                           (compress ? "" : "_uncompressed");
   line.reset_counts();
   auto t0 = Clk::now();
-  std::int64_t peak = run_measured({client_bin, "sync", "--home", home.string()}, "");
+  std::int64_t peak = run_measured(
+      {client_bin, "sync", "--home", home.string(), "--compression", compress ? "on" : "off"}, "");
   double elapsed = seconds_since(t0);
   metric("field_sync_s@" + size, elapsed, "s", 0);
   metric("field_down_bytes_per_change@" + size, static_cast<double>(line.down_bytes()) / n, "bytes",
@@ -654,7 +668,7 @@ int scenario_field(Server& server, std::size_t n, const std::string& client_bin,
   line.reset_counts();
   t0 = Clk::now();
   {
-    Session laptop(server, writer[1], 0, via);  // connecting is part of coming back
+    Session laptop(server, writer[1], 0, via, compress);  // connecting is part of coming back
     laptop.push_all(away);
   }
   elapsed = seconds_since(t0);
@@ -744,6 +758,18 @@ int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
   // The other screen that reads every case: `alur case list` (the web app's Kasus page).
   metric("case_list_ms", median_run_ms({"case", "list"}), "ms", 0);
   return 0;
+}
+
+// An idle session of the live scenario. Compressed (live_compressed), it pulls the log
+// first: the server has then deflated a message on it, so its zlib state is allocated and
+// counted, as on a field laptop that came back and stayed connected.
+std::unique_ptr<Session> idle_session(const Server& server, Device& device) {
+  auto s = std::make_unique<Session>(server, device, 0, "", live_compressed);
+  if (live_compressed) {
+    std::uint64_t cursor = 0;
+    if (s->pull_to_head(cursor) == 0) throw std::runtime_error("live: nothing to pull");
+  }
+  return s;
 }
 
 // The commit whose Notify the live scenarios time: a case opened by `writer`.
@@ -844,7 +870,7 @@ class SessionWorker {
       std::vector<std::unique_ptr<Session>> sessions;
       sessions.reserve(count);
       for (std::size_t i = first; i < first + count; ++i)
-        sessions.push_back(std::make_unique<Session>(server, devices[i]));
+        sessions.push_back(idle_session(server, devices[i]));
       std::fprintf(out, "ready\n");
       std::fflush(out);
       long long t0_ns = 0;
@@ -920,6 +946,10 @@ int scenario_live(Server& server, std::size_t n) {
   auto writer = server.add_devices("sekretaris", 1);
   server.start();
   Session w(server, writer[0]);
+  if (live_compressed) {  // a log of a few KiB for each session's pull
+    upload_draft(w);
+    w.push_all(office_workload(writer[0], 10));
+  }
   std::int64_t rss0 = rss_bytes(server.pid()), rss1 = 0;
   double connect_s = 0;
   std::vector<double> ms;
@@ -929,13 +959,13 @@ int scenario_live(Server& server, std::size_t n) {
     std::vector<std::unique_ptr<Session>> sessions;
     sessions.reserve(n);
     auto t_connect = Clk::now();
-    for (auto& d : idle) sessions.push_back(std::make_unique<Session>(server, d));
+    for (auto& d : idle) sessions.push_back(idle_session(server, d));
     connect_s = seconds_since(t_connect);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     rss1 = rss_bytes(server.pid());
     ms = notify_latencies_ms(w, writer[0], sessions);
   }
-  const std::string size = std::to_string(n);
+  const std::string size = std::to_string(n) + (live_compressed ? "_compressed" : "");
   metric("server_bytes_per_connection@" + size, double(rss1 - rss0) / n, "bytes", 65536);
   metric("connect_sessions_per_s@" + size, n / connect_s, "sessions/s", 0);
   metric("live_fanout_p50_ms@" + size, ms[ms.size() / 2], "ms", 0);
@@ -1149,6 +1179,7 @@ int main(int argc, char** argv) {
     std::size_t units = 1;
     std::size_t runs = 3;
     double kbit = 1000, rtt_ms = 150;
+    std::optional<bool> compress;  // field: on unless told off; live: off unless told on
     for (int i = 2; i + 1 < argc; i += 2) {
       std::string a = argv[i];
       if (a == "--server-bin")
@@ -1169,6 +1200,9 @@ int main(int argc, char** argv) {
         kbit = std::stod(argv[i + 1]);
       else if (a == "--rtt")
         rtt_ms = std::stod(argv[i + 1]);
+      else if (a == "--compression" &&
+               (argv[i + 1] == std::string("on") || argv[i + 1] == std::string("off")))
+        compress = argv[i + 1] == std::string("on");
       else
         throw std::runtime_error("unknown option " + a);
     }
@@ -1186,13 +1220,16 @@ int main(int argc, char** argv) {
       Server server(bin, tmpl);
       if (scenario == "push") rc = scenario_push(server, count);
       else if (scenario == "bootstrap") rc = scenario_bootstrap(server, count, client_bin, runs);
-      else if (scenario == "live") rc = scenario_live(server, count);
-      else if (scenario == "office-day") rc = scenario_office_day(server, count, seconds, units);
+      else if (scenario == "live") {
+        live_compressed = compress.value_or(false);
+        rc = scenario_live(server, count);
+      } else if (scenario == "office-day")
+        rc = scenario_office_day(server, count, seconds, units);
       else if (scenario == "conflict") rc = scenario_conflict(server, count);
       else if (scenario == "live-nodes") rc = scenario_live_nodes(server, count);
       else if (scenario == "inbox") rc = scenario_inbox(server, bin, count, client_bin);
       else if (scenario == "field")
-        rc = scenario_field(server, count, client_bin, kbit, rtt_ms);
+        rc = scenario_field(server, count, client_bin, kbit, rtt_ms, compress.value_or(true));
       else throw std::runtime_error("unknown scenario " + scenario);
     }
     fs::remove_all(tmpl);
