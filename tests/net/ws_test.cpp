@@ -221,6 +221,23 @@ std::string error_code_of(const std::function<void()>& f) {
   return "<no error>";
 }
 
+// Sends `message`, which the server must refuse as too big, and expects the connection to end:
+// usually with the close frame (1009, "too big"); when the server's teardown resets the socket
+// while the client is still uploading, with a network error.
+void expect_refused_as_too_big(WsClient& client, const std::string& message) {
+  try {
+    client.send(message, 5s);
+    client.receive(5s);
+    ADD_FAILURE() << "a message of " << message.size() << " bytes did not close the connection";
+  } catch (const Error& e) {
+    if (e.code() == "closed") {
+      EXPECT_NE(std::string(e.what()).find("1009"), std::string::npos) << e.what();
+    } else {
+      EXPECT_EQ(e.code(), "network") << e.what();
+    }
+  }
+}
+
 TEST(WsTransport, EchoesBinaryMessagesIncludingOneMebibyte) {
   TestServer server;
   auto client = WsClient::connect(server.url(), pinned());
@@ -322,19 +339,7 @@ TEST(WsTransport, OversizedMessageClosesOnlyThatConnection) {
   client->send(std::string(limits.max_message_bytes, 'a'), 5s);  // exactly the limit is fine
   EXPECT_EQ(client->receive(5s)->size(), limits.max_message_bytes);
 
-  try {
-    client->send(std::string(100 * 1024, 'b'), 5s);
-    client->receive(5s);
-    FAIL() << "oversized message did not close the connection";
-  } catch (const Error& e) {
-    // Usually the close frame (1009, "too big") arrives; when the server's teardown resets
-    // the socket while the client is still uploading, the client sees a network error.
-    if (e.code() == "closed") {
-      EXPECT_NE(std::string(e.what()).find("1009"), std::string::npos) << e.what();
-    } else {
-      EXPECT_EQ(e.code(), "network") << e.what();
-    }
-  }
+  expect_refused_as_too_big(*client, std::string(100 * 1024, 'b'));
   // Reported once; its text depends on how the TLS teardown raced the rest of the upload.
   ASSERT_TRUE(server.handler().wait_closed(1));
   EXPECT_EQ(server.handler().close_count().at(server.handler().last_opened()), 1);
@@ -786,18 +791,7 @@ TEST(WsCompression, AMessageThatInflatesPastTheLimitClosesOnlyThatConnection) {
   EXPECT_EQ(client->receive(5s)->size(), limits.max_message_bytes);
 
   // 16 MiB of one byte deflate to a few KiB: small on the line, too big once inflated.
-  try {
-    client->send(std::string(16u << 20, 'z'), 5s);
-    client->receive(5s);
-    FAIL() << "a message that inflates past the limit did not close the connection";
-  } catch (const Error& e) {
-    // As for an oversized plain message: the close frame (1009), or a reset mid-upload.
-    if (e.code() == "closed") {
-      EXPECT_NE(std::string(e.what()).find("1009"), std::string::npos) << e.what();
-    } else {
-      EXPECT_EQ(e.code(), "network") << e.what();
-    }
-  }
+  expect_refused_as_too_big(*client, std::string(16u << 20, 'z'));
   ASSERT_TRUE(server.handler().wait_closed(1));
 
   auto next = WsClient::connect(server.url(), options);
