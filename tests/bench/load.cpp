@@ -3,7 +3,10 @@
 // prints one line per figure: metric=NAME value=NUMBER unit=UNIT target=NUMBER.
 //
 //   alur_load push      --changes N   one replica pushes N pending changes; also the raw
-//                                     SQLite floor and the ratio between the two
+//                                     SQLite floor and the ratio between the two; then the
+//                                     server is killed (SIGKILL) and restarted: how long
+//                                     until it serves again; the database's bytes per
+//                                     change; `alur-server verify` of the whole record
 //   alur_load bootstrap --changes N --client-bin ALUR [--runs R]
 //                                     a new replica (the real `alur sync`, whole process)
 //                                     pulls and materializes N committed changes; the
@@ -35,6 +38,9 @@
 //                                     Compressed (permessage-deflate) unless told off: a
 //                                     laptop asks for it off loopback, and the proxy is a
 //                                     remote server's stand-in
+//   alur_load rollout   --replicas M --changes N  M new replicas pull a record of N
+//                                     changes at once from a freshly restarted server:
+//                                     entries delivered per second in all, the slowest
 // --store URL (any scenario): the server's records in that (empty) database, not in DATA.
 //
 // Set-up (not timed): `alur-server init` and `org import` through the real binary; devices
@@ -198,6 +204,7 @@ class Server {
 
   void start() {
     fs::path log = dir_ / (node_ ? "serve" + std::to_string(node_) + ".log" : "serve.log");
+    fs::remove(log);  // a restart's: not to read the address the last run printed
     pid_ = fork();
     if (pid_ == 0) {
       std::freopen(log.c_str(), "w", stdout);
@@ -212,7 +219,7 @@ class Server {
       _exit(127);
     }
     const std::string marker = "wss://127.0.0.1:";
-    for (int i = 0; i < 600; ++i) {
+    for (int i = 0; i < 6000; ++i) {
       std::ifstream in(log);
       std::string line;
       while (std::getline(in, line))
@@ -220,19 +227,21 @@ class Server {
           url_ = "wss://127.0.0.1:" + line.substr(p + marker.size());
           return;
         }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // start-up is measured
     }
     throw std::runtime_error("alur-server did not start; see " + log.string());
   }
 
-  void stop() {
+  // Ends the server as an operator would (SIGTERM), or as a power cut would (SIGKILL).
+  void stop(int signal = SIGTERM) {
     if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
+    kill(pid_, signal);
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
 
   pid_t pid() const { return pid_; }
+  const std::string& bin() const { return bin_; }
   const std::string& url() const { return url_; }
   const std::string& fingerprint() const { return fingerprint_; }
   const fs::path& dir() const { return dir_; }
@@ -409,6 +418,28 @@ int scenario_push(Server& server, std::size_t n) {
   metric("push_server_rss_growth_mib@" + size, (rss1 - rss0) / 1048576.0, "MiB", 0);
   metric("raw_sqlite_insert_per_s@" + size, floor, "rows/s", 0);
   metric("floor_ratio@" + size, rate / floor, "ratio", 0.25);
+
+  // After a power cut (the server killed as it stood once the last batch was acknowledged):
+  // how long until a replica is served again, the store's recovery included.
+  server.stop(SIGKILL);
+  auto t1 = Clk::now();
+  server.start();
+  Session(server, devices[0]);
+  metric("server_restart_ms@" + size, seconds_since(t1) * 1000, "ms", 0);
+  server.stop();
+  if (store_url.empty()) {  // the whole record on disk: the file SQLite leaves when closed
+    std::uintmax_t bytes = 0;
+    for (const auto& f : fs::directory_iterator(server.dir()))
+      if (f.path().filename().string().rfind("alur-server.db", 0) == 0) bytes += f.file_size();
+    metric("server_db_bytes_per_change@" + size, static_cast<double>(bytes) / n, "bytes", 0);
+  }
+  // The audit of the record: `alur-server verify` (SQLite's integrity check, every link of
+  // the hash chain, every change replayed through the SOP's rules and the state compared,
+  // every paraf and signature checked), whole process.
+  auto t2 = Clk::now();
+  run_capture(server.bin() + " verify --data " + server.dir().string() + store_option() +
+              " >/dev/null 2>&1");
+  metric("verify_changes_per_s@" + size, n / seconds_since(t2), "changes/s", 0);
   return 0;
 }
 
@@ -1110,6 +1141,67 @@ int scenario_office_day(Server& server, std::size_t n, double seconds, std::size
   return 0;
 }
 
+// Rollout: a dinas's PCs set up afresh on one morning (new laptops, or a reinstall after a
+// virus): `replicas` new replicas connect and pull the whole record of n changes at once.
+// The server was restarted after the record was written, so every pull reads the database
+// (a pull from the start of a record that has been growing for months would). The replicas
+// speak the protocol and materialize nothing (one real `alur sync` is bootstrap's figure):
+// this is the server's side, entries delivered per second to all of them together, and the
+// time the slowest of them waited.
+int scenario_rollout(Server& server, std::size_t replicas, std::size_t n) {
+  auto writer = server.add_devices("sekretaris", 1);
+  auto fresh = server.add_devices("kadis", replicas);
+  server.start();
+  {
+    Session w(server, writer[0]);
+    upload_draft(w);
+    w.push_all(office_workload(writer[0], n));
+  }
+  server.stop();
+  server.start();
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (auto& d : fresh) sessions.push_back(std::make_unique<Session>(server, d));
+  const std::uint64_t head = sessions.front()->welcome().server_head;
+  const std::int64_t rss0 = rss_bytes(server.pid());
+  std::atomic<std::int64_t> peak{rss0};
+  std::atomic<bool> pulling{true};
+  std::thread sampler([&] {
+    while (pulling) {
+      peak = std::max<std::int64_t>(peak, rss_bytes(server.pid()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  std::vector<double> seconds(replicas);
+  std::vector<std::exception_ptr> failed(replicas);
+  auto t0 = Clk::now();
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < replicas; ++i)
+    threads.emplace_back([&, i] {
+      try {
+        std::uint64_t cursor = 0;
+        sessions[i]->pull_to_head(cursor);
+        if (cursor != head)
+          throw std::runtime_error("rollout: a replica stopped at " + std::to_string(cursor) +
+                                   " of " + std::to_string(head));
+        seconds[i] = seconds_since(t0);
+      } catch (...) {
+        failed[i] = std::current_exception();
+      }
+    });
+  for (auto& t : threads) t.join();
+  const double elapsed = seconds_since(t0);
+  pulling = false;
+  sampler.join();
+  for (auto& f : failed)
+    if (f) std::rethrow_exception(f);
+  const std::string size = std::to_string(replicas) + "x" + std::to_string(n);
+  metric("rollout_entries_per_s@" + size, static_cast<double>(replicas * head) / elapsed,
+         "entries/s", 0);
+  metric("rollout_slowest_s@" + size, *std::max_element(seconds.begin(), seconds.end()), "s", 0);
+  metric("rollout_server_rss_growth_mib@" + size, (peak - rss0) / 1048576.0, "MiB", 0);
+  return 0;
+}
+
 // Conflict: two officials' replicas mark the same n corrections offline, one "resolved",
 // the other "reopened", neither having seen the other's write, so every record becomes a
 // sibling set (PROTOCOL.md §7); then both sync at once until converged: each pushes its n
@@ -1171,7 +1263,7 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2)
       throw std::runtime_error(
-          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes|inbox|field "
+          "usage: alur_load push|bootstrap|live|office-day|conflict|live-nodes|inbox|field|rollout "
           "[options]");
     std::string scenario = argv[1], bin, client_bin;
     std::size_t count = 1000;
@@ -1179,6 +1271,7 @@ int main(int argc, char** argv) {
     std::size_t units = 1;
     std::size_t runs = 3;
     double kbit = 1000, rtt_ms = 150;
+    std::optional<std::size_t> changes;  // rollout: its --replicas are count
     std::optional<bool> compress;  // field: on unless told off; live: off unless told on
     for (int i = 2; i + 1 < argc; i += 2) {
       std::string a = argv[i];
@@ -1186,6 +1279,8 @@ int main(int argc, char** argv) {
         bin = argv[i + 1];
       else if (a == "--client-bin")
         client_bin = argv[i + 1];
+      else if (a == "--changes" && scenario == "rollout")
+        changes = std::stoull(argv[i + 1]);
       else if (a == "--changes" || a == "--replicas")
         count = std::stoull(argv[i + 1]);
       else if (a == "--seconds")
@@ -1226,6 +1321,8 @@ int main(int argc, char** argv) {
       } else if (scenario == "office-day")
         rc = scenario_office_day(server, count, seconds, units);
       else if (scenario == "conflict") rc = scenario_conflict(server, count);
+      else if (scenario == "rollout")
+        rc = scenario_rollout(server, count, changes.value_or(10000));
       else if (scenario == "live-nodes") rc = scenario_live_nodes(server, count);
       else if (scenario == "inbox") rc = scenario_inbox(server, bin, count, client_bin);
       else if (scenario == "field")
