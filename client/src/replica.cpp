@@ -684,17 +684,13 @@ std::vector<std::string> Replica::replay_check(const TemplateRegistry& templates
   while (s.step()) {
     ++stored;
     const std::string id = s.get_text(0);
-    // Each signature on its own, against the keys the log recorded: names the approval.
-    try {
-      for (auto& p : check_approval_signatures(case_from_json(nlohmann::json::parse(s.get_text(1))),
-                                               replay.org()))
-        problems.push_back(std::move(p));
-    } catch (const std::exception& e) {
-      problems.push_back("kasus " + id + " tidak terbaca: " + e.what());
-    }
     auto it = replay.cases().find(id);
-    if (it == replay.cases().end() ||
-        nlohmann::json::parse(s.get_text(1), nullptr, false) != case_to_json(it->second))
+    // Each signature on its own, against the keys the log recorded: names the approval.
+    sync::StoredCaseCheck check = sync::check_stored_case(
+        s.get_text(1), it == replay.cases().end() ? nullptr : &it->second, replay.org());
+    for (auto& p : check.signatures) problems.push_back(std::move(p));
+    if (!check.readable) problems.push_back("kasus " + id + " tidak terbaca: " + check.unreadable);
+    if (!check.same)
       problems.push_back("kasus " + id + " tidak sesuai dengan log yang diterima dari server");
   }
   if (nlohmann::json(org()) != nlohmann::json(replay.org()))

@@ -83,17 +83,13 @@ VerifyReport verify_server(ServerStore& store, const TemplateRegistry& templates
       seen.insert(id);
       ++r.cases;
       auto it = replay.cases().find(id);
-      nlohmann::json stored = nlohmann::json::parse(body, nullptr, false);
-      // Each paraf and signature on its own, against the keys the log recorded.
-      try {
-        for (auto& p : check_approval_signatures(case_from_json(stored), replay.org()))
-          problem(std::move(p));
-      } catch (const std::exception& e) {
-        problem("case " + id + " cannot be read (" + e.what() + ")");
-      }
-      if (it == replay.cases().end())
+      const CaseState* replayed = it == replay.cases().end() ? nullptr : &it->second;
+      StoredCaseCheck check = check_stored_case(body, replayed, replay.org());
+      for (auto& p : check.signatures) problem(std::move(p));
+      if (!check.readable) problem("case " + id + " cannot be read (" + check.unreadable + ")");
+      if (!replayed)
         problem("case " + id + " is stored but no committed change opened it");
-      else if (stored != case_to_json(it->second))
+      else if (!check.same)
         problem("case " + id + " differs from what its committed log says");
       return true;
     });

@@ -10,7 +10,8 @@
 //   alur_load bootstrap --changes N --client-bin ALUR [--runs R]
 //                                     a new replica (the real `alur sync`, whole process)
 //                                     pulls and materializes N committed changes; the
-//                                     median of R such replicas (default 3)
+//                                     median of R such replicas (default 3); then
+//                                     `alur verify` of that replica
 //   alur_load live      --replicas N [--compression on]  N idle sessions: server memory
 //                                     per connection, and how long one commit takes to
 //                                     reach all of them (Notify); compressed, each session
@@ -653,6 +654,11 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
   metric("bootstrap_client_peak_rss_mib@" + size, median.peak / 1048576.0, "MiB", 0);
   metric("bootstrap_replica_file_mib@" + size,
          fs::file_size(median.home / "replica.db") / 1048576.0, "MiB", 0);
+  // The laptop's own audit of what it pulled: `alur verify` (every hash link, every change
+  // replayed through the rules and each stored case compared), whole process.
+  auto t1 = Clk::now();
+  run_measured({client_bin, "verify", "--home", median.home.string()}, "");
+  metric("replica_verify_changes_per_s@" + size, n / seconds_since(t1), "changes/s", 0);
   return 0;
 }
 

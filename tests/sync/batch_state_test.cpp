@@ -143,5 +143,34 @@ TEST(BatchState, UnflushedBatchWritesNoCase) {
   EXPECT_FALSE(store.load_case("c1"));
 }
 
+// MemoryState (verify's replay) lends a case for an edit as a batch does, instead of
+// copying it twice per change: the same case as through a store that copies (CountingStore
+// implements only load and save), rejected edits included, and a case lent reads as absent.
+TEST(MemoryState, LendsACaseForAnEditWithTheSameResultAsACopy) {
+  CountingStore copying;
+  MemoryState lending;
+  lending.set_org(copying.org());
+  const auto& templates = TemplateRegistry::builtin();
+  auto changes = one_case_batch();
+  changes.insert(changes.begin() + 3,
+                 change(6, "corr/c1/r1:6", op::kCorrectionAdd,
+                        {{"draft", "laporan"}, {"revision", "r1:99"}, {"text", "revisi tak ada"}}));
+  for (const auto& c : changes)
+    EXPECT_EQ(apply_change(lending, templates, c, kNow).code,
+              apply_change(copying, templates, c, kNow).code)
+        << c.id();
+  ASSERT_TRUE(lending.load_case("c1"));
+  EXPECT_EQ(case_to_json(*lending.load_case("c1")), case_to_json(*copying.load_case("c1")));
+  EXPECT_EQ(lending.cases().at("c1").corrections.size(), 3u);
+
+  auto lent = lending.take_case("c1");
+  ASSERT_TRUE(lent);
+  EXPECT_FALSE(lending.load_case("c1"));
+  EXPECT_FALSE(lending.take_case("c1"));
+  lending.return_case(std::move(*lent));
+  ASSERT_TRUE(lending.load_case("c1"));
+  EXPECT_EQ(case_to_json(*lending.load_case("c1")), case_to_json(*copying.load_case("c1")));
+}
+
 }  // namespace
 }  // namespace alur::sync
