@@ -11,7 +11,7 @@
 //                                     a new replica (the real `alur sync`, whole process)
 //                                     pulls and materializes N committed changes; the
 //                                     median of R such replicas (default 3); then
-//                                     `alur verify` of that replica
+//                                     `alur verify` and `alur status` of that replica
 //   alur_load live      --replicas N [--compression on]  N idle sessions: server memory
 //                                     per connection, and how long one commit takes to
 //                                     reach all of them (Notify); compressed, each session
@@ -102,6 +102,11 @@ constexpr std::chrono::milliseconds kTimeout{120'000};
 
 double seconds_since(Clk::time_point t0) {
   return std::chrono::duration<double>(Clk::now() - t0).count();
+}
+
+double median_ms(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 void metric(const std::string& name, double value, const std::string& unit, double target) {
@@ -659,6 +664,15 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
   auto t1 = Clk::now();
   run_measured({client_bin, "verify", "--home", median.home.string()}, "");
   metric("replica_verify_changes_per_s@" + size, n / seconds_since(t1), "changes/s", 0);
+  // Does every command get slower as the replica grows? `alur status` (open the replica,
+  // its quick check, counts), whole process, the median of 5.
+  std::vector<double> status_ms;
+  for (int i = 0; i < 5; ++i) {
+    auto t2 = Clk::now();
+    run_measured({client_bin, "status", "--home", median.home.string()}, "");
+    status_ms.push_back(seconds_since(t2) * 1000);
+  }
+  metric("replica_status_ms@" + size, median_ms(status_ms), "ms", 0);
   return 0;
 }
 
@@ -738,11 +752,6 @@ std::vector<std::string> import_sop_copies(Server& server, const std::string& se
     sops.push_back(tpl["sop"]);
   }
   return sops;
-}
-
-double median_ms(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
