@@ -6,9 +6,9 @@ still verifies, and both files end at the current version with the new tables.
 Version 1 of both schemas is version 2 without the tables version 2 added (commit ce97039:
 `templates` in both, `schedules` on the server) and with meta.schema_version = 1; the
 replica's version 3 added the stored overlay (`overlay`, `doomed`, `ready_tasks`, two
-indexes, meta `overlay_head`/`overlay_org`); the server's version 3 keeps an accepted
-change's encoding only in `log` (`changes.encoded` NULL), where versions 1 and 2 kept a copy
-in `changes` too. The test makes such files from real ones, with real data, by undoing
+indexes, meta `overlay_head`/`overlay_org`) and version 4 the index `log_count`; the server's
+version 3 keeps an accepted change's encoding only in `log` (`changes.encoded` NULL), where
+versions 1 and 2 kept a copy in `changes` too. The test makes such files from real ones, with real data, by undoing
 exactly that."""
 import os
 import sqlite3
@@ -21,8 +21,9 @@ from alurtest import ALUR_SERVER, ROOT, E2ETest, run  # noqa: E402
 
 ADDED_SINCE_V1 = {"server": ["templates", "schedules"],
                   "replica": ["templates", "overlay", "doomed", "ready_tasks"]}
-INDEXES_SINCE_V1 = {"server": [], "replica": ["cases_by_period", "outbox_by_seq"]}
-CURRENT = {"server": "3", "replica": "3"}
+INDEXES_SINCE_V1 = {"server": [],
+                    "replica": ["cases_by_period", "outbox_by_seq", "log_count"]}
+CURRENT = {"server": "3", "replica": "4"}
 
 # The server's `changes` before version 3: every change's encoding, NOT NULL.
 CHANGES_V1 = """CREATE TABLE changes_v1 (
