@@ -42,7 +42,7 @@ net::Compression compression_named(const std::string& word) {
   if (word == "auto") return net::Compression::kAuto;
   if (word == "on") return net::Compression::kAlways;
   if (word == "off") return net::Compression::kNever;
-  throw Error("usage", "kompresi harus auto, on atau off (bukan \"" + word + "\")");
+  throw Error("usage", "compression harus auto, on atau off (bukan \"" + word + "\")");
 }
 
 ClientConfig parse_client_config(const std::string& text, const std::string& source) {
@@ -70,8 +70,13 @@ ClientConfig parse_client_config(const std::string& text, const std::string& sou
     if (!slot)
       bad("kunci tidak dikenal \"" + key + "\" (yang dikenal: server, fingerprint, compression)");
     if (*slot) bad(key + " disebut dua kali");
-    if (slot == &c.compression && value != "auto" && value != "on" && value != "off")
-      bad("compression harus auto, on atau off (bukan \"" + value + "\")");
+    if (slot == &c.compression) {
+      try {
+        compression_named(value);
+      } catch (const Error& e) {
+        bad(e.what());
+      }
+    }
     *slot = value;
   }
   return c;

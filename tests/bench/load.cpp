@@ -367,6 +367,14 @@ void upload_draft(Session& s) {
       s.call(sync::BlobChunk{sha, 0, kDraftText.size(), kDraftText}));
 }
 
+// The office's record for a scenario to read: `device` uploads the draft and pushes n
+// changes of the workload, then disconnects.
+void write_record(const Server& server, Device& device, std::size_t n) {
+  Session w(server, device);
+  upload_draft(w);
+  w.push_all(office_workload(device, n));
+}
+
 // The same rows as the server's `changes` table, inserted raw: C API, one transaction,
 // one prepared statement, WAL and synchronous=FULL like the server.
 double raw_sqlite_rows_per_s(const fs::path& file, const std::vector<sync::Change>& changes) {
@@ -633,11 +641,7 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
   for (std::size_t r = 0; r < std::max<std::size_t>(runs, 1); ++r)
     homes.push_back(enroll_client(server, client_bin, "bootstrap-replica-" + std::to_string(r),
                                   "kadis", "kadis-rahasia-1"));
-  {
-    Session w(server, writer[0]);
-    upload_draft(w);
-    w.push_all(office_workload(writer[0], n));
-  }
+  write_record(server, writer[0], n);
   struct Run {
     double rate;
     std::int64_t peak;
@@ -695,11 +699,7 @@ int scenario_field(Server& server, std::size_t n, const std::string& client_bin,
   const std::string via = "wss://127.0.0.1:" + std::to_string(line.port());
   fs::path home =
       enroll_client(server, client_bin, "field-replica", "kadis", "kadis-rahasia-1", via);
-  {
-    Session w(server, writer[0]);
-    upload_draft(w);
-    w.push_all(office_workload(writer[0], n));
-  }
+  write_record(server, writer[0], n);
   const std::string size = std::to_string(n) + "_" + std::to_string(static_cast<int>(kbit)) +
                            "kbit_" + std::to_string(static_cast<int>(rtt_ms)) + "ms" +
                            (compress ? "" : "_uncompressed");
@@ -991,11 +991,8 @@ int scenario_live(Server& server, std::size_t n) {
   auto idle = server.add_devices("kadis", n);
   auto writer = server.add_devices("sekretaris", 1);
   server.start();
+  if (live_compressed) write_record(server, writer[0], 10);  // a few KiB for each pull
   Session w(server, writer[0]);
-  if (live_compressed) {  // a log of a few KiB for each session's pull
-    upload_draft(w);
-    w.push_all(office_workload(writer[0], 10));
-  }
   std::int64_t rss0 = rss_bytes(server.pid()), rss1 = 0;
   double connect_s = 0;
   std::vector<double> ms;
@@ -1167,11 +1164,7 @@ int scenario_rollout(Server& server, std::size_t replicas, std::size_t n) {
   auto writer = server.add_devices("sekretaris", 1);
   auto fresh = server.add_devices("kadis", replicas);
   server.start();
-  {
-    Session w(server, writer[0]);
-    upload_draft(w);
-    w.push_all(office_workload(writer[0], n));
-  }
+  write_record(server, writer[0], n);
   server.stop();
   server.start();
   std::vector<std::unique_ptr<Session>> sessions;

@@ -172,5 +172,37 @@ TEST(MemoryState, LendsACaseForAnEditWithTheSameResultAsACopy) {
   EXPECT_EQ(case_to_json(*lending.load_case("c1")), case_to_json(*copying.load_case("c1")));
 }
 
+// verify's comparison of a stored case with its replay: the canonical text is the replay's
+// without parsing; any other text is compared as JSON; a body that is not a case, or a case
+// no change opened, is never "the same".
+TEST(MemoryState, AStoredCaseIsTheReplaysOnlyWhenItsJsonIs) {
+  MemoryState replay;
+  replay.set_org(CountingStore().org());
+  for (const auto& c : one_case_batch())
+    ASSERT_TRUE(apply_change(replay, TemplateRegistry::builtin(), c, kNow).ok()) << c.id();
+  const CaseState& c1 = replay.cases().at("c1");
+  const Org& org = replay.org();
+
+  StoredCaseCheck canonical = check_stored_case(case_json_text(c1), &c1, org);
+  EXPECT_TRUE(canonical.same);
+  EXPECT_TRUE(canonical.readable);
+  EXPECT_TRUE(canonical.signatures.empty());
+  // Another spelling of the same JSON (indented): compared as a tree, still the same.
+  EXPECT_TRUE(check_stored_case(case_to_json(c1).dump(2), &c1, org).same);
+
+  CaseState edited = c1;
+  edited.corrections.erase(edited.corrections.begin());
+  StoredCaseCheck differs = check_stored_case(case_json_text(edited), &c1, org);
+  EXPECT_FALSE(differs.same);
+  EXPECT_TRUE(differs.readable);
+
+  StoredCaseCheck garbage = check_stored_case("{\"id\": \"c1\", rusak", &c1, org);
+  EXPECT_FALSE(garbage.same);
+  EXPECT_FALSE(garbage.readable);
+  EXPECT_FALSE(garbage.unreadable.empty());
+
+  EXPECT_FALSE(check_stored_case(case_json_text(c1), nullptr, org).same);
+}
+
 }  // namespace
 }  // namespace alur::sync

@@ -22,11 +22,7 @@ class MemoryState final : public StateAccess {
     if (it == cases_.end() || taken_ == id) return std::nullopt;
     return it->second;
   }
-  void save_case(const CaseState& c) override {
-    if (taken_ == c.id) taken_.reset();
-    cases_[c.id] = c;
-    periods_[{c.sop, c.period}] = c.id;
-  }
+  void save_case(const CaseState& c) override { save_case(CaseState(c)); }
   // A replay applies each change to the case in place, as a batch does: the case is lent
   // and moved back, not copied twice per change (with a hundred corrections in a case, that
   // copying was two fifths of `alur-server verify`).
