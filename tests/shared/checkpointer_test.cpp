@@ -1,9 +1,12 @@
 // Tests of sql::Checkpointer: a WAL file checkpointed by a thread of its own instead of by
-// the committing writer, the writer stepping in when that thread falls behind, and SQLite's
-// automatic checkpoint given back afterwards. Real files; what is observed is what a server
+// the committing writer, the writer stepping in when that thread falls behind, SQLite's
+// automatic checkpoint given back afterwards, and a disk with no room left for the
+// database file to take the checkpoint. Real files; what is observed is what a server
 // operator would see on disk: where the committed pages are and how large the WAL grows.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <filesystem>
@@ -111,6 +114,146 @@ TEST_F(CheckpointerTest, AReaderHoldingAnOldSnapshotLosesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GE(main_bytes(), 30 * kRowBytes);
   EXPECT_EQ(first_int(reader, "SELECT count(*) FROM t"), 30);
+}
+
+// A disk with room for the WAL's appends but not for the database file: a VFS over the
+// default one whose writes to a main database file fail with SQLITE_FULL (what the default
+// VFS answers for ENOSPC) while `full` is set. In WAL mode only a checkpoint writes the
+// main file, so commits go on and every checkpoint fails. Open a file through it with
+// the URI "file:PATH?vfs=" + kName.
+class MainFileFullVfs {
+ public:
+  static constexpr const char* kName = "alur-test-main-file-full";
+  std::atomic<bool> full{false};
+  std::atomic<int> refused{0};  // writes refused so far
+
+  MainFileFullVfs() : base_(sqlite3_vfs_find(nullptr)), vfs_(*base_) {
+    vfs_.szOsFile = static_cast<int>(sizeof(File)) + base_->szOsFile;
+    vfs_.zName = kName;
+    vfs_.pAppData = this;
+    vfs_.xOpen = &open;
+    sqlite3_vfs_register(&vfs_, /*makeDflt=*/0);
+  }
+  ~MainFileFullVfs() { sqlite3_vfs_unregister(&vfs_); }
+  MainFileFullVfs(const MainFileFullVfs&) = delete;
+  MainFileFullVfs& operator=(const MainFileFullVfs&) = delete;
+
+ private:
+  // Ours first, the default VFS's file right after it, in the space SQLite allocates.
+  struct File {
+    sqlite3_file base;
+    MainFileFullVfs* vfs;
+    bool main;
+    sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
+  };
+  static File* of(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
+  static sqlite3_file* real(sqlite3_file* f) { return of(f)->real(); }
+
+  static int open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out) {
+    auto* self = static_cast<MainFileFullVfs*>(vfs->pAppData);
+    File* f = of(file);
+    f->vfs = self;
+    f->main = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+    int rc = self->base_->xOpen(self->base_, name, f->real(), flags, out);
+    f->base.pMethods = rc == SQLITE_OK ? &kMethods : nullptr;
+    return rc;
+  }
+  static int write(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
+    File* f = of(file);
+    if (f->main && f->vfs->full) {
+      ++f->vfs->refused;
+      return SQLITE_FULL;
+    }
+    return f->real()->pMethods->xWrite(f->real(), data, n, offset);
+  }
+
+  static constexpr sqlite3_io_methods kMethods = {
+      3,
+      [](sqlite3_file* f) { return real(f)->pMethods->xClose(real(f)); },
+      [](sqlite3_file* f, void* d, int n, sqlite3_int64 o) {
+        return real(f)->pMethods->xRead(real(f), d, n, o);
+      },
+      &write,
+      [](sqlite3_file* f, sqlite3_int64 size) {
+        return real(f)->pMethods->xTruncate(real(f), size);
+      },
+      [](sqlite3_file* f, int flags) { return real(f)->pMethods->xSync(real(f), flags); },
+      [](sqlite3_file* f, sqlite3_int64* size) {
+        return real(f)->pMethods->xFileSize(real(f), size);
+      },
+      [](sqlite3_file* f, int lock) { return real(f)->pMethods->xLock(real(f), lock); },
+      [](sqlite3_file* f, int lock) { return real(f)->pMethods->xUnlock(real(f), lock); },
+      [](sqlite3_file* f, int* out) { return real(f)->pMethods->xCheckReservedLock(real(f), out); },
+      [](sqlite3_file* f, int op, void* arg) {
+        return real(f)->pMethods->xFileControl(real(f), op, arg);
+      },
+      [](sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); },
+      [](sqlite3_file* f) { return real(f)->pMethods->xDeviceCharacteristics(real(f)); },
+      [](sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+        return real(f)->pMethods->xShmMap(real(f), page, size, extend, out);
+      },
+      [](sqlite3_file* f, int offset, int n, int flags) {
+        return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
+      },
+      [](sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); },
+      [](sqlite3_file* f, int remove) { return real(f)->pMethods->xShmUnmap(real(f), remove); },
+      [](sqlite3_file* f, sqlite3_int64 o, int n, void** out) {
+        return real(f)->pMethods->xFetch(real(f), o, n, out);
+      },
+      [](sqlite3_file* f, sqlite3_int64 o, void* p) {
+        return real(f)->pMethods->xUnfetch(real(f), o, p);
+      },
+  };
+
+  sqlite3_vfs* base_;
+  sqlite3_vfs vfs_;
+};
+
+std::int64_t count_rows(const std::string& file) {
+  Database reader(file, OpenOptions{.create = false});
+  return first_int(reader, "SELECT count(*) FROM t");
+}
+
+// The disk fills up under a server: its WAL still takes commits, its database file cannot
+// grow. Nothing committed is lost, the writer is never told to stop, and once space is
+// freed the file catches up; a close that cannot checkpoint leaves the WAL for the next open.
+TEST(CheckpointerOnAFullDisk, NothingCommittedIsLostAndTheFileCatchesUpLater) {
+  MainFileFullVfs vfs;
+  TempDir dir;
+  const std::string path = dir.sub("db.sqlite");
+  const std::string uri = "file:" + path + "?vfs=" + MainFileFullVfs::kName;
+  const auto main_bytes = [&] { return static_cast<std::int64_t>(fs::file_size(path)); };
+  {
+    Database db(uri);
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)");
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");  // the table in the file; the WAL empty
+    const std::int64_t before = main_bytes();
+    vfs.full = true;
+    {
+      Checkpointer checkpointer(db, /*wake_pages=*/50, /*limit_pages=*/120);
+      commit_rows(db, 10);  // about 90 pages: the thread is woken and its checkpoint fails
+      for (int i = 0; i < 1000 && checkpointer.runs() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      ASSERT_GE(checkpointer.runs(), 1);
+      commit_rows(db, 10);  // past the limit: the writer's own checkpoint fails as well
+      EXPECT_GT(vfs.refused.load(), 0);
+      EXPECT_EQ(main_bytes(), before);  // nothing reached the file...
+      EXPECT_EQ(count_rows(uri), 20);   // ...and every commit is there, from the WAL
+
+      vfs.full = false;  // space freed: the next commit past the threshold catches up
+      commit_rows(db, 10);
+      for (int i = 0; i < 1000 && main_bytes() < 30 * kRowBytes; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      EXPECT_GE(main_bytes(), 30 * kRowBytes);
+    }
+    commit_rows(db, 5);
+    vfs.full = true;  // the close's own checkpoint cannot write the file either
+  }
+  EXPECT_TRUE(fs::exists(path + "-wal"));  // left for the next open
+  vfs.full = false;
+  Database reopened(uri, OpenOptions{.create = false});
+  EXPECT_EQ(first_int(reopened, "SELECT count(*) FROM t"), 35);
+  EXPECT_EQ(reopened.integrity_check(), "ok");
 }
 
 }  // namespace
