@@ -275,7 +275,9 @@ std::size_t SyncClient::pull() {
     return b;
   };
   const bool overlap = ws_->receives_on_any_thread();
-  auto checkpointer = sql::Checkpointer::if_wal(replica_.db());  // for the length of the pull
+  // For the length of the pull, once there is something to apply: a second connection and
+  // a thread are not worth making for the empty answer most syncs get.
+  std::unique_ptr<sql::Checkpointer> checkpointer;
   std::future<Batch> next;
   Batch b = receive_batch();
   for (;;) {
@@ -290,6 +292,7 @@ std::size_t SyncClient::pull() {
       send(Pull{e->entries.back().seq, 0});
       if (overlap) next = std::async(std::launch::async, receive_batch);
     }
+    if (!checkpointer) checkpointer = sql::Checkpointer::if_wal(replica_.db());
     total += replica_.apply_entries(e->entries, templates_, &b.links);
     if (!more) break;
     b = overlap ? next.get() : receive_batch();
