@@ -677,6 +677,16 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
     status_ms.push_back(seconds_since(t2) * 1000);
   }
   metric("replica_status_ms@" + size, median_ms(status_ms), "ms", 0);
+  // A sync with nothing to send or fetch (what most syncs of a day are): `alur sync` on the
+  // replica now level with the server, whole process (TLS connection, Hello, an empty
+  // pull), the median of 5.
+  std::vector<double> idle_ms;
+  for (int i = 0; i < 5; ++i) {
+    auto t3 = Clk::now();
+    run_measured({client_bin, "sync", "--home", median.home.string()}, "");
+    idle_ms.push_back(seconds_since(t3) * 1000);
+  }
+  metric("sync_idle_ms@" + size, median_ms(idle_ms), "ms", 0);
   return 0;
 }
 
