@@ -302,6 +302,12 @@ std::size_t SyncClient::pull() {
 }
 
 void SyncClient::fetch_blobs() {
+  // Finding what is missing reads every committed case's JSON (at 100,000 changes, about
+  // 50 ms of each sync): not done again while the cursor stays where everything was here.
+  // A fetch cut off, or a blob the server does not have, leaves the mark where it was.
+  const std::string cursor = std::to_string(replica_.cursor());
+  if (replica_.meta("blobs_complete_at") == cursor) return;
+  bool complete = true;
   for (const auto& sha : replica_.missing_blobs()) {
     std::string raw = crypto::from_hex(sha), data;
     for (;;) {
@@ -309,6 +315,7 @@ void SyncClient::fetch_blobs() {
       Message m = receive_reply(kReplyTimeout);
       if (auto* e = std::get_if<ErrorMsg>(&m)) {
         (void)e;  // not on the server (yet): try on the next sync
+        complete = false;
         break;
       }
       auto* c = std::get_if<BlobChunk>(&m);
@@ -317,12 +324,17 @@ void SyncClient::fetch_blobs() {
       data += c->data;
       if (data.size() >= c->total || c->data.empty()) break;
     }
-    if (crypto::sha256_hex(data) == sha) replica_.put_blob(data);
+    if (crypto::sha256_hex(data) == sha)
+      replica_.put_blob(data);
+    else
+      complete = false;
   }
+  if (complete) blobs_complete_at_ = cursor;
 }
 
 SyncReport SyncClient::sync_once() {
   SyncReport report;
+  blobs_complete_at_.reset();
   push(report);
   report.pulled = pull();
   // Our own changes that arrived in the pull are now committed; push anything written
@@ -331,7 +343,10 @@ SyncReport SyncClient::sync_once() {
     push(report);
     report.pulled += pull();
   }
+  sql::Transaction tx(replica_.db());  // one commit for both
   replica_.set_meta("last_sync", std::to_string(clock_->now_ms()));
+  if (blobs_complete_at_) replica_.set_meta("blobs_complete_at", *blobs_complete_at_);
+  tx.commit();
   return report;
 }
 

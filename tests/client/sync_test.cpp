@@ -603,6 +603,37 @@ TEST(SyncBlobTest, LargeAttachmentUploadResumesAfterACutAndDownloadsInChunks) {
   expect_converged(o, {"sekretaris", "kasubag", "kadis"}, id);
 }
 
+TEST(SyncBlobTest, ADownloadCutOffIsFinishedByTheNextSyncThoughNothingNewIsPulled) {
+  Office o;
+  Api& sek = o.enroll("sekretaris");
+  Api& kasubag = o.enroll("kasubag");
+  Api& kadis = o.enroll("kadis");
+  const std::string id = open_with_disposition(sek, "Siapkan data.");
+  sek.sync();
+  kasubag.sync();
+  const std::string content = "Capaian IKU triwulan III: 92 persen.\n";
+  kasubag.act(task(id, "3"), "Data seluruh bidang", file(content, "capaian.txt"));
+  kasubag.sync();
+
+  // The Kadis pulls the case and its draft; the connection goes before the draft's content
+  // arrives (Welcome and the Entries reach him, the BlobChunk does not).
+  o.net.drop_next_connection_after(2);
+  EXPECT_EQ(error_code_of([&] { kadis.sync(); }), "closed");
+  EXPECT_EQ(kadis.replica().cursor(), o.db.head());
+  EXPECT_EQ(kadis.replica().missing_blobs().size(), 1u);
+
+  // The next sync has nothing new to pull, and still fetches it.
+  json r = kadis.sync();
+  EXPECT_EQ(r["pulled"], 0);
+  EXPECT_TRUE(kadis.replica().missing_blobs().empty());
+  EXPECT_EQ(kadis.draft_get(id, "laporan-persiapan-rapat", "").second, content);
+  // And a sync after that downloads nothing again.
+  const std::size_t mark = o.net.trace().size();
+  kadis.sync();
+  for (const auto& m : o.delivered(mark))
+    EXPECT_FALSE(std::holds_alternative<sync::BlobChunk>(m)) << "a blob sent again";
+}
+
 // ------------------------------------------------------------------------------------
 // Syncs cut off halfway.
 

@@ -68,6 +68,9 @@ class SyncClient {
   std::size_t push(SyncReport& report);
   std::size_t pull();
   void upload_blob(const std::string& sha_hex);
+  // Fetches the blobs the committed cases name and this replica lacks. Skipped when every
+  // one was here at the present cursor (meta `blobs_complete_at`); else, when all arrive,
+  // sets blobs_complete_at_ for sync_once to record.
   void fetch_blobs();
 
   Replica& replica_;
@@ -79,6 +82,7 @@ class SyncClient {
   std::int64_t clock_skew_ms_ = 0;
   sync::Welcome welcome_;
   std::optional<std::pair<std::string, std::string>> certificate_renewed_;
+  std::optional<std::string> blobs_complete_at_;  // a cursor, once fetch_blobs had them all
 };
 
 // Enrols this device: logs in over wss:// with the pinned fingerprint, creates the device
