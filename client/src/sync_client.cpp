@@ -177,7 +177,7 @@ void SyncClient::connect() {
   server_head_ = w->server_head;
   welcome_ = *w;
   clock_skew_ms_ = w->server_time ? clock_->now_ms() - w->server_time : 0;
-  replica_.set_meta("clock_skew_ms", std::to_string(clock_skew_ms_));
+  welcomed_ = true;
   // A server restored from a backup older than what this replica pulled would hand out its
   // commit numbers again with other content: stop before applying any of it.
   if (w->server_head < replica_.cursor())
@@ -343,8 +343,9 @@ SyncReport SyncClient::sync_once() {
     push(report);
     report.pulled += pull();
   }
-  sql::Transaction tx(replica_.db());  // one commit for both
+  sql::Transaction tx(replica_.db());  // one commit (one fsync) for what the sync learnt
   replica_.set_meta("last_sync", std::to_string(clock_->now_ms()));
+  replica_.set_meta("clock_skew_ms", std::to_string(clock_skew_ms_));
   if (blobs_complete_at_) replica_.set_meta("blobs_complete_at", *blobs_complete_at_);
   tx.commit();
   return report;

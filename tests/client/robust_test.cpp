@@ -209,6 +209,25 @@ TEST(RobustClockSkew, ClocksDaysAheadAndBehindStillSyncAndTheOfficialIsTold) {
   EXPECT_LE(o.db.load_case(id)->task("1")->at, o.clock.now_ms());
 }
 
+// A sync that fails after the server's Welcome (here: the server's disk is full) still
+// leaves the measured clock difference for `alur status`, stored with the error.
+TEST(RobustClockSkew, ASyncThatFailsStillLeavesTheClockWarningInStatus) {
+  Office o;
+  FakeClock own(o.clock.now_ms());
+  Api pc(o.dir.sub("home-pc"), own, o.net.connector());
+  pc.enroll(kServerUrl, "sekretaris", o.passwords.at("sekretaris"), test_fingerprint());
+  pending_work(o, pc, 2, 60 * 1024);
+  EXPECT_TRUE(pc.status()["clock_warning"].is_null());
+  own.advance(3 * kDay);  // the PC's clock is set three days ahead
+  o.db.db().set_max_page_count(page_count(o.db.db()) + 10);
+
+  EXPECT_EQ(error_code_of([&] { pc.sync(); }), "server_disk_full");
+  json st = pc.status();
+  EXPECT_EQ(st["last_sync_error"]["code"], "server_disk_full");
+  ASSERT_TRUE(st["clock_warning"].is_string()) << st.dump();
+  EXPECT_NE(st["clock_warning"].get<std::string>().find("lebih cepat 3 hari"), std::string::npos);
+}
+
 // ---------------------------------------------------------------------------------------
 // A replica restored from an older copy continues after the server's head of its chain.
 

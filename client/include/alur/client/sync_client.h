@@ -47,6 +47,10 @@ class SyncClient {
   // What the last connect() learnt: this device's clock minus the server's (ms), and the
   // server's view of this device's chain (Welcome highest_counter / last_hash).
   std::int64_t clock_skew_ms() const { return clock_skew_ms_; }
+  // Whether a connect() got as far as the server's Welcome (so clock_skew_ms is measured).
+  // The skew is stored (meta clock_skew_ms, for `alur status`) in sync_once's closing
+  // commit; a sync that fails after the Welcome stores it with its error (Api::sync).
+  bool welcomed() const { return welcomed_; }
   // Whether the connection is compressed (the client asked and the server agreed).
   bool compressed() const { return ws_ && ws_->compressed(); }
   const sync::Welcome& welcome() const { return welcome_; }
@@ -80,6 +84,7 @@ class SyncClient {
   std::uint64_t server_head_ = 0;
   const Clock* clock_ = &Clock::system();
   std::int64_t clock_skew_ms_ = 0;
+  bool welcomed_ = false;
   sync::Welcome welcome_;
   std::optional<std::pair<std::string, std::string>> certificate_renewed_;
   std::optional<std::string> blobs_complete_at_;  // a cursor, once fetch_blobs had them all
