@@ -483,6 +483,17 @@ std::int64_t run_measured(const std::vector<std::string>& args, const std::strin
   return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
 }
 
+// A whole command, run `times` times in turn: the median of its wall times, in ms.
+double median_run_ms(const std::vector<std::string>& args, int times) {
+  std::vector<double> runs;
+  for (int r = 0; r < times; ++r) {
+    auto t0 = Clk::now();
+    run_measured(args, "");
+    runs.push_back(seconds_since(t0) * 1000);
+  }
+  return median_ms(runs);
+}
+
 // A slow line between a client and the server: a TCP proxy on loopback that delivers each
 // direction's bytes no faster than `bytes_per_s` and `one_way` later than they were sent
 // (a rural 3G/4G link, say). Every chunk read is queued with the moment the line has
@@ -670,23 +681,13 @@ int scenario_bootstrap(Server& server, std::size_t n, const std::string& client_
   metric("replica_verify_changes_per_s@" + size, n / seconds_since(t1), "changes/s", 0);
   // Does every command get slower as the replica grows? `alur status` (open the replica,
   // its quick check, counts), whole process, the median of 5.
-  std::vector<double> status_ms;
-  for (int i = 0; i < 5; ++i) {
-    auto t2 = Clk::now();
-    run_measured({client_bin, "status", "--home", median.home.string()}, "");
-    status_ms.push_back(seconds_since(t2) * 1000);
-  }
-  metric("replica_status_ms@" + size, median_ms(status_ms), "ms", 0);
+  metric("replica_status_ms@" + size,
+         median_run_ms({client_bin, "status", "--home", median.home.string()}, 5), "ms", 0);
   // A sync with nothing to send or fetch (what most syncs of a day are): `alur sync` on the
   // replica now level with the server, whole process (TLS connection, Hello, an empty
   // pull), the median of 5.
-  std::vector<double> idle_ms;
-  for (int i = 0; i < 5; ++i) {
-    auto t3 = Clk::now();
-    run_measured({client_bin, "sync", "--home", median.home.string()}, "");
-    idle_ms.push_back(seconds_since(t3) * 1000);
-  }
-  metric("sync_idle_ms@" + size, median_ms(idle_ms), "ms", 0);
+  metric("sync_idle_ms@" + size,
+         median_run_ms({client_bin, "sync", "--home", median.home.string()}, 5), "ms", 0);
   return 0;
 }
 
@@ -792,18 +793,12 @@ int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
   }
   run_measured({client_bin, "sync", "--home", home.string()}, "");
   // A whole `alur` command on that replica: the median of kInboxRuns runs, in ms.
-  auto median_run_ms = [&](std::vector<std::string> args) {
+  auto command_ms = [&](std::vector<std::string> args) {
     args.insert(args.begin(), client_bin);
     args.insert(args.end(), {"--home", home.string(), "--json"});
-    std::vector<double> runs;
-    for (int r = 0; r < kInboxRuns; ++r) {
-      auto t0 = Clk::now();
-      run_measured(args, "");
-      runs.push_back(seconds_since(t0) * 1000);
-    }
-    return median_ms(runs);
+    return median_run_ms(args, kInboxRuns);
   };
-  const double inbox_ms = median_run_ms({"inbox"});
+  const double inbox_ms = command_ms({"inbox"});
   const std::string items = run_capture(client_bin + " inbox --home " + home.string() + " --json");
   const std::size_t shown = nlohmann::json::parse(items).size();
   if (shown != std::min(n, kInboxWork))
@@ -813,7 +808,7 @@ int scenario_inbox(Server& server, const std::string& server_bin, std::size_t n,
   metric("inbox_cases", static_cast<double>(n), "cases", 0);
   metric("inbox_tasks", static_cast<double>(shown), "tasks", 0);
   // The other screen that reads every case: `alur case list` (the web app's Kasus page).
-  metric("case_list_ms", median_run_ms({"case", "list"}), "ms", 0);
+  metric("case_list_ms", command_ms({"case", "list"}), "ms", 0);
   // What an official waits for after finishing a step: `alur act` on kInboxRuns of those
   // tasks in turn (the rules checked against the replica, the change signed, committed
   // and synced to disk; no network), whole process, the median.

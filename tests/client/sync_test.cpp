@@ -548,14 +548,22 @@ TEST(SyncMergeTest, ConcurrentWritesBecomeConflictsEveryReplicaSeesAndCanResolve
 // ------------------------------------------------------------------------------------
 // Attachments.
 
-TEST(SyncBlobTest, LargeAttachmentUploadResumesAfterACutAndDownloadsInChunks) {
-  Office o;
+// Where the attachment tests start: the Sekretaris, the Kasubag and the Kadis enrolled, and a
+// case the Sekretaris has disposed that the Kasubag has pulled.
+std::string enrol_three_and_dispose(Office& o) {
   Api& sek = o.enroll("sekretaris");
   Api& kasubag = o.enroll("kasubag");
-  Api& kadis = o.enroll("kadis");
+  o.enroll("kadis");
   const std::string id = open_with_disposition(sek, "Siapkan data.");
   sek.sync();
   kasubag.sync();
+  return id;
+}
+
+TEST(SyncBlobTest, LargeAttachmentUploadResumesAfterACutAndDownloadsInChunks) {
+  Office o;
+  const std::string id = enrol_three_and_dispose(o);
+  Api &sek = o["sekretaris"], &kasubag = o["kasubag"], &kadis = o["kadis"];
 
   // 2.5 MiB of binary (a spreadsheet): three chunks each way.
   std::string content(5u << 19, '\0');
@@ -605,12 +613,8 @@ TEST(SyncBlobTest, LargeAttachmentUploadResumesAfterACutAndDownloadsInChunks) {
 
 TEST(SyncBlobTest, ADownloadCutOffIsFinishedByTheNextSyncThoughNothingNewIsPulled) {
   Office o;
-  Api& sek = o.enroll("sekretaris");
-  Api& kasubag = o.enroll("kasubag");
-  Api& kadis = o.enroll("kadis");
-  const std::string id = open_with_disposition(sek, "Siapkan data.");
-  sek.sync();
-  kasubag.sync();
+  const std::string id = enrol_three_and_dispose(o);
+  Api &kasubag = o["kasubag"], &kadis = o["kadis"];
   const std::string content = "Capaian IKU triwulan III: 92 persen.\n";
   kasubag.act(task(id, "3"), "Data seluruh bidang", file(content, "capaian.txt"));
   kasubag.sync();
