@@ -241,7 +241,7 @@ json Api::sync() {
       replica().set_meta(
           "last_sync_error",
           json{{"code", e.code()}, {"message", e.what()}, {"at", clock_.now_ms()}}.dump());
-      if (sc.welcomed()) replica().set_meta("clock_skew_ms", std::to_string(sc.clock_skew_ms()));
+      sc.store_clock_skew();
       tx.commit();
     } catch (const Error&) {  // a full local disk: the error itself is still reported
     }
@@ -487,7 +487,7 @@ json Api::repair(bool force) {
     fresh.set_meta("counter", std::to_string(plan.head_counter));
     fresh.set_meta("last_hash", crypto::to_hex(plan.head_hash));
     fresh.set_meta("hlc", std::to_string(hlc));
-    fresh.set_meta("clock_skew_ms", std::to_string(sc.clock_skew_ms()));
+    sc.store_clock_skew();
     tx.commit();
   }  // closed: checkpointed into one file
   // 5. The damaged file aside (evidence), the rebuilt one in its place.

@@ -332,6 +332,10 @@ void SyncClient::fetch_blobs() {
   if (complete) blobs_complete_at_ = cursor;
 }
 
+void SyncClient::store_clock_skew() {
+  if (welcomed_) replica_.set_meta("clock_skew_ms", std::to_string(clock_skew_ms_));
+}
+
 SyncReport SyncClient::sync_once() {
   SyncReport report;
   blobs_complete_at_.reset();
@@ -345,7 +349,7 @@ SyncReport SyncClient::sync_once() {
   }
   sql::Transaction tx(replica_.db());  // one commit (one fsync) for what the sync learnt
   replica_.set_meta("last_sync", std::to_string(clock_->now_ms()));
-  replica_.set_meta("clock_skew_ms", std::to_string(clock_skew_ms_));
+  store_clock_skew();
   if (blobs_complete_at_) replica_.set_meta("blobs_complete_at", *blobs_complete_at_);
   tx.commit();
   return report;

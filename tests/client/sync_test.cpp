@@ -638,6 +638,37 @@ TEST(SyncBlobTest, ADownloadCutOffIsFinishedByTheNextSyncThoughNothingNewIsPulle
     EXPECT_FALSE(std::holds_alternative<sync::BlobChunk>(m)) << "a blob sent again";
 }
 
+// A download whose bytes were altered on the way (they do not hash to what the draft names)
+// is not kept, and the next sync, though it pulls nothing, fetches it again.
+TEST(SyncBlobTest, AnAlteredDownloadIsNotKeptAndTheNextSyncFetchesItAgain) {
+  Office o;
+  const std::string id = enrol_three_and_dispose(o);
+  Api &kasubag = o["kasubag"], &kadis = o["kadis"];
+  const std::string content = "Capaian IKU triwulan III: 92 persen.\n";
+  kasubag.act(task(id, "3"), "Data seluruh bidang", file(content, "capaian.txt"));
+  kasubag.sync();
+
+  std::size_t altered = 0;
+  o.net.set_server_message_filter([&](std::string& bytes) {
+    sync::Message m = sync::decode(bytes);
+    auto* c = std::get_if<sync::BlobChunk>(&m);
+    if (!c || c->data.empty()) return;
+    c->data[0] = static_cast<char>(c->data[0] ^ 0x01);
+    ++altered;
+    bytes = sync::encode(m);
+  });
+  kadis.sync();
+  EXPECT_EQ(altered, 1u);
+  EXPECT_EQ(kadis.replica().cursor(), o.db.head());
+  EXPECT_EQ(kadis.replica().missing_blobs().size(), 1u) << "altered bytes were kept";
+
+  o.net.set_server_message_filter({});
+  json r = kadis.sync();
+  EXPECT_EQ(r["pulled"], 0);
+  EXPECT_TRUE(kadis.replica().missing_blobs().empty());
+  EXPECT_EQ(kadis.draft_get(id, "laporan-persiapan-rapat", "").second, content);
+}
+
 // ------------------------------------------------------------------------------------
 // Syncs cut off halfway.
 

@@ -47,10 +47,10 @@ class SyncClient {
   // What the last connect() learnt: this device's clock minus the server's (ms), and the
   // server's view of this device's chain (Welcome highest_counter / last_hash).
   std::int64_t clock_skew_ms() const { return clock_skew_ms_; }
-  // Whether a connect() got as far as the server's Welcome (so clock_skew_ms is measured).
-  // The skew is stored (meta clock_skew_ms, for `alur status`) in sync_once's closing
-  // commit; a sync that fails after the Welcome stores it with its error (Api::sync).
-  bool welcomed() const { return welcomed_; }
+  // Writes clock_skew_ms to the replica's meta (for `alur status`'s clock warning) if a
+  // connect() got as far as the server's Welcome; nothing otherwise. Part of the caller's
+  // transaction: sync_once's closing commit, or the one that stores a failed sync's error.
+  void store_clock_skew();
   // Whether the connection is compressed (the client asked and the server agreed).
   bool compressed() const { return ws_ && ws_->compressed(); }
   const sync::Welcome& welcome() const { return welcome_; }
