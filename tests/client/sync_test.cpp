@@ -611,13 +611,20 @@ TEST(SyncBlobTest, LargeAttachmentUploadResumesAfterACutAndDownloadsInChunks) {
   expect_converged(o, {"sekretaris", "kasubag", "kadis"}, id);
 }
 
+// The Kasubag does step 3 with a small file as its draft (`laporan-persiapan-rapat`) and
+// syncs; returns the file's content.
+std::string kasubag_attaches_a_small_draft(Office& o, const std::string& id) {
+  const std::string content = "Capaian IKU triwulan III: 92 persen.\n";
+  o["kasubag"].act(task(id, "3"), "Data seluruh bidang", file(content, "capaian.txt"));
+  o["kasubag"].sync();
+  return content;
+}
+
 TEST(SyncBlobTest, ADownloadCutOffIsFinishedByTheNextSyncThoughNothingNewIsPulled) {
   Office o;
   const std::string id = enrol_three_and_dispose(o);
-  Api &kasubag = o["kasubag"], &kadis = o["kadis"];
-  const std::string content = "Capaian IKU triwulan III: 92 persen.\n";
-  kasubag.act(task(id, "3"), "Data seluruh bidang", file(content, "capaian.txt"));
-  kasubag.sync();
+  const std::string content = kasubag_attaches_a_small_draft(o, id);
+  Api& kadis = o["kadis"];
 
   // The Kadis pulls the case and its draft; the connection goes before the draft's content
   // arrives (Welcome and the Entries reach him, the BlobChunk does not).
@@ -643,10 +650,8 @@ TEST(SyncBlobTest, ADownloadCutOffIsFinishedByTheNextSyncThoughNothingNewIsPulle
 TEST(SyncBlobTest, AnAlteredDownloadIsNotKeptAndTheNextSyncFetchesItAgain) {
   Office o;
   const std::string id = enrol_three_and_dispose(o);
-  Api &kasubag = o["kasubag"], &kadis = o["kadis"];
-  const std::string content = "Capaian IKU triwulan III: 92 persen.\n";
-  kasubag.act(task(id, "3"), "Data seluruh bidang", file(content, "capaian.txt"));
-  kasubag.sync();
+  const std::string content = kasubag_attaches_a_small_draft(o, id);
+  Api& kadis = o["kadis"];
 
   std::size_t altered = 0;
   o.net.set_server_message_filter([&](std::string& bytes) {
